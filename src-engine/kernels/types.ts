@@ -1,0 +1,39 @@
+/**
+ * The kernel set a model computes with. A kernel is a free function over flat arrays: shapes in the
+ * first lines, no allocation, no validation (the layer validated its spec once). The reference set
+ * (reference.ts) is the readable version and the test oracle; a fast set implements the same
+ * signatures and is checked against it.
+ */
+import type { FloatArray } from '../tensor.js';
+
+/** Geometry of a batched convolution; padBottom/padRight are implied by oh/ow. */
+export interface ConvShape {
+  n: number; h: number; w: number; c: number; oc: number;
+  kh: number; kw: number; sh: number; sw: number;
+  padTop: number; padLeft: number;
+  oh: number; ow: number;
+}
+
+export interface PoolShape {
+  n: number; h: number; w: number; c: number;
+  ph: number; pw: number; sh: number; sw: number;
+  oh: number; ow: number;
+}
+
+export interface Kernels {
+  readonly name: string;
+  /** x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC), overwritten, before activation. */
+  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void;
+  /** dout (N,OH,OW,OC) → dweight, dbias accumulated (+=); dx (N,H,W,C) overwritten unless null. */
+  conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void;
+  /** a (N,IN), weight (IN,OUT), bias (OUT) → z (N,OUT), overwritten. */
+  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray): void;
+  /** dz (N,OUT) → dweight, dbias accumulated (+=); da (N,IN) overwritten unless null. */
+  denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null): void;
+  /** x (N,H,W,C) → out (N,OH,OW,C) and argmax (N,OH,OW,C): the index into x of the first maximum, row-major. */
+  maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void;
+  /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten; overlapping windows accumulate. */
+  maxpool2dBackward(s: PoolShape, dout: FloatArray, argmax: Int32Array, dx: FloatArray): void;
+}
