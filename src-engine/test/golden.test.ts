@@ -40,7 +40,7 @@ const fixtures: GoldenFixture[] = readdirSync(fixtureDir)
   .sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, fixtureDir), 'utf8')) as GoldenFixture);
 
-export function relativeError(ours: ArrayLike<number>, expected: ArrayLike<number>): number {
+function relativeError(ours: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (ours.length !== expected.length) throw new Error(`length ${ours.length} ≠ expected ${expected.length}`);
   let diff = 0;
   let scale = 0;
