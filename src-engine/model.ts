@@ -173,7 +173,8 @@ export class Model<T extends FloatArray = Float32Array> {
     const probs = allocFloat(this.dtype, Math.min(n, chunk) * this.classes);
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
-      const view = (x as Float32Array).subarray ? (x as Float32Array).subarray(start * this.inputSize, (start + m) * this.inputSize) : Array.prototype.slice.call(x, start * this.inputSize, (start + m) * this.inputSize);
+      const from = start * this.inputSize, to = (start + m) * this.inputSize;
+      const view = ArrayBuffer.isView(x) ? (x as Float32Array).subarray(from, to) : Array.prototype.slice.call(x, from, to);
       const logits = this.forward(this.asDtype(view, m), m, false);
       softmax(m, this.classes, logits, probs);
       for (let i = 0; i < m * this.classes; i++) out[start * this.classes + i] = probs[i]!;
@@ -204,23 +205,29 @@ export class Model<T extends FloatArray = Float32Array> {
     return { loss: lossSum / n, correct, inputGradient: wantInput ? d : null };
   }
 
-  /** Loss and accuracy without gradients, in chunks. */
+  /** Loss and accuracy without gradients, in chunks; dropout off. */
   evaluate(x: ArrayLike<number>, labels: ArrayLike<number>, n: number, chunk = 256): { loss: number; accuracy: number; correct: number } {
     validateBatch(x, n, this.inputSize, labels, this.classes);
-    const k = this.classes;
-    const probs = allocFloat(this.dtype, Math.min(n, chunk) * k);
-    const dl = allocFloat(this.dtype, Math.min(n, chunk) * k);
+    const isTyped = ArrayBuffer.isView(x);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
-      const view = (x as Float32Array).subarray(start * this.inputSize, (start + m) * this.inputSize);
-      const logits = this.forward(this.asDtype(view, m), m, false);
-      const r = softmaxCrossEntropy(m, k, logits, (labels as Uint8Array).subarray(start, start + m), probs, dl, 1);
+      const from = start * this.inputSize, to = (start + m) * this.inputSize;
+      const view = isTyped ? (x as Float32Array).subarray(from, to) : Array.prototype.slice.call(x, from, to);
+      const r = this.evaluateBatch(this.asDtype(view, m), Array.prototype.slice.call(labels, start, start + m), m);
       lossSum += r.lossSum;
       correct += r.correct;
     }
     return { loss: lossSum / n, accuracy: correct / n, correct };
+  }
+
+  /** Summed loss and correct count of one validated batch, inference mode; reuses the head buffers. */
+  evaluateBatch(x: FloatArray, labels: ArrayLike<number>, n: number): { lossSum: number; correct: number } {
+    const logits = this.forward(x, n, false);
+    this.probs = ensureCapacity(this.probs, n * this.classes, this.dtype);
+    this.dlogits = ensureCapacity(this.dlogits, n * this.classes, this.dtype);
+    return softmaxCrossEntropy(n, this.classes, logits, labels, this.probs, this.dlogits, 1);
   }
 }
 

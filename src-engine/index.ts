@@ -1,0 +1,24 @@
+/**
+ * CNN Studio's engine: a convolutional network library written from scratch in TypeScript.
+ * Pure: no Node, no Electron, no ML framework. See README.md "Engine" for the API by example.
+ */
+export type { ModelSpec, LayerSpec, LayerType, Conv2dSpec, MaxPool2dSpec, FlattenSpec, DenseSpec, DropoutSpec, Pair } from './spec.js';
+export { LAYER_TYPES, specHash, canonicalJson, samePadding, denseActivation } from './spec.js';
+export { inferShapes, inferShapesOrThrow, SpecError, type ShapeReport, type LayerShape } from './shapes.js';
+export { Model, buildModel, InputError, validateBatch, type BuildOptions, type LossResult } from './model.js';
+export type { Param } from './layers/layer.js';
+export type { Kernels, ConvShape, PoolShape } from './kernels/types.js';
+export { referenceKernels } from './kernels/reference.js';
+export { Rng } from './rng.js';
+export { createOptimizer, checkOptimizerConfig, Sgd, Adam, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
+export { learningRateAt, checkSchedule, type ScheduleConfig } from './schedules.js';
+export { type Dataset, type AugmentConfig, gatherBatch, augmentBatch, evaluateDataset, checkDataset } from './data.js';
+export {
+  Trainer, TrainingError, checkTrainConfig, localGradients,
+  type TrainConfig, type BatchEvent, type EpochMetrics, type EarlyStoppingConfig, type GradientComputer, type TrainerOptions, type StopReason,
+} from './train.js';
+export { saveModel, loadModel, readModelFile, ModelFormatError, encodeContainer, decodeContainer, crc32, FORMAT_VERSION } from './serialize.js';
+export { Sequential, fit, type FitOptions, type FitHistory } from './sequential.js';
+export { type DType, type FloatArray, type Shape3, sizeOf } from './tensor.js';
+
+export const ENGINE_VERSION = '0.1.0';

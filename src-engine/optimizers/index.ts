@@ -1,0 +1,31 @@
+import { Adam } from './adam.js';
+import type { Optimizer, OptimizerConfig } from './optimizer.js';
+import { Sgd } from './sgd.js';
+
+export type { Optimizer, OptimizerConfig } from './optimizer.js';
+export { Adam } from './adam.js';
+export { Sgd } from './sgd.js';
+
+export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {
+  return config.type === 'adam' ? new Adam(config, size) : new Sgd(config, size);
+}
+
+/** A clear message for each out-of-range hyperparameter, or null. */
+export function checkOptimizerConfig(config: OptimizerConfig): string | null {
+  if (!config || (config.type !== 'sgd' && config.type !== 'adam')) return `optimizer must be 'sgd' or 'adam', got ${JSON.stringify((config as { type?: unknown })?.type)}`;
+  const lr = config.learningRate;
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) return `learning rate must be a positive number, got ${lr}`;
+  const wd = config.weightDecay ?? 0;
+  if (!Number.isFinite(wd) || wd < 0) return `weight decay must be ≥ 0, got ${wd}`;
+  if (config.type === 'sgd') {
+    const mu = config.momentum ?? 0;
+    if (!Number.isFinite(mu) || mu < 0 || mu >= 1) return `momentum must be in [0, 1), got ${mu}`;
+  } else {
+    for (const [name, b] of [['beta1', config.beta1 ?? 0.9], ['beta2', config.beta2 ?? 0.999]] as const) {
+      if (!Number.isFinite(b) || b < 0 || b >= 1) return `${name} must be in [0, 1), got ${b}`;
+    }
+    const eps = config.epsilon ?? 1e-8;
+    if (!Number.isFinite(eps) || eps <= 0) return `epsilon must be > 0, got ${eps}`;
+  }
+  return null;
+}

@@ -1,0 +1,377 @@
+/**
+ * The resumable Trainer: mini-batch training whose whole state — weights, optimizer moments, the
+ * three RNG streams (shuffle, augmentation, dropout), the position in the epoch and its shuffle order,
+ * early-stopping bookkeeping — serializes to bytes, so that stopping anywhere between two batches and
+ * restoring gives bit-identical weights to the run that never stopped.
+ */
+import { augmentBatch, checkDataset, evaluateDataset, gatherBatch, type AugmentConfig, type Dataset } from './data.js';
+import type { Kernels } from './kernels/types.js';
+import { buildModel, InputError, type Model } from './model.js';
+import { checkOptimizerConfig, createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
+import { Rng } from './rng.js';
+import { checkSchedule, learningRateAt, type ScheduleConfig } from './schedules.js';
+import { decodeContainer, encodeContainer, ModelFormatError, STATE_MAGIC } from './serialize.js';
+import { specHash, type ModelSpec } from './spec.js';
+
+export interface EarlyStoppingConfig {
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Default 'valLoss' when there is validation data, else 'trainLoss'. */
+  monitor?: 'valLoss' | 'valAccuracy' | 'trainLoss';
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule?: ScheduleConfig;
+  /** Seeds shuffling and augmentation. Default 0. */
+  seed?: number;
+  /** Default true. */
+  shuffle?: boolean;
+  earlyStopping?: EarlyStoppingConfig;
+  augment?: AugmentConfig;
+}
+
+export interface BatchEvent {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  step: number;
+  loss: number;
+  accuracy: number;
+  learningRate: number;
+  /** Set on the last batch of an epoch. */
+  epochEnd?: EpochMetrics;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  learningRate: number;
+  imagesPerSecond: number;
+  /** Training time of this epoch (validation excluded). */
+  seconds: number;
+  /** The monitored metric improved: this epoch is the best so far. */
+  improved: boolean;
+}
+
+export type StopReason = 'completed' | 'early-stopped' | 'stopped' | 'failed';
+
+export class TrainingError extends Error {
+  constructor(readonly code: 'nan_loss' | 'bad_config' | 'bad_state', message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+/** Computes a batch's mean loss and writes (overwrites) model.grads. The default is the model's own
+ *  lossAndGradients; a data-parallel implementation shards the batch over workers. */
+export interface GradientComputer {
+  compute(model: Model, x: Float32Array, labels: Int32Array, n: number): { loss: number; correct: number };
+}
+
+export const localGradients: GradientComputer = {
+  compute(model, x, labels, n) {
+    const r = model.lossAndGradients(x, labels, n, { inputGradient: false, validate: false });
+    return { loss: r.loss, correct: r.correct };
+  },
+};
+
+export interface TrainerOptions {
+  gradients?: GradientComputer;
+}
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export function checkTrainConfig(config: TrainConfig): string | null {
+  if (!config || typeof config !== 'object') return 'training config is missing';
+  if (!Number.isInteger(config.epochs) || config.epochs < 1) return `epochs must be a positive integer, got ${config.epochs}`;
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) return `batch size must be a positive integer, got ${config.batchSize}`;
+  const opt = checkOptimizerConfig(config.optimizer);
+  if (opt) return opt;
+  const sch = checkSchedule(config.schedule);
+  if (sch) return sch;
+  const es = config.earlyStopping;
+  if (es) {
+    if (!Number.isInteger(es.patience) || es.patience < 1) return `early stopping patience must be a positive integer, got ${es.patience}`;
+    if (es.monitor && !['valLoss', 'valAccuracy', 'trainLoss'].includes(es.monitor)) return `early stopping monitor must be valLoss, valAccuracy or trainLoss, got ${es.monitor}`;
+  }
+  const shift = config.augment?.maxShift ?? 0;
+  if (!Number.isInteger(shift) || shift < 0) return `augmentation shift must be a non-negative integer, got ${shift}`;
+  return null;
+}
+
+export class Trainer {
+  readonly model: Model;
+  readonly config: TrainConfig;
+  readonly optimizer: Optimizer;
+  /** Completed epochs. */
+  epoch = 0;
+  /** Next batch within the current epoch. */
+  batch = 0;
+  step_ = 0;
+  done = false;
+  stopReason: StopReason | null = null;
+  history: EpochMetrics[] = [];
+  bestEpoch = -1;
+  private bestMetric = NaN;
+  private wait = 0;
+  private bestValues: Float32Array;
+  private readonly shuffleRng: Rng;
+  private readonly augmentRng: Rng;
+  private order: Uint32Array;
+  private orderEpoch = -1;
+  private lossSum = 0;
+  private correctSum = 0;
+  private seen = 0;
+  private epochSeconds = 0;
+  private readonly xBatch: Float32Array;
+  private readonly yBatch: Int32Array;
+  private readonly augTmp: Float32Array;
+  private readonly prevValues: Float32Array;
+  private readonly gradients: GradientComputer;
+
+  constructor(model: Model, readonly train: Dataset, config: TrainConfig, readonly validation?: Dataset, options: TrainerOptions = {}) {
+    const problem = checkTrainConfig(config);
+    if (problem) throw new TrainingError('bad_config', problem);
+    checkDataset('training', train, model.inputSize, model.classes);
+    if (validation) checkDataset('validation', validation, model.inputSize, model.classes);
+    if (config.earlyStopping?.monitor?.startsWith('val') && !validation) {
+      throw new TrainingError('bad_config', `early stopping monitors ${config.earlyStopping.monitor} but there is no validation data`);
+    }
+    this.model = model;
+    this.config = structuredClone(config);
+    this.optimizer = createOptimizer(config.optimizer, model.values.length);
+    const seed = config.seed ?? 0;
+    this.shuffleRng = new Rng(seed);
+    this.augmentRng = new Rng((seed ^ 0x2545f491) >>> 0);
+    this.order = new Uint32Array(train.n);
+    const bs = Math.min(config.batchSize, train.n);
+    this.xBatch = new Float32Array(bs * model.inputSize);
+    this.yBatch = new Int32Array(bs);
+    this.augTmp = new Float32Array(model.inputSize);
+    this.prevValues = new Float32Array(model.values.length);
+    this.bestValues = new Float32Array(model.values.length);
+    this.gradients = options.gradients ?? localGradients;
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.train.n / this.config.batchSize);
+  }
+
+  get stepCount(): number {
+    return this.step_;
+  }
+
+  get learningRate(): number {
+    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, this.epoch, this.config.epochs);
+  }
+
+  private monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
+    return this.config.earlyStopping?.monitor ?? (this.validation ? 'valLoss' : 'trainLoss');
+  }
+
+  /** One mini-batch: forward, backward, update. Null once training is over. */
+  step(): BatchEvent | null {
+    if (this.done) return null;
+    const t0 = now();
+    const n = this.train.n;
+    if (this.orderEpoch !== this.epoch) {
+      for (let i = 0; i < n; i++) this.order[i] = i;
+      if (this.config.shuffle ?? true) this.shuffleRng.shuffle(this.order);
+      this.orderEpoch = this.epoch;
+    }
+    const bs = this.config.batchSize;
+    const start = this.batch * bs;
+    const m = Math.min(bs, n - start);
+    const model = this.model;
+    const x = this.xBatch.subarray(0, m * model.inputSize);
+    const y = this.yBatch.subarray(0, m);
+    gatherBatch(this.train, this.order, start, m, model.inputSize, x, y);
+    const aug = this.config.augment;
+    if (aug && (aug.flipHorizontal || (aug.maxShift ?? 0) > 0)) {
+      const [h, w, c] = model.spec.inputShape;
+      augmentBatch(aug, this.augmentRng, x, m, h, w, c, this.augTmp);
+    }
+    const lr = this.learningRate;
+    const { loss, correct } = this.gradients.compute(model, x, y, m);
+    if (!Number.isFinite(loss)) {
+      // The weights that produced this loss are already bad; the ones before the last update were not.
+      if (this.step_ > 0) model.values.set(this.prevValues);
+      this.done = true;
+      this.stopReason = 'failed';
+      throw new TrainingError('nan_loss', `loss became ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; the weights are kept at the last finite loss (try a lower learning rate)`);
+    }
+    this.prevValues.set(model.values);
+    this.optimizer.step(model.values, model.grads, lr);
+    this.step_++;
+    this.lossSum += loss * m;
+    this.correctSum += correct;
+    this.seen += m;
+    this.epochSeconds += (now() - t0) / 1000;
+    const event: BatchEvent = {
+      epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, step: this.step_,
+      loss, accuracy: correct / m, learningRate: lr,
+    };
+    this.batch++;
+    if (this.batch >= this.batchesPerEpoch) event.epochEnd = this.endEpoch(lr);
+    return event;
+  }
+
+  private endEpoch(lr: number): EpochMetrics {
+    let valLoss: number | null = null;
+    let valAccuracy: number | null = null;
+    if (this.validation) {
+      // the batch buffers are free between two steps
+      const r = evaluateDataset(this.model, this.validation, this.xBatch, this.yBatch);
+      valLoss = r.loss;
+      valAccuracy = r.accuracy;
+    }
+    const metrics: EpochMetrics = {
+      epoch: this.epoch,
+      trainLoss: this.lossSum / this.seen,
+      trainAccuracy: this.correctSum / this.seen,
+      valLoss, valAccuracy, learningRate: lr,
+      imagesPerSecond: this.seen / Math.max(this.epochSeconds, 1e-9),
+      seconds: this.epochSeconds,
+      improved: false,
+    };
+    const monitor = this.monitor();
+    const value = monitor === 'valLoss' ? valLoss! : monitor === 'valAccuracy' ? valAccuracy! : metrics.trainLoss;
+    const minDelta = this.config.earlyStopping?.minDelta ?? 0;
+    const better = Number.isNaN(this.bestMetric) ||
+      (monitor === 'valAccuracy' ? value > this.bestMetric + minDelta : value < this.bestMetric - minDelta);
+    if (better) {
+      this.bestMetric = value;
+      this.bestEpoch = this.epoch;
+      this.bestValues.set(this.model.values);
+      this.wait = 0;
+      metrics.improved = true;
+    } else {
+      this.wait++;
+    }
+    this.history.push(metrics);
+    this.epoch++;
+    this.batch = 0;
+    this.lossSum = 0;
+    this.correctSum = 0;
+    this.seen = 0;
+    this.epochSeconds = 0;
+    const es = this.config.earlyStopping;
+    if (es && this.wait >= es.patience) {
+      this.model.values.set(this.bestValues);
+      this.done = true;
+      this.stopReason = 'early-stopped';
+    } else if (this.epoch >= this.config.epochs) {
+      this.done = true;
+      this.stopReason = 'completed';
+    }
+    return metrics;
+  }
+
+  /** Runs to the end of the current epoch (from wherever it is). */
+  runEpoch(onBatch?: (e: BatchEvent) => void): EpochMetrics | null {
+    while (!this.done) {
+      const e = this.step()!;
+      onBatch?.(e);
+      if (e.epochEnd) return e.epochEnd;
+    }
+    return null;
+  }
+
+  /** Trains until done, or until shouldStop() says so between two batches (then stopReason 'stopped'). */
+  run(hooks: { onBatch?: (e: BatchEvent) => void; onEpoch?: (m: EpochMetrics) => void; shouldStop?: () => boolean } = {}): EpochMetrics[] {
+    while (!this.done) {
+      if (hooks.shouldStop?.()) {
+        this.stopReason = 'stopped';
+        break;
+      }
+      const e = this.step()!;
+      hooks.onBatch?.(e);
+      if (e.epochEnd) hooks.onEpoch?.(e.epochEnd);
+    }
+    return this.history;
+  }
+
+  /** Copies the best epoch's weights into the model (early stopping does this by itself). */
+  restoreBest(): void {
+    if (this.bestEpoch >= 0) this.model.values.set(this.bestValues);
+  }
+
+  /** The whole state as bytes (see serialize.ts for the container). */
+  saveState(): Uint8Array {
+    const header = {
+      engine: 'cnn-studio-engine',
+      spec: this.model.spec,
+      specHash: specHash(this.model.spec),
+      config: this.config,
+      epoch: this.epoch, batch: this.batch, step: this.step_, done: this.done, stopReason: this.stopReason,
+      optimizerSteps: this.optimizer.stepCount,
+      orderEpoch: this.orderEpoch,
+      bestEpoch: this.bestEpoch, bestMetric: Number.isNaN(this.bestMetric) ? null : this.bestMetric, wait: this.wait,
+      lossSum: this.lossSum, correctSum: this.correctSum, seen: this.seen, epochSeconds: this.epochSeconds,
+      history: this.history,
+      trainN: this.train.n,
+    };
+    const blobs: Record<string, Float32Array | Uint32Array> = {
+      weights: this.model.values as Float32Array,
+      bestWeights: this.bestValues,
+      prevWeights: this.prevValues,
+      order: this.order,
+      shuffleRng: this.shuffleRng.getState(),
+      augmentRng: this.augmentRng.getState(),
+      dropoutRng: this.model.dropoutRng.getState(),
+    };
+    for (const [name, buf] of Object.entries(this.optimizer.buffers())) blobs[`opt.${name}`] = buf;
+    return encodeContainer(STATE_MAGIC, header, blobs);
+  }
+
+  /** Rebuilds the model from the spec inside the state and continues exactly where it stopped. */
+  static restore(bytes: Uint8Array, train: Dataset, validation?: Dataset, options: TrainerOptions & { kernels?: Kernels } = {}): Trainer {
+    const { header: h, blobs } = decodeContainer(bytes, STATE_MAGIC, 'trainer state');
+    const spec = h.spec as ModelSpec;
+    if (specHash(spec) !== h.specHash) throw new ModelFormatError('trainer state is corrupt: the spec does not match its hash');
+    if (h.trainN !== train.n) throw new TrainingError('bad_state', `trainer state was saved for ${h.trainN} training images, got ${train.n}`);
+    const model = buildModel(spec, { kernels: options.kernels });
+    const weights = blobs.weights as Float32Array;
+    if (weights.length !== model.values.length) throw new ModelFormatError(`trainer state is corrupt: ${weights.length} weights, the spec needs ${model.values.length}`);
+    model.values.set(weights);
+    const t = new Trainer(model, train, h.config as TrainConfig, validation, options);
+    t.epoch = h.epoch as number;
+    t.batch = h.batch as number;
+    t.step_ = h.step as number;
+    t.done = h.done as boolean;
+    t.stopReason = h.stopReason as StopReason | null;
+    if (t.stopReason === 'stopped') t.stopReason = null;
+    t.optimizer.stepCount = h.optimizerSteps as number;
+    t.orderEpoch = h.orderEpoch as number;
+    t.bestEpoch = h.bestEpoch as number;
+    t.bestMetric = h.bestMetric === null ? NaN : (h.bestMetric as number);
+    t.wait = h.wait as number;
+    t.lossSum = h.lossSum as number;
+    t.correctSum = h.correctSum as number;
+    t.seen = h.seen as number;
+    t.epochSeconds = h.epochSeconds as number;
+    t.history = h.history as EpochMetrics[];
+    t.bestValues.set(blobs.bestWeights as Float32Array);
+    t.prevValues.set(blobs.prevWeights as Float32Array);
+    t.order.set(blobs.order as Uint32Array);
+    t.shuffleRng.setState(blobs.shuffleRng as Uint32Array);
+    t.augmentRng.setState(blobs.augmentRng as Uint32Array);
+    model.dropoutRng.setState(blobs.dropoutRng as Uint32Array);
+    for (const [name, buf] of Object.entries(t.optimizer.buffers())) {
+      const saved = blobs[`opt.${name}`];
+      if (!saved || saved.length !== buf.length) throw new ModelFormatError(`trainer state is corrupt: optimizer buffer ${name} is missing or the wrong size`);
+      buf.set(saved as Float32Array);
+    }
+    return t;
+  }
+}
+
+export { InputError };
