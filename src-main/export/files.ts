@@ -1,0 +1,58 @@
+/**
+ * Writing exports to disk, for the CLI and the service: the pure functions produce the bytes, these
+ * put them in files. The model JSON's weights go next to it as FILE.bin, and the JSON names that file.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Kernels } from '../../src-engine/kernels/types.js';
+import type { Model } from '../../src-engine/model.js';
+import type { ModelSpec } from '../../src-engine/spec.js';
+import { ExportError } from './layout.js';
+import { exportModelJson, importModelJson, modelFromJson, type ImportedModel, type ModelJsonMeta } from './model-json.js';
+import { exportOnnx, type ExportMeta } from './onnx.js';
+
+/** Write to a temporary name, then rename: a crash never leaves half a file under the real name. */
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Writes FILE (JSON) and FILE.bin; returns both paths. */
+export function writeModelJsonFiles(path: string, spec: ModelSpec, weights: Float32Array, meta: Omit<ModelJsonMeta, 'weightsFile'> = {}): { jsonPath: string; binPath: string } {
+  const binPath = `${path}.bin`;
+  const { json, bin } = exportModelJson(spec, weights, { ...meta, weightsFile: basename(binPath) });
+  writeAtomic(binPath, bin);
+  writeAtomic(path, json);
+  return { jsonPath: path, binPath };
+}
+
+function readWeightsFor(path: string, json: string): Uint8Array {
+  let file: unknown;
+  try {
+    file = (JSON.parse(json) as { weights?: { file?: unknown } }).weights?.file;
+  } catch {
+    file = undefined; // importModelJson reports the parse error with its own message
+  }
+  const binPath = typeof file === 'string' && file !== '' ? join(dirname(path), basename(file)) : `${path}.bin`;
+  try {
+    return readFileSync(binPath);
+  } catch (e) {
+    throw new ExportError(`cannot read the weights file ${binPath} for ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads FILE and the .bin it names (FILE.bin when it names none). */
+export function readModelJsonFiles(path: string): ImportedModel {
+  const json = readFileSync(path, 'utf8');
+  return importModelJson(json, readWeightsFor(path, json));
+}
+
+export function loadModelJsonFiles(path: string, options: { kernels?: Kernels } = {}): Model {
+  const json = readFileSync(path, 'utf8');
+  return modelFromJson(json, readWeightsFor(path, json), options);
+}
+
+export function writeOnnxFile(path: string, spec: ModelSpec, weights: Float32Array, meta: ExportMeta = {}): void {
+  writeAtomic(path, exportOnnx(spec, weights, meta));
+}
