@@ -1,6 +1,6 @@
 /**
  * Metrics as CSV (RFC 4180 quoting, "\n" line ends, header row first). A missing or null value is an
- * empty cell; numbers are written in JavaScript's shortest round-trip form, so reading the file back
+ * empty cell; booleans are true/false; numbers are written in JavaScript's shortest round-trip form, so reading the file back
  * gives the exact stored float64; NaN and ±Infinity are written as NaN, Infinity, -Infinity (which
  * pandas and spreadsheets read as such).
  */
@@ -13,16 +13,18 @@ export const EPOCH_METRIC_COLUMNS = [
 /** One row per N batches. */
 export const BATCH_METRIC_COLUMNS = ['step', 'epoch', 'batch', 'train_loss', 'train_accuracy', 'learning_rate', 'wall_seconds'] as const;
 
-export type MetricRow = Record<string, number | string | null | undefined>;
+/** Any object: a plain row, an engine EpochMetrics or BatchEvent. Only the listed columns are read. */
+export type MetricRow = object;
 
 /** train_loss → trainLoss, so rows straight from the engine's EpochMetrics/BatchEvent work too. */
 function camelCase(column: string): string {
   return column.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 }
 
-export function csvCell(value: number | string | null | undefined): string {
+export function csvCell(value: unknown, column = 'value'): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') throw new TypeError(`CSV column ${column}: expected a number, string or null, got ${JSON.stringify(value)}`);
   return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -33,10 +35,10 @@ export function csvCell(value: number | string | null | undefined): string {
  */
 export function metricsCsv(rows: ReadonlyArray<MetricRow>, columns: readonly string[] = EPOCH_METRIC_COLUMNS): string {
   if (columns.length === 0) throw new Error('metricsCsv: at least one column is needed');
-  const lines = [columns.map(csvCell).join(',')];
+  const lines = [columns.map((c) => csvCell(c)).join(',')];
   const keys = columns.map((c) => [c, camelCase(c)] as const);
-  for (const row of rows) {
-    lines.push(keys.map(([snake, camel]) => csvCell(snake in row ? row[snake] : row[camel])).join(','));
+  for (const row of rows as ReadonlyArray<Record<string, unknown>>) {
+    lines.push(keys.map(([snake, camel]) => csvCell(snake in row ? row[snake] : row[camel], snake)).join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -44,5 +46,6 @@ export function metricsCsv(rows: ReadonlyArray<MetricRow>, columns: readonly str
 /** The per-N-batch series: step, epoch, batch, train_loss, train_accuracy, learning_rate, wall_seconds.
  *  Engine BatchEvents ({ step, epoch, batch, loss, accuracy, learningRate }) are accepted as they are. */
 export function batchMetricsCsv(rows: ReadonlyArray<MetricRow>, columns: readonly string[] = BATCH_METRIC_COLUMNS): string {
-  return metricsCsv(rows.map((r) => ('loss' in r || 'accuracy' in r ? { train_loss: r.loss, train_accuracy: r.accuracy, ...r } : r)), columns);
+  const renamed = (rows as ReadonlyArray<Record<string, unknown>>).map((r) => ({ train_loss: r.loss, train_accuracy: r.accuracy, ...r }));
+  return metricsCsv(renamed, columns);
 }
