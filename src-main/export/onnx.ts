@@ -141,9 +141,10 @@ function buildGraph(spec: ModelSpec, weights: Float32Array): { nodes: OnnxNode[]
   };
   const toImage = (hwc: [number, number, number]) => {
     if (form === 'nchw') return;
-    // A flat (N, F) tensor is the engine's 1×1×F image: (N, F, 1, 1) in NCHW.
+    // A flat (N, F) tensor is the engine's 1×1×F image: (N, F, 1, 1) in NCHW. The 0 copies N
+    // (opset 13 Reshape), so shape inference keeps the symbolic batch dimension.
     const shapeName = fresh('shape');
-    initializers.push({ name: shapeName, dims: [4], dataType: TENSOR_INT64, raw: int64Bytes([-1, hwc[2], 1, 1]) });
+    initializers.push({ name: shapeName, dims: [4], dataType: TENSOR_INT64, raw: int64Bytes([0, hwc[2], 1, 1]) });
     current = node('Reshape', [current, shapeName]);
     form = 'nchw';
   };
