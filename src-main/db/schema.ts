@@ -1,0 +1,139 @@
+/**
+ * The schema, as numbered migrations. `PRAGMA user_version` holds how many have run; opening a
+ * database runs the missing ones in one transaction each. Append new migrations; never edit one
+ * that has shipped.
+ */
+import type Database from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE datasets (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL UNIQUE,
+    source           TEXT NOT NULL,
+    format           TEXT NOT NULL CHECK (format IN ('folder', 'idx', 'csv', 'archive')),
+    height           INTEGER NOT NULL,
+    width            INTEGER NOT NULL,
+    channels         INTEGER NOT NULL,
+    class_names      TEXT NOT NULL,            -- JSON string[]
+    train_count      INTEGER NOT NULL,
+    test_count       INTEGER NOT NULL,
+    counts_per_class TEXT NOT NULL,            -- JSON {train: number[], test: number[]}
+    content_hash     TEXT NOT NULL UNIQUE,
+    cache_file       TEXT NOT NULL,            -- decoded tensors, content-addressed, next to the database
+    lint             TEXT NOT NULL,            -- JSON lint report
+    created_at       TEXT NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL,
+    dataset_id         INTEGER NOT NULL REFERENCES datasets(id) ON DELETE RESTRICT,
+    spec               TEXT NOT NULL,          -- JSON ModelSpec
+    spec_hash          TEXT NOT NULL,
+    total_params       INTEGER NOT NULL,
+    hyperparameters    TEXT NOT NULL,          -- JSON Hyperparameters, defaults filled in
+    seed               INTEGER NOT NULL,
+    status             TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted')),
+    kernels_used       TEXT,
+    engine_version     TEXT NOT NULL,
+    parent_run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    parent_snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,
+    notes              TEXT NOT NULL DEFAULT '',
+    tags               TEXT NOT NULL DEFAULT '[]', -- JSON string[]
+    error              TEXT,
+    stop_reason        TEXT,
+    created_at         TEXT NOT NULL,
+    started_at         TEXT,
+    finished_at        TEXT,
+    train_seconds      REAL NOT NULL DEFAULT 0,
+    -- kept up to date with each epoch so listing runs needs no join
+    epochs_done        INTEGER NOT NULL DEFAULT 0,
+    best_epoch         INTEGER,
+    last_val_accuracy  REAL,
+    last_train_loss    REAL,
+    test_accuracy      REAL
+  );
+  CREATE INDEX runs_by_dataset ON runs(dataset_id);
+  CREATE INDEX runs_by_status ON runs(status);
+  CREATE INDEX runs_by_parent ON runs(parent_run_id);
+
+  CREATE TABLE epoch_metrics (
+    run_id            INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch             INTEGER NOT NULL,
+    step              INTEGER NOT NULL,
+    train_loss        REAL NOT NULL,
+    train_accuracy    REAL NOT NULL,
+    val_loss          REAL,
+    val_accuracy      REAL,
+    learning_rate     REAL NOT NULL,
+    images_per_second REAL NOT NULL,
+    seconds           REAL NOT NULL,
+    wall_time         REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE batch_metrics (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step          INTEGER NOT NULL,
+    epoch         INTEGER NOT NULL,
+    batch         INTEGER NOT NULL,
+    loss          REAL NOT NULL,
+    accuracy      REAL NOT NULL,
+    learning_rate REAL NOT NULL,
+    wall_time     REAL NOT NULL,
+    PRIMARY KEY (run_id, step)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE snapshots (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch      INTEGER NOT NULL,              -- completed epochs at the time of the snapshot
+    step       INTEGER NOT NULL,              -- optimizer steps taken
+    kind       TEXT NOT NULL CHECK (kind IN ('epoch', 'pause', 'stop', 'final')),
+    is_best    INTEGER NOT NULL DEFAULT 0,
+    state      BLOB NOT NULL,                 -- Trainer.saveState() bytes
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX snapshots_by_run ON snapshots(run_id, id);
+
+  CREATE TABLE evaluations (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    dataset_id    INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    snapshot_id   INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,
+    split         TEXT NOT NULL CHECK (split IN ('test', 'validation', 'train')),
+    accuracy      REAL NOT NULL,
+    loss          REAL NOT NULL,
+    count         INTEGER NOT NULL,
+    per_class     TEXT NOT NULL,              -- JSON ClassMetrics[]
+    confusion     TEXT NOT NULL,              -- JSON number[label][predicted]
+    misclassified TEXT NOT NULL,              -- JSON {index, label, predicted, probabilities}[]
+    created_at    TEXT NOT NULL
+  );
+  CREATE INDEX evaluations_by_run ON evaluations(run_id, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Runs the migrations the file has not seen yet; refuses a file from a newer version of the app. */
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this app's ${MIGRATIONS.length}; update CNN Studio`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}

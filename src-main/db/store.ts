@@ -1,0 +1,454 @@
+/**
+ * The one writer of the database: typed statements over better-sqlite3, prepared once. Only the
+ * service's main thread holds a Store; workers never open the file.
+ */
+import Database from 'better-sqlite3';
+import type {
+  BatchMetricsRow, ClassMetrics, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
+  Misclassified, ModelSpec, RunStatus, RunSummary, SnapshotInfo,
+} from '../contract.js';
+import { migrate } from './schema.js';
+
+export interface NewDataset {
+  name: string;
+  source: string;
+  format: DatasetFormat;
+  shape: [number, number, number];
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+  countsPerClass: { train: number[]; test: number[] };
+  contentHash: string;
+  cacheFile: string;
+  lint: unknown;
+}
+
+export interface DatasetRow extends DatasetInfo {
+  cacheFile: string;
+}
+
+export interface NewRun {
+  name: string;
+  datasetId: number;
+  spec: ModelSpec;
+  specHash: string;
+  totalParams: number;
+  hyperparameters: Hyperparameters;
+  status: RunStatus;
+  engineVersion: string;
+  parentRunId: number | null;
+  parentSnapshotId: number | null;
+  notes: string;
+  tags: string[];
+}
+
+export interface RunRow extends RunSummary {
+  spec: ModelSpec;
+}
+
+export interface EpochCommit {
+  runId: number;
+  metrics: EpochMetricsRow;
+  improved: boolean;
+  bestEpoch: number | null;
+  state: Uint8Array;
+  kind: SnapshotInfo['kind'];
+  /** Seconds of training to add to the run's total. */
+  trainSeconds: number;
+  pendingBatches: (BatchMetricsRow & { runId: number })[];
+}
+
+export interface NewEvaluation {
+  runId: number;
+  datasetId: number;
+  snapshotId: number;
+  split: EvaluationInfo['split'];
+  accuracy: number;
+  loss: number;
+  count: number;
+  perClass: ClassMetrics[];
+  confusion: number[][];
+  misclassified: Misclassified[];
+}
+
+const now = () => new Date().toISOString();
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Row = Record<string, any>;
+
+function datasetFromRow(r: Row): DatasetRow {
+  return {
+    id: r.id,
+    name: r.name,
+    source: r.source,
+    format: r.format,
+    shape: [r.height, r.width, r.channels],
+    classNames: JSON.parse(r.class_names),
+    trainCount: r.train_count,
+    testCount: r.test_count,
+    countsPerClass: JSON.parse(r.counts_per_class),
+    contentHash: r.content_hash,
+    lint: JSON.parse(r.lint),
+    createdAt: r.created_at,
+    runCount: r.run_count ?? 0,
+    cacheFile: r.cache_file,
+  };
+}
+
+function runFromRow(r: Row): RunSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    datasetId: r.dataset_id,
+    datasetName: r.dataset_name ?? '',
+    status: r.status,
+    specHash: r.spec_hash,
+    totalParams: r.total_params,
+    hyperparameters: JSON.parse(r.hyperparameters),
+    kernelsUsed: r.kernels_used,
+    engineVersion: r.engine_version,
+    parentRunId: r.parent_run_id,
+    parentSnapshotId: r.parent_snapshot_id,
+    notes: r.notes,
+    tags: JSON.parse(r.tags),
+    error: r.error,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    trainSeconds: r.train_seconds,
+    epochsDone: r.epochs_done,
+    bestEpoch: r.best_epoch,
+    lastValAccuracy: r.last_val_accuracy,
+    lastTrainLoss: r.last_train_loss,
+    testAccuracy: r.test_accuracy,
+    stopReason: r.stop_reason,
+  };
+}
+
+const epochFromRow = (r: Row): EpochMetricsRow => ({
+  epoch: r.epoch, step: r.step, trainLoss: r.train_loss, trainAccuracy: r.train_accuracy, valLoss: r.val_loss,
+  valAccuracy: r.val_accuracy, learningRate: r.learning_rate, imagesPerSecond: r.images_per_second, seconds: r.seconds,
+  wallTime: r.wall_time,
+});
+
+const snapshotFromRow = (r: Row): SnapshotInfo => ({
+  id: r.id, runId: r.run_id, epoch: r.epoch, step: r.step, kind: r.kind, isBest: !!r.is_best, bytes: r.bytes, createdAt: r.created_at,
+});
+
+const evaluationFromRow = (r: Row): EvaluationInfo => ({
+  id: r.id, runId: r.run_id, datasetId: r.dataset_id, snapshotId: r.snapshot_id, split: r.split, accuracy: r.accuracy,
+  loss: r.loss, count: r.count, perClass: JSON.parse(r.per_class), confusion: JSON.parse(r.confusion),
+  misclassified: JSON.parse(r.misclassified), createdAt: r.created_at,
+});
+
+const RUN_COLUMNS = `r.id, r.name, r.dataset_id, d.name AS dataset_name, r.status, r.spec_hash, r.total_params, r.hyperparameters,
+  r.kernels_used, r.engine_version, r.parent_run_id, r.parent_snapshot_id, r.notes, r.tags, r.error, r.created_at,
+  r.started_at, r.finished_at, r.train_seconds, r.epochs_done, r.best_epoch, r.last_val_accuracy, r.last_train_loss,
+  r.test_accuracy, r.stop_reason`;
+
+export class Store {
+  readonly db: Database.Database;
+  readonly schemaVersion: number;
+  private readonly s;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process (not a power cut) and keeps commits cheap.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.schemaVersion = migrate(this.db);
+    const db = this.db;
+    this.s = {
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      insertDataset: db.prepare(`INSERT INTO datasets (name, source, format, height, width, channels, class_names, train_count,
+        test_count, counts_per_class, content_hash, cache_file, lint, created_at)
+        VALUES (@name, @source, @format, @height, @width, @channels, @class_names, @train_count, @test_count,
+        @counts_per_class, @content_hash, @cache_file, @lint, @created_at)`),
+      listDatasets: db.prepare(`SELECT d.*, (SELECT COUNT(*) FROM runs r WHERE r.dataset_id = d.id) AS run_count FROM datasets d ORDER BY d.id`),
+      getDataset: db.prepare(`SELECT d.*, (SELECT COUNT(*) FROM runs r WHERE r.dataset_id = d.id) AS run_count FROM datasets d WHERE d.id = ?`),
+      datasetByHash: db.prepare(`SELECT d.*, 0 AS run_count FROM datasets d WHERE d.content_hash = ?`),
+      datasetByName: db.prepare(`SELECT d.*, 0 AS run_count FROM datasets d WHERE d.name = ?`),
+      datasetNames: db.prepare(`SELECT name FROM datasets`).pluck(),
+      deleteDataset: db.prepare('DELETE FROM datasets WHERE id = ?'),
+      cacheFileUsers: db.prepare('SELECT COUNT(*) FROM datasets WHERE cache_file = ?').pluck(),
+
+      insertRun: db.prepare(`INSERT INTO runs (name, dataset_id, spec, spec_hash, total_params, hyperparameters, seed, status,
+        engine_version, parent_run_id, parent_snapshot_id, notes, tags, created_at)
+        VALUES (@name, @dataset_id, @spec, @spec_hash, @total_params, @hyperparameters, @seed, @status, @engine_version,
+        @parent_run_id, @parent_snapshot_id, @notes, @tags, @created_at)`),
+      getRun: db.prepare(`SELECT ${RUN_COLUMNS}, r.spec FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`),
+      listRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN datasets d ON d.id = r.dataset_id
+        WHERE (@dataset_id IS NULL OR r.dataset_id = @dataset_id) AND (@status IS NULL OR r.status = @status)
+        ORDER BY r.id DESC LIMIT @limit`),
+      runIdsWithStatus: db.prepare('SELECT id FROM runs WHERE status = ?').pluck(),
+      setStatus: db.prepare(`UPDATE runs SET status = @status, error = @error, stop_reason = COALESCE(@stop_reason, stop_reason),
+        finished_at = CASE WHEN @status IN ('completed', 'stopped', 'failed') THEN @now ELSE finished_at END,
+        started_at = CASE WHEN @status = 'running' THEN COALESCE(started_at, @now) ELSE started_at END
+        WHERE id = @id`),
+      setKernelsUsed: db.prepare('UPDATE runs SET kernels_used = ? WHERE id = ?'),
+      updateRunInfo: db.prepare(`UPDATE runs SET name = COALESCE(@name, name), notes = COALESCE(@notes, notes),
+        tags = COALESCE(@tags, tags) WHERE id = @id`),
+      deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+      childRuns: db.prepare('SELECT id FROM runs WHERE parent_run_id = ? ORDER BY id').pluck(),
+      addTrainSeconds: db.prepare('UPDATE runs SET train_seconds = train_seconds + ? WHERE id = ?'),
+      setTestAccuracy: db.prepare('UPDATE runs SET test_accuracy = ? WHERE id = ?'),
+      runEpochUpdate: db.prepare(`UPDATE runs SET epochs_done = @epoch, last_val_accuracy = @val_accuracy,
+        last_train_loss = @train_loss, best_epoch = COALESCE(@best_epoch, best_epoch), train_seconds = train_seconds + @seconds
+        WHERE id = @id`),
+
+      insertEpoch: db.prepare(`INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, step, train_loss, train_accuracy, val_loss,
+        val_accuracy, learning_rate, images_per_second, seconds, wall_time)
+        VALUES (@run_id, @epoch, @step, @train_loss, @train_accuracy, @val_loss, @val_accuracy, @learning_rate,
+        @images_per_second, @seconds, @wall_time)`),
+      insertBatch: db.prepare(`INSERT OR REPLACE INTO batch_metrics (run_id, step, epoch, batch, loss, accuracy, learning_rate, wall_time)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      epochs: db.prepare('SELECT * FROM epoch_metrics WHERE run_id = ? ORDER BY epoch'),
+      epochsOfRuns: db.prepare(`SELECT * FROM epoch_metrics WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, epoch`),
+      batches: db.prepare('SELECT * FROM batch_metrics WHERE run_id = ? ORDER BY step'),
+      deleteEpochsAfter: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch > ?'),
+      deleteBatchesAfter: db.prepare('DELETE FROM batch_metrics WHERE run_id = ? AND step > ?'),
+
+      insertSnapshot: db.prepare(`INSERT INTO snapshots (run_id, epoch, step, kind, is_best, state, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      clearBest: db.prepare('UPDATE snapshots SET is_best = 0 WHERE run_id = ? AND is_best = 1'),
+      markBestEpoch: db.prepare(`UPDATE snapshots SET is_best = 1 WHERE id = (SELECT id FROM snapshots WHERE run_id = ? AND epoch = ?
+        AND kind = 'epoch' ORDER BY id DESC LIMIT 1)`),
+      snapshots: db.prepare(`SELECT id, run_id, epoch, step, kind, is_best, length(state) AS bytes, created_at FROM snapshots
+        WHERE run_id = ? ORDER BY id`),
+      snapshot: db.prepare(`SELECT id, run_id, epoch, step, kind, is_best, length(state) AS bytes, created_at, state FROM snapshots WHERE id = ?`),
+      latestSnapshotId: db.prepare('SELECT id FROM snapshots WHERE run_id = ? ORDER BY id DESC LIMIT 1').pluck(),
+      deleteSnapshotsAfter: db.prepare('DELETE FROM snapshots WHERE run_id = ? AND id > ?'),
+
+      insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, dataset_id, snapshot_id, split, accuracy, loss, count, per_class,
+        confusion, misclassified, created_at) VALUES (@run_id, @dataset_id, @snapshot_id, @split, @accuracy, @loss, @count,
+        @per_class, @confusion, @misclassified, @created_at)`),
+      evaluations: db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id'),
+      evaluation: db.prepare('SELECT * FROM evaluations WHERE id = ?'),
+      latestEvaluations: db.prepare(`SELECT e.* FROM evaluations e WHERE e.id IN (SELECT MAX(id) FROM evaluations
+        WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id)`),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.s.getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.s.setMeta.run(key, value);
+  }
+
+  // --- datasets
+
+  insertDataset(d: NewDataset): DatasetRow {
+    const info = this.s.insertDataset.run({
+      name: d.name, source: d.source, format: d.format, height: d.shape[0], width: d.shape[1], channels: d.shape[2],
+      class_names: JSON.stringify(d.classNames), train_count: d.trainCount, test_count: d.testCount,
+      counts_per_class: JSON.stringify(d.countsPerClass), content_hash: d.contentHash, cache_file: d.cacheFile,
+      lint: JSON.stringify(d.lint ?? null), created_at: now(),
+    });
+    return this.getDataset(Number(info.lastInsertRowid))!;
+  }
+
+  listDatasets(): DatasetRow[] {
+    return (this.s.listDatasets.all() as Row[]).map(datasetFromRow);
+  }
+
+  getDataset(id: number): DatasetRow | undefined {
+    const r = this.s.getDataset.get(id) as Row | undefined;
+    return r && datasetFromRow(r);
+  }
+
+  datasetByHash(hash: string): DatasetRow | undefined {
+    const r = this.s.datasetByHash.get(hash) as Row | undefined;
+    return r && this.getDataset(r.id);
+  }
+
+  datasetByName(name: string): DatasetRow | undefined {
+    const r = this.s.datasetByName.get(name) as Row | undefined;
+    return r && this.getDataset(r.id);
+  }
+
+  datasetNames(): Set<string> {
+    return new Set(this.s.datasetNames.all() as string[]);
+  }
+
+  deleteDataset(id: number): void {
+    this.s.deleteDataset.run(id);
+  }
+
+  cacheFileUsers(cacheFile: string): number {
+    return this.s.cacheFileUsers.get(cacheFile) as number;
+  }
+
+  // --- runs
+
+  insertRun(r: NewRun): number {
+    const info = this.s.insertRun.run({
+      name: r.name, dataset_id: r.datasetId, spec: JSON.stringify(r.spec), spec_hash: r.specHash, total_params: r.totalParams,
+      hyperparameters: JSON.stringify(r.hyperparameters), seed: r.hyperparameters.seed, status: r.status,
+      engine_version: r.engineVersion, parent_run_id: r.parentRunId, parent_snapshot_id: r.parentSnapshotId, notes: r.notes,
+      tags: JSON.stringify(r.tags), created_at: now(),
+    });
+    return Number(info.lastInsertRowid);
+  }
+
+  getRun(id: number): RunRow | undefined {
+    const r = this.s.getRun.get(id) as Row | undefined;
+    return r && { ...runFromRow(r), spec: JSON.parse(r.spec) };
+  }
+
+  listRuns(filter: { datasetId?: number; status?: RunStatus; limit?: number } = {}): RunSummary[] {
+    const rows = this.s.listRuns.all({ dataset_id: filter.datasetId ?? null, status: filter.status ?? null, limit: filter.limit ?? -1 }) as Row[];
+    return rows.map(runFromRow);
+  }
+
+  runIdsWithStatus(status: RunStatus): number[] {
+    return this.s.runIdsWithStatus.all(status) as number[];
+  }
+
+  setStatus(id: number, status: RunStatus, error: string | null = null, stopReason: string | null = null): void {
+    this.s.setStatus.run({ id, status, error, stop_reason: stopReason, now: now() });
+  }
+
+  setKernelsUsed(id: number, kernels: string): void {
+    this.s.setKernelsUsed.run(kernels, id);
+  }
+
+  updateRunInfo(id: number, fields: { name?: string; notes?: string; tags?: string[] }): void {
+    this.s.updateRunInfo.run({ id, name: fields.name ?? null, notes: fields.notes ?? null, tags: fields.tags ? JSON.stringify(fields.tags) : null });
+  }
+
+  deleteRun(id: number): void {
+    this.s.deleteRun.run(id);
+  }
+
+  childRuns(id: number): number[] {
+    return this.s.childRuns.all(id) as number[];
+  }
+
+  addTrainSeconds(id: number, seconds: number): void {
+    this.s.addTrainSeconds.run(seconds, id);
+  }
+
+  // --- metrics and snapshots
+
+  insertBatches(rows: (BatchMetricsRow & { runId: number })[]): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const b of rows) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+    })();
+  }
+
+  /** An epoch's end: its pending batch rows, its metrics row, its snapshot and the run's summary columns, atomically. */
+  commitEpoch(c: EpochCommit): number {
+    return this.db.transaction(() => {
+      for (const b of c.pendingBatches) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+      const m = c.metrics;
+      this.s.insertEpoch.run({
+        run_id: c.runId, epoch: m.epoch, step: m.step, train_loss: m.trainLoss, train_accuracy: m.trainAccuracy,
+        val_loss: m.valLoss, val_accuracy: m.valAccuracy, learning_rate: m.learningRate, images_per_second: m.imagesPerSecond,
+        seconds: m.seconds, wall_time: m.wallTime,
+      });
+      const id = Number(this.s.insertSnapshot.run(c.runId, m.epoch, m.step, c.kind, 0, c.state, now()).lastInsertRowid);
+      if (c.bestEpoch !== null) {
+        this.s.clearBest.run(c.runId);
+        this.s.markBestEpoch.run(c.runId, c.bestEpoch);
+      }
+      this.s.runEpochUpdate.run({
+        id: c.runId, epoch: m.epoch, val_accuracy: m.valAccuracy, train_loss: m.trainLoss, best_epoch: c.bestEpoch,
+        seconds: c.trainSeconds,
+      });
+      return id;
+    })();
+  }
+
+  /** A snapshot outside an epoch end (pause, stop, final), with any pending batch rows. */
+  insertSnapshot(runId: number, epoch: number, step: number, kind: SnapshotInfo['kind'], state: Uint8Array,
+    pendingBatches: (BatchMetricsRow & { runId: number })[] = [], trainSeconds = 0): number {
+    return this.db.transaction(() => {
+      for (const b of pendingBatches) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+      if (trainSeconds) this.s.addTrainSeconds.run(trainSeconds, runId);
+      return Number(this.s.insertSnapshot.run(runId, epoch, step, kind, 0, state, now()).lastInsertRowid);
+    })();
+  }
+
+  epochs(runId: number): EpochMetricsRow[] {
+    return (this.s.epochs.all(runId) as Row[]).map(epochFromRow);
+  }
+
+  epochsOfRuns(runIds: number[]): Map<number, EpochMetricsRow[]> {
+    const out = new Map<number, EpochMetricsRow[]>(runIds.map((id) => [id, []]));
+    for (const r of this.s.epochsOfRuns.all(JSON.stringify(runIds)) as Row[]) out.get(r.run_id)?.push(epochFromRow(r));
+    return out;
+  }
+
+  batches(runId: number): BatchMetricsRow[] {
+    return (this.s.batches.all(runId) as Row[]).map((r) => ({
+      epoch: r.epoch, batch: r.batch, step: r.step, loss: r.loss, accuracy: r.accuracy, learningRate: r.learning_rate, wallTime: r.wall_time,
+    }));
+  }
+
+  /** Forgets what a crashed attempt wrote after the snapshot a resume starts from. */
+  rewindTo(runId: number, snapshot: { id: number; epoch: number; step: number } | null): void {
+    this.db.transaction(() => {
+      this.s.deleteEpochsAfter.run(runId, snapshot?.epoch ?? 0);
+      this.s.deleteBatchesAfter.run(runId, snapshot?.step ?? 0);
+      this.s.deleteSnapshotsAfter.run(runId, snapshot?.id ?? 0);
+      const epochs = this.epochs(runId);
+      const last = epochs[epochs.length - 1];
+      this.db.prepare(`UPDATE runs SET epochs_done = ?, last_val_accuracy = ?, last_train_loss = ? WHERE id = ?`)
+        .run(last?.epoch ?? 0, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId);
+    })();
+  }
+
+  snapshots(runId: number): SnapshotInfo[] {
+    return (this.s.snapshots.all(runId) as Row[]).map(snapshotFromRow);
+  }
+
+  snapshot(id: number): (SnapshotInfo & { state: Uint8Array }) | undefined {
+    const r = this.s.snapshot.get(id) as Row | undefined;
+    if (!r) return undefined;
+    const buf = r.state as Buffer;
+    return { ...snapshotFromRow(r), state: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+  }
+
+  latestSnapshot(runId: number): (SnapshotInfo & { state: Uint8Array }) | undefined {
+    const id = this.s.latestSnapshotId.get(runId) as number | undefined;
+    return id === undefined ? undefined : this.snapshot(id);
+  }
+
+  // --- evaluations
+
+  insertEvaluation(e: NewEvaluation): EvaluationInfo {
+    return this.db.transaction(() => {
+      const info = this.s.insertEvaluation.run({
+        run_id: e.runId, dataset_id: e.datasetId, snapshot_id: e.snapshotId, split: e.split, accuracy: e.accuracy, loss: e.loss,
+        count: e.count, per_class: JSON.stringify(e.perClass), confusion: JSON.stringify(e.confusion),
+        misclassified: JSON.stringify(e.misclassified), created_at: now(),
+      });
+      this.s.setTestAccuracy.run(e.accuracy, e.runId);
+      return evaluationFromRow(this.s.evaluation.get(Number(info.lastInsertRowid)) as Row);
+    })();
+  }
+
+  evaluations(runId: number): EvaluationInfo[] {
+    return (this.s.evaluations.all(runId) as Row[]).map(evaluationFromRow);
+  }
+
+  latestEvaluations(runIds: number[]): Map<number, EvaluationInfo> {
+    const out = new Map<number, EvaluationInfo>();
+    for (const r of this.s.latestEvaluations.all(JSON.stringify(runIds)) as Row[]) out.set(r.run_id, evaluationFromRow(r));
+    return out;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * What a worker does with a job, written against a `post` function so the worker entry stays a
+ * few lines (and an electron-vite `?nodeWorker` bundle can reuse it).
+ */
+import { buildModel, decodeContainer, Trainer, TrainingError, type Dataset, type Model } from '../../src-engine/index.js';
+import { STATE_MAGIC } from '../../src-engine/serialize.js';
+import type { ModelSpec } from '../contract.js';
+import { readCache, seededSplit } from '../datasets/index.js';
+import { resolveKernels } from './kernels.js';
+import { CONTROL_PAUSE, CONTROL_STOP, type DataSelection, type EvaluateJob, type TrainJob, type WorkerJob, type WorkerMessage } from './protocol.js';
+
+export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
+
+const nowSeconds = () => performance.now() / 1000;
+
+/** Copies the images and labels at `indices` (into the split) into new arrays. */
+function subset(images: Uint8Array, labels: Uint8Array, imageSize: number, indices: ArrayLike<number>): Dataset & { images: Uint8Array; labels: Uint8Array } {
+  const n = indices.length;
+  const outImages = new Uint8Array(n * imageSize);
+  const outLabels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = indices[i]!;
+    outImages.set(images.subarray(j * imageSize, (j + 1) * imageSize), i * imageSize);
+    outLabels[i] = labels[j]!;
+  }
+  return { images: outImages, labels: outLabels, n };
+}
+
+export interface SplitData {
+  shape: [number, number, number];
+  train: Dataset;
+  validation: Dataset | null;
+  test: Dataset | null;
+  /** Index of each train/validation image in the cache's training split (thumbnails use these). */
+  trainIndices: Uint32Array;
+  validationIndices: Uint32Array;
+}
+
+/** The run's view of a dataset: its seeded train/validation split, optionally truncated. */
+export function loadSplit(sel: DataSelection): SplitData {
+  const cache = readCache(sel.cacheFile);
+  const size = cache.shape[0] * cache.shape[1] * cache.shape[2];
+  const split = seededSplit(cache.train.n, sel.validationSplit, sel.splitSeed);
+  const trainIndices = sel.trainLimit !== null && sel.trainLimit < split.train.length ? split.train.subarray(0, sel.trainLimit) : split.train;
+  return {
+    shape: cache.shape,
+    train: subset(cache.train.images, cache.train.labels, size, trainIndices),
+    validation: split.validation.length > 0 ? subset(cache.train.images, cache.train.labels, size, split.validation) : null,
+    test: cache.test && cache.test.n > 0 ? cache.test : null,
+    trainIndices,
+    validationIndices: split.validation,
+  };
+}
+
+/** The weights and spec inside trainer-state bytes, without a dataset. */
+export function weightsFromState(state: Uint8Array): { spec: ModelSpec; weights: Float32Array; epoch: number; step: number } {
+  const { header, blobs } = decodeContainer(state, STATE_MAGIC, 'trainer state');
+  return { spec: header.spec as ModelSpec, weights: blobs.weights as Float32Array, epoch: header.epoch as number, step: header.step as number };
+}
+
+export async function runJob(job: WorkerJob, post: Post): Promise<void> {
+  try {
+    if (job.type === 'train') await train(job, post);
+    else await evaluate(job, post);
+  } catch (e) {
+    const code = e instanceof TrainingError ? e.code : (e as Error)?.name ?? 'error';
+    post({ type: 'failed', code, message: (e as Error)?.message ?? String(e) });
+  }
+}
+
+async function train(job: TrainJob, post: Post): Promise<void> {
+  const started = nowSeconds();
+  const wall = () => job.wallTimeOffset + (nowSeconds() - started);
+  const kernels = await resolveKernels(job.kernels);
+  const data = loadSplit(job.data);
+  const validation = data.validation ?? undefined;
+  let trainer: Trainer;
+  if (job.state) {
+    trainer = Trainer.restore(job.state, data.train, validation, { kernels });
+  } else {
+    const model: Model = buildModel(job.spec, { seed: job.seed, kernels });
+    if (job.initialWeights) {
+      if (job.initialWeights.length !== model.values.length) {
+        throw new TrainingError('bad_state', `fork: the snapshot has ${job.initialWeights.length} weights, the spec needs ${model.values.length}`);
+      }
+      model.values.set(job.initialWeights);
+    }
+    trainer = new Trainer(model, data.train, job.config, validation);
+  }
+  post({
+    type: 'started', kernels: kernels.name, trainCount: data.train.n, validationCount: validation?.n ?? 0,
+    batchesPerEpoch: trainer.batchesPerEpoch, epoch: trainer.epoch, step: trainer.stepCount,
+  });
+  const control = new Int32Array(job.control);
+  const every = Math.max(1, job.progressEvery);
+  while (!trainer.done) {
+    const request = Atomics.load(control, 0);
+    if (request === CONTROL_PAUSE || request === CONTROL_STOP) {
+      const state = trainer.saveState();
+      post({ type: 'ended', reason: request === CONTROL_PAUSE ? 'paused' : 'stopped', epoch: trainer.epoch, step: trainer.stepCount, wallTime: wall(), state }, [state.buffer as ArrayBuffer]);
+      return;
+    }
+    const e = trainer.step()!;
+    const { epochEnd, ...event } = e;
+    if (e.step % every === 0 || epochEnd) post({ type: 'batch', event, wallTime: wall() });
+    if (epochEnd) {
+      const state = trainer.saveState();
+      post({
+        type: 'epoch', metrics: epochEnd, step: trainer.stepCount, bestEpoch: trainer.bestEpoch, wallTime: wall(), state,
+        done: trainer.done, stopReason: trainer.stopReason,
+      }, [state.buffer as ArrayBuffer]);
+    }
+  }
+  const reason = trainer.stopReason === 'early-stopped' ? 'early-stopped' : 'completed';
+  post({ type: 'ended', reason, epoch: trainer.epoch, step: trainer.stepCount, wallTime: wall(), state: null });
+}
+
+async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
+  const kernels = await resolveKernels(job.kernels);
+  const { spec, weights } = weightsFromState(job.state);
+  const model = buildModel(spec, { kernels });
+  model.values.set(weights);
+  const data = loadSplit({ ...job.data, trainLimit: null });
+  let set: Dataset | null;
+  let indexMap: Uint32Array | null = null;
+  if (job.split === 'test') set = data.test;
+  else if (job.split === 'validation') {
+    set = data.validation;
+    indexMap = data.validationIndices;
+  } else {
+    set = data.train;
+    indexMap = data.trainIndices;
+  }
+  if (!set || set.n === 0) throw new Error(`the dataset has no ${job.split} images to evaluate on`);
+  const k = model.classes;
+  const size = model.inputSize;
+  if (size !== set.images.length / set.n) throw new Error(`the model takes ${size} values per image, the dataset has ${set.images.length / set.n}`);
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const misclassified: EvaluateResultMisclassified[] = [];
+  let lossSum = 0;
+  let correct = 0;
+  const chunk = 256;
+  const x = new Float32Array(chunk * size);
+  for (let start = 0; start < set.n; start += chunk) {
+    const m = Math.min(chunk, set.n - start);
+    const src = set.images as Uint8Array;
+    for (let i = 0; i < m * size; i++) x[i] = src[start * size + i]! / 255;
+    const probs = model.predict(x.subarray(0, m * size), m);
+    for (let i = 0; i < m; i++) {
+      const label = set.labels[start + i]!;
+      let predicted = 0;
+      for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + predicted]!) predicted = c;
+      confusion[label]![predicted]!++;
+      lossSum += -Math.log(Math.max(probs[i * k + label]!, 1e-12));
+      if (predicted === label) correct++;
+      else if (misclassified.length < job.maxMisclassified) {
+        const index = indexMap ? indexMap[start + i]! : start + i;
+        misclassified.push({ index, label, predicted, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k), (p) => Math.round(p * 1e5) / 1e5) });
+      }
+    }
+  }
+  const perClass = confusion.map((row, c) => {
+    const tp = row[c]!;
+    const support = row.reduce((a, b) => a + b, 0);
+    const predictedAs = confusion.reduce((a, r) => a + r[c]!, 0);
+    const precision = predictedAs ? tp / predictedAs : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { className: job.classNames[c] ?? String(c), precision, recall, f1, support };
+  });
+  post({ type: 'evaluated', accuracy: correct / set.n, loss: lossSum / set.n, count: set.n, perClass, confusion, misclassified });
+}
+
+type EvaluateResultMisclassified = { index: number; label: number; predicted: number; probabilities: number[] };
