@@ -1,0 +1,396 @@
+/**
+ * The fast kernels, in AssemblyScript, compiled to WebAssembly with 128-bit SIMD
+ * (`npm run build:wasm` → ../kernels.wasm.ts). This file is AssemblyScript, not TypeScript: the
+ * project's tsconfig excludes this folder.
+ *
+ * Every pointer is a byte address in linear memory; the loader (../index.ts) lays the buffers out,
+ * copies the caller's arrays in and the results out. Nothing here allocates.
+ *
+ * One convolution serves conv2d and dense (dense is a 1×1 convolution over a 1×1 image with C = IN).
+ * It is an implicit GEMM over P = N·OH·OW output positions, K = KH·KW·C taps and OC channels:
+ *   xs    (N, HS, WS, C)   the input, zero-padded when the geometry needs it
+ *   table (PP)             byte offset in xs of each position's top-left tap; PP = P rounded up to 4,
+ *                          the extra positions point at 0 and their dout rows are zero
+ *   taps  (KP)             byte offset of each tap relative to the position: ((u·WS + v)·C + ci)·4;
+ *                          extra taps point at 0 and their weights are zero
+ *   wgt   (K, OCP)         the weight (KH, KW, C, OC) with OC padded to OCP, a multiple of 4
+ *   out / dout (PP, OCP)   channel fastest, like NHWC
+ * Register blocking: 4 positions × 8 channels = 8 f32x4 accumulators, which fits the 16 SIMD
+ * registers of x86-64 with room for the weights and the broadcast input.
+ */
+
+// ---- layout helpers ----------------------------------------------------------------------------
+
+/** src (rows, c) → dst (rows, cp), the extra channels zero. src and dst must not overlap. */
+export function padChannels(src: usize, dst: usize, rows: i32, c: i32, cp: i32): void {
+  const cb = <usize>c << 2;
+  const cpb = <usize>cp << 2;
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + <usize>r * cpb, src + <usize>r * cb, cb);
+    memory.fill(dst + <usize>r * cpb + cb, 0, cpb - cb);
+  }
+}
+
+/** src (rows, cp) → dst (rows, c); dst may equal src (each row moves down, never over a later one). */
+export function unpadChannels(src: usize, dst: usize, rows: i32, c: i32, cp: i32): void {
+  const cb = <usize>c << 2;
+  const cpb = <usize>cp << 2;
+  for (let r = 0; r < rows; r++) memory.copy(dst + <usize>r * cb, src + <usize>r * cpb, cb);
+}
+
+/** x (N, H, W, C) → dst (N, HS, WS, C) with x placed at (padTop, padLeft); the rest zero. */
+export function padInput(x: usize, n: i32, h: i32, w: i32, c: i32, hs: i32, ws: i32,
+  padTop: i32, padLeft: i32, dst: usize): void {
+  memory.fill(dst, 0, <usize>n * hs * ws * c << 2);
+  const count = min(ws, padLeft + w) - padLeft;
+  if (count <= 0) return;
+  const bytes = <usize>(count * c) << 2;
+  for (let img = 0; img < n; img++) {
+    for (let ys = 0; ys < hs; ys++) {
+      const iy = ys - padTop;
+      if (iy < 0 || iy >= h) continue;
+      memory.copy(dst + (<usize>((img * hs + ys) * ws + padLeft) * c << 2), x + (<usize>(img * h + iy) * w * c << 2), bytes);
+    }
+  }
+}
+
+/** The inverse of padInput for gradients: src (N, HS, WS, C) → dx (N, H, W, C); cells outside src are 0. */
+export function cropInput(src: usize, n: i32, h: i32, w: i32, c: i32, hs: i32, ws: i32,
+  padTop: i32, padLeft: i32, dx: usize): void {
+  memory.fill(dx, 0, <usize>n * h * w * c << 2);
+  const count = min(ws, padLeft + w) - padLeft;
+  if (count <= 0) return;
+  const bytes = <usize>(count * c) << 2;
+  for (let img = 0; img < n; img++) {
+    for (let ys = 0; ys < hs; ys++) {
+      const iy = ys - padTop;
+      if (iy < 0 || iy >= h) continue;
+      memory.copy(dx + (<usize>(img * h + iy) * w * c << 2), src + (<usize>((img * hs + ys) * ws + padLeft) * c << 2), bytes);
+    }
+  }
+}
+
+/** table (PP): byte offset in xs (N, HS, WS, C) of each output position's first tap; extras 0. */
+export function positions(table: usize, n: i32, oh: i32, ow: i32, sh: i32, sw: i32, hs: i32, ws: i32, c: i32, pp: i32): void {
+  let p = 0;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        store<i32>(table + (<usize>p << 2), ((img * hs + oy * sh) * ws + ox * sw) * c << 2);
+        p++;
+      }
+    }
+  }
+  for (; p < pp; p++) store<i32>(table + (<usize>p << 2), 0);
+}
+
+/** taps (KP): byte offset of tap (u, v, ci) relative to a position, ((u·WS + v)·C + ci)·4; extras 0. */
+export function tapOffsets(taps: usize, kh: i32, kw: i32, c: i32, ws: i32, kp: i32): void {
+  let t = 0;
+  for (let u = 0; u < kh; u++) {
+    for (let v = 0; v < kw; v++) {
+      for (let ci = 0; ci < c; ci++) {
+        store<i32>(taps + (<usize>t << 2), ((u * ws + v) * c + ci) << 2);
+        t++;
+      }
+    }
+  }
+  for (; t < kp; t++) store<i32>(taps + (<usize>t << 2), 0);
+}
+
+/** wgt (K, OCP) → wt (OC, KP), the extra taps zero: the weight seen from the output side. */
+export function transposeWeights(wgt: usize, k: i32, oc: i32, ocp: i32, kp: i32, wt: usize): void {
+  for (let co = 0; co < oc; co++) {
+    const row = wt + (<usize>(co * kp) << 2);
+    for (let t = 0; t < k; t++) store<f32>(row + (<usize>t << 2), load<f32>(wgt + (<usize>(t * ocp + co) << 2)));
+    for (let t = k; t < kp; t++) store<f32>(row + (<usize>t << 2), 0);
+  }
+}
+
+// ---- convolution -------------------------------------------------------------------------------
+
+/**
+ * out (PP, OCP) = bias + Σ_taps xs[table[p] + tap] · wgt[tap, :], overwritten.
+ * The taps of one kernel row (u) are KW·C contiguous floats of xs, so the inner loop walks them
+ * with one pointer per position instead of a tap table.
+ */
+export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: usize, out: usize,
+  kh: i32, kwc: i32, rowBytes: i32, ocp: i32): void {
+  const wStride = <usize>ocp << 2;
+  const rowLen = <usize>kwc << 2;
+  for (let p = 0; p < pp; p += 4) {
+    const tp = table + (<usize>p << 2);
+    const r0 = xs + <usize>load<i32>(tp);
+    const r1 = xs + <usize>load<i32>(tp, 4);
+    const r2 = xs + <usize>load<i32>(tp, 8);
+    const r3 = xs + <usize>load<i32>(tp, 12);
+    const o0 = out + <usize>p * wStride;
+    const o1 = o0 + wStride;
+    const o2 = o1 + wStride;
+    const o3 = o2 + wStride;
+    let cb: usize = 0;
+    for (; cb + 32 <= wStride; cb += 32) {
+      const b0 = v128.load(bias + cb);
+      const b1 = v128.load(bias + cb, 16);
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      let wp = wgt + cb;
+      for (let u = 0; u < kh; u++) {
+        const ro = <usize>(u * rowBytes);
+        const x0 = r0 + ro, x1 = r1 + ro, x2 = r2 + ro, x3 = r3 + ro;
+        for (let j: usize = 0; j < rowLen; j += 4) {
+          const w0 = v128.load(wp);
+          const w1 = v128.load(wp, 16);
+          let s = v128.load32_splat(x0 + j);
+          a00 = f32x4.add(a00, f32x4.mul(s, w0));
+          a01 = f32x4.add(a01, f32x4.mul(s, w1));
+          s = v128.load32_splat(x1 + j);
+          a10 = f32x4.add(a10, f32x4.mul(s, w0));
+          a11 = f32x4.add(a11, f32x4.mul(s, w1));
+          s = v128.load32_splat(x2 + j);
+          a20 = f32x4.add(a20, f32x4.mul(s, w0));
+          a21 = f32x4.add(a21, f32x4.mul(s, w1));
+          s = v128.load32_splat(x3 + j);
+          a30 = f32x4.add(a30, f32x4.mul(s, w0));
+          a31 = f32x4.add(a31, f32x4.mul(s, w1));
+          wp += wStride;
+        }
+      }
+      v128.store(o0 + cb, a00); v128.store(o0 + cb, a01, 16);
+      v128.store(o1 + cb, a10); v128.store(o1 + cb, a11, 16);
+      v128.store(o2 + cb, a20); v128.store(o2 + cb, a21, 16);
+      v128.store(o3 + cb, a30); v128.store(o3 + cb, a31, 16);
+    }
+    if (cb < wStride) {
+      // the last 4 channels when OCP is not a multiple of 8
+      const b0 = v128.load(bias + cb);
+      let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+      let wp = wgt + cb;
+      for (let u = 0; u < kh; u++) {
+        const ro = <usize>(u * rowBytes);
+        const x0 = r0 + ro, x1 = r1 + ro, x2 = r2 + ro, x3 = r3 + ro;
+        for (let j: usize = 0; j < rowLen; j += 4) {
+          const w0 = v128.load(wp);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(x0 + j), w0));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(x1 + j), w0));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(x2 + j), w0));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(x3 + j), w0));
+          wp += wStride;
+        }
+      }
+      v128.store(o0 + cb, a0);
+      v128.store(o1 + cb, a1);
+      v128.store(o2 + cb, a2);
+      v128.store(o3 + cb, a3);
+    }
+  }
+}
+
+/** Positions per pass of the weight gradient: dout and xs of one chunk stay in L1/L2. */
+const CHUNK = 128;
+
+/**
+ * dw (KP, OCP) += Σ_p xs[table[p] + taps[t]] · dout[p, :], accumulated. Blocks of 4 taps × 8
+ * channels keep their sums in registers across a chunk of positions.
+ */
+export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, taps: usize, kp: i32, dw: usize, ocp: i32): void {
+  const gStride = <usize>ocp << 2;
+  for (let c0 = 0; c0 < pp; c0 += CHUNK) {
+    const c1 = min(pp, c0 + CHUNK);
+    for (let tb = 0; tb < kp; tb += 4) {
+      const tt = taps + (<usize>tb << 2);
+      const t0 = <usize>load<i32>(tt);
+      const t1 = <usize>load<i32>(tt, 4);
+      const t2 = <usize>load<i32>(tt, 8);
+      const t3 = <usize>load<i32>(tt, 12);
+      const d0 = dw + <usize>tb * gStride;
+      const d1 = d0 + gStride;
+      const d2 = d1 + gStride;
+      const d3 = d2 + gStride;
+      let cb: usize = 0;
+      for (; cb + 32 <= gStride; cb += 32) {
+        let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        let tp = table + (<usize>c0 << 2);
+        let gp = dout + <usize>c0 * gStride + cb;
+        for (let p = c0; p < c1; p++) {
+          const xb = xs + <usize>load<i32>(tp);
+          const g0 = v128.load(gp);
+          const g1 = v128.load(gp, 16);
+          let s = v128.load32_splat(xb + t0);
+          a00 = f32x4.add(a00, f32x4.mul(s, g0));
+          a01 = f32x4.add(a01, f32x4.mul(s, g1));
+          s = v128.load32_splat(xb + t1);
+          a10 = f32x4.add(a10, f32x4.mul(s, g0));
+          a11 = f32x4.add(a11, f32x4.mul(s, g1));
+          s = v128.load32_splat(xb + t2);
+          a20 = f32x4.add(a20, f32x4.mul(s, g0));
+          a21 = f32x4.add(a21, f32x4.mul(s, g1));
+          s = v128.load32_splat(xb + t3);
+          a30 = f32x4.add(a30, f32x4.mul(s, g0));
+          a31 = f32x4.add(a31, f32x4.mul(s, g1));
+          tp += 4;
+          gp += gStride;
+        }
+        v128.store(d0 + cb, f32x4.add(v128.load(d0 + cb), a00));
+        v128.store(d0 + cb, f32x4.add(v128.load(d0 + cb, 16), a01), 16);
+        v128.store(d1 + cb, f32x4.add(v128.load(d1 + cb), a10));
+        v128.store(d1 + cb, f32x4.add(v128.load(d1 + cb, 16), a11), 16);
+        v128.store(d2 + cb, f32x4.add(v128.load(d2 + cb), a20));
+        v128.store(d2 + cb, f32x4.add(v128.load(d2 + cb, 16), a21), 16);
+        v128.store(d3 + cb, f32x4.add(v128.load(d3 + cb), a30));
+        v128.store(d3 + cb, f32x4.add(v128.load(d3 + cb, 16), a31), 16);
+      }
+      if (cb < gStride) {
+        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+        let tp = table + (<usize>c0 << 2);
+        let gp = dout + <usize>c0 * gStride + cb;
+        for (let p = c0; p < c1; p++) {
+          const xb = xs + <usize>load<i32>(tp);
+          const g0 = v128.load(gp);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xb + t0), g0));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(xb + t1), g0));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(xb + t2), g0));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(xb + t3), g0));
+          tp += 4;
+          gp += gStride;
+        }
+        v128.store(d0 + cb, f32x4.add(v128.load(d0 + cb), a0));
+        v128.store(d1 + cb, f32x4.add(v128.load(d1 + cb), a1));
+        v128.store(d2 + cb, f32x4.add(v128.load(d2 + cb), a2));
+        v128.store(d3 + cb, f32x4.add(v128.load(d3 + cb), a3));
+      }
+    }
+  }
+}
+
+/** db (OCP) += Σ_p dout[p, :]. */
+export function convBiasGrad(dout: usize, pp: i32, ocp: i32, db: usize): void {
+  const stride = <usize>ocp << 2;
+  for (let cb: usize = 0; cb < stride; cb += 16) {
+    let a = v128.load(db + cb);
+    let gp = dout + cb;
+    for (let p = 0; p < pp; p++) {
+      a = f32x4.add(a, v128.load(gp));
+      gp += stride;
+    }
+    v128.store(db + cb, a);
+  }
+}
+
+/** dxs[r + taps[t..t+3]] += v: one vector store when the 4 taps are adjacent floats, else per lane. */
+// @ts-ignore: decorator
+@inline function scatterAdd(r: usize, tt: usize, v: v128): void {
+  const t0 = load<i32>(tt);
+  if (load<i32>(tt, 12) - t0 == 12) {
+    const a = r + <usize>t0;
+    v128.store(a, f32x4.add(v128.load(a), v));
+  } else {
+    let a = r + <usize>t0;
+    store<f32>(a, load<f32>(a) + f32x4.extract_lane(v, 0));
+    a = r + <usize>load<i32>(tt, 4);
+    store<f32>(a, load<f32>(a) + f32x4.extract_lane(v, 1));
+    a = r + <usize>load<i32>(tt, 8);
+    store<f32>(a, load<f32>(a) + f32x4.extract_lane(v, 2));
+    a = r + <usize>load<i32>(tt, 12);
+    store<f32>(a, load<f32>(a) + f32x4.extract_lane(v, 3));
+  }
+}
+
+/**
+ * dxs (N, HS, WS, C) = Σ_p Σ_t scatter of dout[p, :] · wt[:, t], overwritten (dxs is zeroed first).
+ * wt is (OC, KP) with KP a multiple of 8: blocks of 4 positions × 8 taps, summed over the channels,
+ * then added into dxs at each position's taps.
+ */
+export function convInputGrad(dout: usize, table: usize, pp: i32, wt: usize, taps: usize, kp: i32, oc: i32, ocp: i32,
+  dxs: usize, dxsBytes: usize): void {
+  memory.fill(dxs, 0, dxsBytes);
+  const gStride = <usize>ocp << 2;
+  const wStride = <usize>kp << 2;
+  const ocb = <usize>oc << 2;
+  for (let p = 0; p < pp; p += 4) {
+    const tp = table + (<usize>p << 2);
+    const r0 = dxs + <usize>load<i32>(tp);
+    const r1 = dxs + <usize>load<i32>(tp, 4);
+    const r2 = dxs + <usize>load<i32>(tp, 8);
+    const r3 = dxs + <usize>load<i32>(tp, 12);
+    const g0 = dout + <usize>p * gStride;
+    const g1 = g0 + gStride;
+    const g2 = g1 + gStride;
+    const g3 = g2 + gStride;
+    for (let tb: usize = 0; tb < wStride; tb += 32) {
+      let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+      let wp = wt + tb;
+      for (let co: usize = 0; co < ocb; co += 4) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        let s = v128.load32_splat(g0 + co);
+        a00 = f32x4.add(a00, f32x4.mul(s, w0));
+        a01 = f32x4.add(a01, f32x4.mul(s, w1));
+        s = v128.load32_splat(g1 + co);
+        a10 = f32x4.add(a10, f32x4.mul(s, w0));
+        a11 = f32x4.add(a11, f32x4.mul(s, w1));
+        s = v128.load32_splat(g2 + co);
+        a20 = f32x4.add(a20, f32x4.mul(s, w0));
+        a21 = f32x4.add(a21, f32x4.mul(s, w1));
+        s = v128.load32_splat(g3 + co);
+        a30 = f32x4.add(a30, f32x4.mul(s, w0));
+        a31 = f32x4.add(a31, f32x4.mul(s, w1));
+        wp += wStride;
+      }
+      const tt = taps + tb;
+      scatterAdd(r0, tt, a00); scatterAdd(r0, tt + 16, a01);
+      scatterAdd(r1, tt, a10); scatterAdd(r1, tt + 16, a11);
+      scatterAdd(r2, tt, a20); scatterAdd(r2, tt + 16, a21);
+      scatterAdd(r3, tt, a30); scatterAdd(r3, tt + 16, a31);
+    }
+  }
+}
+
+// ---- max pooling -------------------------------------------------------------------------------
+
+/**
+ * x (N, H, W, C) → out (N, OH, OW, C), argmax (N, OH, OW, C) = index into x of the first maximum in
+ * row-major window order (strict >, so a later equal value never wins; the first tap always does).
+ * Four channels at a time when C is a multiple of 4.
+ */
+export function maxpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32, pw: i32, sh: i32, sw: i32,
+  oh: i32, ow: i32, out: usize, argmax: usize): void {
+  const iota = i32x4(0, 1, 2, 3);
+  let o: usize = 0;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const first = ((img * h + oy * sh) * w + ox * sw) * c;
+        let ci = 0;
+        for (; ci + 4 <= c; ci += 4) {
+          let best = v128.load(x + (<usize>(first + ci) << 2));
+          let at = i32x4.add(i32x4.splat(first + ci), iota);
+          for (let u = 0; u < ph; u++) {
+            for (let v = u == 0 ? 1 : 0; v < pw; v++) {
+              const e = first + (u * w + v) * c + ci;
+              const val = v128.load(x + (<usize>e << 2));
+              const m = f32x4.gt(val, best);
+              best = v128.bitselect(val, best, m);
+              at = v128.bitselect(i32x4.add(i32x4.splat(e), iota), at, m);
+            }
+          }
+          v128.store(out + ((o + <usize>ci) << 2), best);
+          v128.store(argmax + ((o + <usize>ci) << 2), at);
+        }
+        for (; ci < c; ci++) {
+          let best = load<f32>(x + (<usize>(first + ci) << 2));
+          let at = first + ci;
+          for (let u = 0; u < ph; u++) {
+            for (let v = u == 0 ? 1 : 0; v < pw; v++) {
+              const e = first + (u * w + v) * c + ci;
+              const val = load<f32>(x + (<usize>e << 2));
+              if (val > best) { best = val; at = e; }
+            }
+          }
+          store<f32>(out + ((o + <usize>ci) << 2), best);
+          store<i32>(argmax + ((o + <usize>ci) << 2), at);
+        }
+        o += <usize>c;
+      }
+    }
+  }
+}

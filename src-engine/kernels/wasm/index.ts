@@ -1,0 +1,286 @@
+/**
+ * The fast kernel set: WebAssembly with 128-bit SIMD, built from assembly/kernels.ts. It implements
+ * the same `Kernels` interface as the reference loops and is checked against them (wasm.test.ts).
+ *
+ * The callers' arrays live in JavaScript memory, so each call copies its inputs into the module's
+ * linear memory, runs, and copies the results out; for the reference net that is a few percent of
+ * a step (tools/bench measures it). The module's memory grows to the largest call seen and is then
+ * reused, so a training loop allocates nothing here after its first batch.
+ *
+ * No node:* import: the bytes are embedded (kernels.wasm.ts) and compiled synchronously, so this
+ * loads in Node, in worker threads and in the renderer.
+ */
+import type { FloatArray } from '../../tensor.js';
+import { maxpool2dBackward } from '../maxpool2d.js';
+import type { ConvShape, Kernels, PoolShape } from '../types.js';
+import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
+
+type Ptr = number;
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  padChannels(src: Ptr, dst: Ptr, rows: number, c: number, cp: number): void;
+  unpadChannels(src: Ptr, dst: Ptr, rows: number, c: number, cp: number): void;
+  padInput(x: Ptr, n: number, h: number, w: number, c: number, hs: number, ws: number, padTop: number, padLeft: number, dst: Ptr): void;
+  cropInput(src: Ptr, n: number, h: number, w: number, c: number, hs: number, ws: number, padTop: number, padLeft: number, dx: Ptr): void;
+  positions(table: Ptr, n: number, oh: number, ow: number, sh: number, sw: number, hs: number, ws: number, c: number, pp: number): void;
+  tapOffsets(taps: Ptr, kh: number, kw: number, c: number, ws: number, kp: number): void;
+  transposeWeights(wgt: Ptr, k: number, oc: number, ocp: number, kp: number, wt: Ptr): void;
+  convForward(xs: Ptr, table: Ptr, pp: number, wgt: Ptr, bias: Ptr, out: Ptr, kh: number, kwc: number, rowBytes: number, ocp: number): void;
+  convWeightGrad(xs: Ptr, table: Ptr, pp: number, dout: Ptr, taps: Ptr, kp: number, dw: Ptr, ocp: number): void;
+  convBiasGrad(dout: Ptr, pp: number, ocp: number, db: Ptr): void;
+  convInputGrad(dout: Ptr, table: Ptr, pp: number, wt: Ptr, taps: Ptr, kp: number, oc: number, ocp: number, dxs: Ptr, dxsBytes: number): void;
+  maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
+    oh: number, ow: number, out: Ptr, argmax: Ptr): void;
+}
+
+export class WasmUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WasmUnavailableError';
+  }
+}
+
+// The smallest module that uses a SIMD instruction: (func (result v128) v128.const 0 … ; drop-free).
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+let simdSupported: boolean | null = null;
+
+/** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (Node ≥ 16.4, Chromium ≥ 91). */
+export function wasmSimdSupported(): boolean {
+  if (simdSupported === null) {
+    simdSupported = typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  }
+  return simdSupported;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    if (!wasmSimdSupported()) throw new WasmUnavailableError('the fast kernels need WebAssembly SIMD, which this JavaScript engine does not support; use the reference kernels');
+    const text = atob(KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+/**
+ * One module instance and its linear memory. Each call lays its buffers out from the start of
+ * memory with a bump pointer (16-byte aligned for v128 loads), so calls never hold memory between
+ * them and the instance is not re-entrant (JavaScript calls are not either).
+ */
+class WasmKernels implements Kernels {
+  readonly name = 'wasm-simd';
+  private readonly k: KernelExports;
+  private f32: Float32Array;
+  private i32: Int32Array;
+  private top = 0;
+
+  constructor() {
+    this.k = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as KernelExports;
+    this.f32 = new Float32Array(this.k.memory.buffer);
+    this.i32 = new Int32Array(this.k.memory.buffer);
+  }
+
+  /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
+  get memoryBytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+
+  private reset(): void {
+    this.top = 64;
+  }
+
+  /** Reserves `floats` 4-byte cells; returns a byte address. Call `commit()` before touching memory. */
+  private take(floats: number): Ptr {
+    const p = this.top;
+    this.top += roundUp(floats * 4, 16);
+    return p;
+  }
+
+  /** Grows the memory to cover every buffer taken since reset; growing detaches the old views. */
+  private commit(): void {
+    const have = this.k.memory.buffer.byteLength;
+    if (this.top > have) {
+      this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
+      this.f32 = new Float32Array(this.k.memory.buffer);
+      this.i32 = new Int32Array(this.k.memory.buffer);
+    }
+  }
+
+  private put(src: FloatArray, len: number, p: Ptr): void {
+    this.f32.set(src.length === len ? src : src.subarray(0, len), p >> 2);
+  }
+
+  private get(p: Ptr, len: number, dst: FloatArray): void {
+    dst.set(this.f32.subarray(p >> 2, (p >> 2) + len));
+  }
+
+  /** Copies (rows, c) into (rows, cp) at p, padding channels with zeros (and `extraRows` zero rows). */
+  private putPadded(src: FloatArray, rows: number, c: number, cp: number, p: Ptr, staging: Ptr, extraRows: number): void {
+    if (c === cp) {
+      this.put(src, rows * c, p);
+    } else {
+      this.put(src, rows * c, staging);
+      this.k.padChannels(staging, p, rows, c, cp);
+    }
+    if (extraRows > 0) this.f32.fill(0, (p >> 2) + rows * cp, (p >> 2) + (rows + extraRows) * cp);
+  }
+
+  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void {
+    this.convForward(s, x, weight, bias, out);
+  }
+
+  conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
+    this.convBackward(s, x, weight, dout, dweight, dbias, dx);
+  }
+
+  // a (N,IN) · weight (IN,OUT) is a 1×1 convolution of N 1×1 images with IN channels
+  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray): void {
+    this.convForward(denseShape(n, inDim, outDim), a, weight, bias, z);
+  }
+
+  denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null): void {
+    this.convBackward(denseShape(n, inDim, outDim), a, weight, dz, dweight, dbias, da);
+  }
+
+  maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void {
+    const { n, h, w, c, oh, ow } = s;
+    const inLen = n * h * w * c;
+    const outLen = n * oh * ow * c;
+    this.reset();
+    const xp = this.take(inLen);
+    const op = this.take(outLen);
+    const ap = this.take(outLen);
+    this.commit();
+    this.put(x, inLen, xp);
+    this.k.maxpoolForward(xp, n, h, w, c, s.ph, s.pw, s.sh, s.sw, oh, ow, op, ap);
+    this.get(op, outLen, out);
+    argmax.set(this.i32.subarray(ap >> 2, (ap >> 2) + outLen));
+  }
+
+  // one scattered add per output: the reference loop is as fast as a copy into linear memory would be
+  maxpool2dBackward(s: PoolShape, dout: FloatArray, argmax: Int32Array, dx: FloatArray): void {
+    maxpool2dBackward(s, dout, argmax, dx);
+  }
+
+  /** Where the input has to be padded, the padded extents; otherwise the input is used as is. */
+  private static geometry(s: ConvShape): { padded: boolean; hs: number; ws: number } {
+    const hs = (s.oh - 1) * s.sh + s.kh;
+    const ws = (s.ow - 1) * s.sw + s.kw;
+    const padded = s.padTop > 0 || s.padLeft > 0 || hs > s.h || ws > s.w;
+    return padded ? { padded, hs, ws } : { padded, hs: s.h, ws: s.w };
+  }
+
+  // x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC)
+  private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void {
+    const { n, h, w, c, oc, kh, kw, oh, ow } = s;
+    const { padded, hs, ws } = WasmKernels.geometry(s);
+    const ocp = roundUp(oc, 4);
+    const k = kh * kw * c;
+    const p = n * oh * ow;
+    const pp = roundUp(p, 4);
+    const xLen = n * h * w * c;
+
+    this.reset();
+    const xp = this.take(xLen);
+    const xsp = padded ? this.take(n * hs * ws * c) : xp;
+    const wp = this.take(k * ocp);
+    const bp = this.take(ocp);
+    const tp = this.take(pp);
+    const op = this.take(pp * ocp);
+    const staging = this.take(k * oc);
+    this.commit();
+
+    this.put(x, xLen, xp);
+    if (padded) this.k.padInput(xp, n, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
+    this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+    this.putPadded(bias, 1, oc, ocp, bp, staging, 0);
+    this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
+    this.k.convForward(xsp, tp, pp, wp, bp, op, kh, kw * c, ws * c * 4, ocp);
+    if (ocp !== oc) this.k.unpadChannels(op, op, p, oc, ocp);
+    this.get(op, p * oc, out);
+  }
+
+  // dout (N,OH,OW,OC) → dweight (KH,KW,C,OC) +=, dbias (OC) +=, dx (N,H,W,C) overwritten unless null
+  private convBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
+    const { n, h, w, c, oc, kh, kw, oh, ow } = s;
+    const { padded, hs, ws } = WasmKernels.geometry(s);
+    const ocp = roundUp(oc, 4);
+    const k = kh * kw * c;
+    const kp = roundUp(k, 8);
+    const p = n * oh * ow;
+    const pp = roundUp(p, 4);
+    const xLen = n * h * w * c;
+
+    this.reset();
+    const xp = this.take(xLen);
+    const xsp = padded ? this.take(n * hs * ws * c) : xp;
+    const gp = this.take(pp * ocp);
+    const tp = this.take(pp);
+    const tapsp = this.take(kp);
+    const dwp = this.take(kp * ocp);
+    const dbp = this.take(ocp);
+    const staging = this.take(Math.max(p * oc, k * oc));
+    const wp = dx ? this.take(k * ocp) : 0;
+    const wtp = dx ? this.take(oc * kp) : 0;
+    const dxsp = dx && padded ? this.take(n * hs * ws * c) : 0;
+    const dxp = dx ? this.take(xLen) : 0;
+    this.commit();
+
+    this.put(x, xLen, xp);
+    if (padded) this.k.padInput(xp, n, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
+    this.putPadded(dout, p, oc, ocp, gp, staging, pp - p);
+    this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
+    this.k.tapOffsets(tapsp, kh, kw, c, ws, kp);
+    this.putPadded(dweight, k, oc, ocp, dwp, staging, 0);
+    this.putPadded(dbias, 1, oc, ocp, dbp, staging, 0);
+
+    this.k.convWeightGrad(xsp, tp, pp, gp, tapsp, roundUp(k, 4), dwp, ocp);
+    this.k.convBiasGrad(gp, pp, ocp, dbp);
+    if (ocp !== oc) {
+      this.k.unpadChannels(dwp, dwp, k, oc, ocp);
+      this.k.unpadChannels(dbp, dbp, 1, oc, ocp);
+    }
+    this.get(dwp, k * oc, dweight);
+    this.get(dbp, oc, dbias);
+
+    if (dx) {
+      this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+      this.k.transposeWeights(wp, k, oc, ocp, kp, wtp);
+      const target = padded ? dxsp : dxp;
+      this.k.convInputGrad(gp, tp, pp, wtp, tapsp, kp, oc, ocp, target, n * hs * ws * c * 4);
+      if (padded) this.k.cropInput(dxsp, n, h, w, c, hs, ws, s.padTop, s.padLeft, dxp);
+      this.get(dxp, xLen, dx);
+    }
+  }
+}
+
+function denseShape(n: number, inDim: number, outDim: number): ConvShape {
+  return { n, h: 1, w: 1, c: inDim, oc: outDim, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
+}
+
+/** A fresh kernel set with its own WebAssembly instance and memory. Throws WasmUnavailableError without SIMD. */
+export function createWasmKernels(): Kernels & { readonly memoryBytes: number } {
+  return new WasmKernels();
+}
+
+let shared: (Kernels & { readonly memoryBytes: number }) | null = null;
+
+/** The shared fast kernel set of this thread, created on first use. Throws WasmUnavailableError without SIMD. */
+export function fastKernels(): Kernels & { readonly memoryBytes: number } {
+  shared ??= createWasmKernels();
+  return shared;
+}

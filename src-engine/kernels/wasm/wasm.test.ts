@@ -1,0 +1,247 @@
+/**
+ * The fast (WebAssembly SIMD) kernels against the reference loops, on random shapes chosen to hit
+ * every edge of the implicit GEMM: odd sizes, stride > 1, 'same' padding, non-square kernels,
+ * C = 1 and 3, OC not a multiple of 4 (channel padding) or of 8 (the 4-wide tail), P = N·OH·OW not
+ * a multiple of 4 (dummy positions), batch 1, K not a multiple of 8 (dummy taps). Then whole
+ * models (loss and every gradient, and the PyTorch golden fixtures), and the committed artifact.
+ *
+ * Error measure, per tensor: max|fast − reference| / max(max|reference|, 1e-6), as golden.test.ts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildModel } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { convGeometry, poolGeometry } from '../../shapes.js';
+import type { ModelSpec } from '../../spec.js';
+import { referenceKernels as ref } from '../reference.js';
+import type { ConvShape, PoolShape } from '../types.js';
+import { compileKernels, renderArtifact } from './build.js';
+import { createWasmKernels, fastKernels, wasmSimdSupported } from './index.js';
+
+const TOLERANCE = 1e-4;
+
+function relativeError(ours: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(ours.length).toBe(expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(ours[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / Math.max(scale, 1e-6);
+}
+
+const rng = new Rng(1234);
+function random(len: number, zeroFraction = 0): Float32Array {
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) a[i] = rng.next() < zeroFraction ? 0 : rng.next() * 2 - 1;
+  return a;
+}
+
+interface ConvCase { n: number; h: number; w: number; c: number; oc: number; k: number | [number, number]; s?: number | [number, number]; padding?: 'valid' | 'same' }
+
+function convShape(t: ConvCase): ConvShape {
+  const g = convGeometry('conv2d', { kernelSize: t.k, stride: t.s ?? 1, padding: t.padding ?? 'valid' }, [t.h, t.w, t.c]);
+  return { n: t.n, h: t.h, w: t.w, c: t.c, oc: t.oc, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow };
+}
+
+const pairText = (p: number | [number, number]) => (typeof p === 'number' ? `${p}` : `${p[0]}×${p[1]}`);
+
+const convCases: ConvCase[] = [
+  { n: 4, h: 28, w: 28, c: 1, oc: 16, k: 3 },                          // the reference net's first conv
+  { n: 4, h: 13, w: 13, c: 16, oc: 32, k: 3 },                         // and its second
+  { n: 1, h: 7, w: 5, c: 3, oc: 6, k: 3, s: 2, padding: 'same' },      // batch 1, OC 6, odd sizes
+  { n: 3, h: 9, w: 6, c: 3, oc: 5, k: [2, 3], s: [2, 1] },             // non-square kernel and stride
+  { n: 2, h: 8, w: 8, c: 2, oc: 4, k: 4, padding: 'same' },            // even kernel, odd pixel bottom/right
+  { n: 2, h: 11, w: 10, c: 5, oc: 12, k: [3, 1], s: 3, padding: 'same' }, // OC 12: one 8-block + the 4-tail
+  { n: 1, h: 5, w: 5, c: 1, oc: 1, k: 5 },                             // 1×1 output, OC 1
+  { n: 2, h: 9, w: 9, c: 4, oc: 3, k: 3, s: 2 },                       // leftover row/column dropped
+  { n: 5, h: 6, w: 7, c: 7, oc: 9, k: [1, 2], s: [1, 3] },
+];
+
+describe('fast kernels = reference kernels', () => {
+  it('WebAssembly SIMD is available here (Node 20)', () => {
+    expect(wasmSimdSupported()).toBe(true);
+    expect(fastKernels().name).toBe('wasm-simd');
+  });
+
+  for (const t of convCases) {
+    const s = convShape(t);
+    const label = `conv2d ${t.n}×${t.h}×${t.w}×${t.c}, k${pairText(t.k)} s${pairText(t.s ?? 1)} ${t.padding ?? 'valid'} → ${s.oh}×${s.ow}×${t.oc}`;
+    it(`${label}: forward, dweight, dbias, dx`, () => {
+      const fast = createWasmKernels();
+      const x = random(s.n * s.h * s.w * s.c, 0.3); // some exact zeros, as after a ReLU
+      const weight = random(s.kh * s.kw * s.c * s.oc);
+      const bias = random(s.oc);
+      const outLen = s.n * s.oh * s.ow * s.oc;
+      const outRef = new Float32Array(outLen);
+      const outFast = new Float32Array(outLen).fill(NaN);
+      ref.conv2dForward(s, x, weight, bias, outRef);
+      fast.conv2dForward(s, x, weight, bias, outFast);
+      expect(relativeError(outFast, outRef), 'out').toBeLessThan(TOLERANCE);
+
+      const dout = random(outLen);
+      // gradients accumulate: start from non-zero values
+      const dwRef = random(weight.length);
+      const dbRef = random(s.oc);
+      const dwFast = dwRef.slice();
+      const dbFast = dbRef.slice();
+      const dxRef = new Float32Array(x.length);
+      const dxFast = new Float32Array(x.length).fill(NaN);
+      ref.conv2dBackward(s, x, weight, dout, dwRef, dbRef, dxRef);
+      fast.conv2dBackward(s, x, weight, dout, dwFast, dbFast, dxFast);
+      expect(relativeError(dwFast, dwRef), 'dweight').toBeLessThan(TOLERANCE);
+      expect(relativeError(dbFast, dbRef), 'dbias').toBeLessThan(TOLERANCE);
+      expect(relativeError(dxFast, dxRef), 'dx').toBeLessThan(TOLERANCE);
+
+      // dx null: only the parameter gradients, and they are the same
+      const dw2 = dwRef.slice();
+      const db2 = dbRef.slice();
+      fast.conv2dBackward(s, x, weight, dout, dw2, db2, null);
+      ref.conv2dBackward(s, x, weight, dout, dwRef, dbRef, null);
+      expect(relativeError(dw2, dwRef), 'dweight, second accumulation').toBeLessThan(TOLERANCE);
+      expect(relativeError(db2, dbRef), 'dbias, second accumulation').toBeLessThan(TOLERANCE);
+    });
+  }
+
+  for (const [n, inDim, outDim] of [[32, 800, 10], [1, 7, 3], [5, 33, 17], [3, 1, 8]] as const) {
+    it(`dense ${n}×${inDim} → ${outDim}: forward, dweight, dbias, da`, () => {
+      const fast = createWasmKernels();
+      const a = random(n * inDim, 0.3);
+      const weight = random(inDim * outDim);
+      const bias = random(outDim);
+      const zRef = new Float32Array(n * outDim);
+      const zFast = new Float32Array(n * outDim);
+      ref.denseForward(n, inDim, outDim, a, weight, bias, zRef);
+      fast.denseForward(n, inDim, outDim, a, weight, bias, zFast);
+      expect(relativeError(zFast, zRef), 'z').toBeLessThan(TOLERANCE);
+      const dz = random(n * outDim);
+      const dwRef = random(weight.length);
+      const dbRef = random(outDim);
+      const dwFast = dwRef.slice();
+      const dbFast = dbRef.slice();
+      const daRef = new Float32Array(a.length);
+      const daFast = new Float32Array(a.length);
+      ref.denseBackward(n, inDim, outDim, a, weight, dz, dwRef, dbRef, daRef);
+      fast.denseBackward(n, inDim, outDim, a, weight, dz, dwFast, dbFast, daFast);
+      expect(relativeError(dwFast, dwRef), 'dweight').toBeLessThan(TOLERANCE);
+      expect(relativeError(dbFast, dbRef), 'dbias').toBeLessThan(TOLERANCE);
+      expect(relativeError(daFast, daRef), 'da').toBeLessThan(TOLERANCE);
+    });
+  }
+
+  const poolCases: [number, number, number, number, number | [number, number], (number | [number, number])?][] = [
+    [4, 26, 26, 16, 2], [2, 11, 11, 32, 2], [3, 7, 5, 3, 3, 2], [1, 6, 9, 6, [2, 3], [1, 2]], [2, 5, 5, 1, 2, 1],
+  ];
+  for (const [n, h, w, c, pool, stride] of poolCases) {
+    const g = poolGeometry('maxpool2d', { poolSize: pool, stride }, [h, w, c]);
+    const s: PoolShape = { n, h, w, c, ...g };
+    it(`maxpool2d ${n}×${h}×${w}×${c}, pool ${pairText(pool)} s${pairText(stride ?? pool)}: same maxima and argmax, ties to the first`, () => {
+      const fast = createWasmKernels();
+      // values on a coarse grid so that windows hold ties
+      const x = new Float32Array(n * h * w * c);
+      for (let i = 0; i < x.length; i++) x[i] = rng.int(5) - 2;
+      const outLen = n * g.oh * g.ow * c;
+      const outRef = new Float32Array(outLen);
+      const outFast = new Float32Array(outLen);
+      const amRef = new Int32Array(outLen);
+      const amFast = new Int32Array(outLen);
+      ref.maxpool2dForward(s, x, outRef, amRef);
+      fast.maxpool2dForward(s, x, outFast, amFast);
+      expect(Array.from(outFast)).toEqual(Array.from(outRef));
+      expect(Array.from(amFast)).toEqual(Array.from(amRef));
+      const dout = random(outLen);
+      const dxRef = new Float32Array(x.length);
+      const dxFast = new Float32Array(x.length);
+      ref.maxpool2dBackward(s, dout, amRef, dxRef);
+      fast.maxpool2dBackward(s, dout, amFast, dxFast);
+      expect(Array.from(dxFast)).toEqual(Array.from(dxRef));
+    });
+  }
+
+  it('memory grows for a large call and the next small call still reads fresh views', () => {
+    const fast = createWasmKernels();
+    const small = convShape({ n: 1, h: 5, w: 5, c: 2, oc: 4, k: 3 });
+    const large = convShape({ n: 64, h: 28, w: 28, c: 3, oc: 8, k: 3, padding: 'same' });
+    for (const s of [small, large, small]) {
+      const x = random(s.n * s.h * s.w * s.c);
+      const weight = random(s.kh * s.kw * s.c * s.oc);
+      const bias = random(s.oc);
+      const a = new Float32Array(s.n * s.oh * s.ow * s.oc);
+      const b = new Float32Array(a.length);
+      ref.conv2dForward(s, x, weight, bias, a);
+      fast.conv2dForward(s, x, weight, bias, b);
+      expect(relativeError(b, a)).toBeLessThan(TOLERANCE);
+    }
+    expect(fast.memoryBytes).toBeGreaterThan(64 * 28 * 28 * 3 * 4);
+  });
+});
+
+const REFERENCE_NET: ModelSpec = {
+  inputShape: [28, 28, 1],
+  layers: [
+    { type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
+    { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
+
+const ODD_NET: ModelSpec = {
+  inputShape: [11, 9, 3],
+  layers: [
+    { type: 'conv2d', filters: 6, kernelSize: [3, 2], stride: [2, 1], padding: 'same' },
+    { type: 'conv2d', filters: 5, kernelSize: 3, activation: 'linear' },
+    { type: 'maxpool2d', poolSize: 2, stride: 1 },
+    { type: 'flatten' }, { type: 'dense', units: 7, activation: 'relu' }, { type: 'dense', units: 3 },
+  ],
+};
+
+describe('a model on the fast kernels = the same model on the reference kernels', () => {
+  for (const [name, spec, n] of [['reference net 28×28×1, batch 32', REFERENCE_NET, 32], ['11×9×3 same/stride/linear/hidden dense, batch 3', ODD_NET, 3]] as const) {
+    it(`${name}: loss, every gradient, the input gradient and predict`, () => {
+      const slow = buildModel(spec, { seed: 7 });
+      const fast = buildModel(spec, { seed: 7, kernels: fastKernels() });
+      expect(Array.from(fast.values)).toEqual(Array.from(slow.values));
+      const x = random(n * slow.inputSize);
+      for (let i = 0; i < x.length; i++) x[i] = Math.abs(x[i]!);
+      const labels = Array.from({ length: n }, (_, i) => i % slow.classes);
+      const a = slow.lossAndGradients(x, labels, n, { inputGradient: true });
+      const b = fast.lossAndGradients(x, labels, n, { inputGradient: true });
+      expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(TOLERANCE);
+      expect(b.correct).toBe(a.correct);
+      for (const [i, p] of slow.parameters().entries()) {
+        expect(relativeError(fast.parameters()[i]!.grad, p.grad), p.name).toBeLessThan(TOLERANCE);
+      }
+      expect(relativeError(b.inputGradient!, a.inputGradient!), 'input gradient').toBeLessThan(TOLERANCE);
+      expect(relativeError(fast.predict(x, n), slow.predict(x, n)), 'predict').toBeLessThan(TOLERANCE);
+    });
+  }
+
+  it('the PyTorch golden fixtures hold on the fast kernels too (1e-4)', () => {
+    const dir = new URL('../../test/fixtures/golden/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const file of files) {
+      const f = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as {
+        spec: ModelSpec; n: number; x: number[]; labels: number[]; params: { value: number[] }[];
+        probs: number[]; loss: number; grads: { name: string; value: number[] }[]; inputGradient: number[];
+      };
+      const model = buildModel(f.spec, { kernels: fastKernels() });
+      model.parameters().forEach((p, i) => p.value.set(f.params[i]!.value));
+      const x = Float32Array.from(f.x);
+      expect(relativeError(model.predict(x, f.n), f.probs), `${file} probs`).toBeLessThan(TOLERANCE);
+      const r = model.lossAndGradients(x, f.labels, f.n, { inputGradient: true });
+      expect(Math.abs(r.loss - f.loss) / f.loss, `${file} loss`).toBeLessThan(TOLERANCE);
+      model.parameters().forEach((p, i) => expect(relativeError(p.grad, f.grads[i]!.value), `${file} ${p.name}`).toBeLessThan(TOLERANCE));
+      expect(relativeError(r.inputGradient!, f.inputGradient), `${file} input gradient`).toBeLessThan(TOLERANCE);
+    }
+  });
+});
+
+describe('the committed artifact', () => {
+  it('kernels.wasm.ts is what `npm run build:wasm` builds from assembly/kernels.ts', async () => {
+    const committed = readFileSync(new URL('./kernels.wasm.ts', import.meta.url), 'utf8');
+    const fresh = renderArtifact(await compileKernels());
+    expect(fresh === committed, 'the artifact is stale: run `npm run build:wasm` and commit kernels.wasm.ts').toBe(true);
+  });
+});
