@@ -17,7 +17,8 @@ export function tsxWorkerFactory(entry: URL): WorkerFactory {
 
 /** worker.ts next to this file when running from source, worker.js when running built JavaScript. */
 export function defaultWorkerFactory(): WorkerFactory {
-  const fromSource = import.meta.url.endsWith('.ts');
+  // tsx may add a query to module URLs, so look at the path only.
+  const fromSource = new URL(import.meta.url).pathname.endsWith('.ts');
   const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
   return fromSource ? tsxWorkerFactory(entry) : () => new Worker(entry);
 }
