@@ -1,0 +1,43 @@
+/**
+ * `npm run web [-- --port N] [--db FILE] [--renderer DIR]`: the service and the browser transport on
+ * 127.0.0.1. Prints the address with this start's token; Ctrl-C pauses running runs and exits.
+ */
+import { dirname, resolve } from 'node:path';
+import { defaultDatabasePath } from '../service/paths.js';
+import { Service } from '../service/service.js';
+import { startWebServer } from './server.js';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) {
+    process.stderr.write(`npm run web: --${name} needs a value\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const portText = flag('port');
+const port = portText === undefined ? 0 : Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`npm run web: --port must be an integer from 0 to 65535, got ${portText}\n`);
+  process.exit(2);
+}
+const dbPath = resolve(flag('db') ?? defaultDatabasePath());
+const service = await Service.open(dbPath, dirname(dbPath));
+const rendererDir = flag('renderer');
+const server = await startWebServer(service, { port, ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}) });
+process.stdout.write(`CNN Studio is serving on ${server.url}\n(database ${dbPath}; API ${server.apiUrl}/<command>; Ctrl-C to stop)\n`);
+
+let closing = false;
+const shutdown = async () => {
+  if (closing) process.exit(130);
+  closing = true;
+  process.stdout.write('stopping: pausing running runs…\n');
+  await server.close();
+  await service.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());

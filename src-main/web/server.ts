@@ -1,0 +1,184 @@
+/**
+ * The browser transport: the built renderer (or a page saying how to build it) and the contract
+ * over HTTP on 127.0.0.1 only. Every API call needs the per-start token (header
+ * `Authorization: Bearer <token>`, `X-CNN-Studio-Token: <token>`, or `?token=`):
+ *   POST /api/<command>   JSON request body → JSON Result ({ok:true,value} | {ok:false,error})
+ *   GET  /api/events      WebSocket; each message is {"event": name, "payload": …}
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { COMMAND_NAMES, EVENT_NAMES, type CommandName, type ContractHandler } from '../contract.js';
+
+export interface WebServerOptions {
+  /** Default 0: a random free port. */
+  port?: number;
+  /** The built renderer; default out/renderer under the project root when it exists. */
+  rendererDir?: string | null;
+  /** Default: 32 random bytes, hex. */
+  token?: string;
+  /** Largest accepted request body. */
+  maxBodyBytes?: number;
+}
+
+export interface WebServer {
+  url: string;
+  apiUrl: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.ico': 'image/x-icon', '.wasm': 'application/wasm', '.woff2': 'font/woff2', '.map': 'application/json',
+};
+
+export function defaultRendererDir(): string {
+  return resolve(new URL('../../out/renderer', import.meta.url).pathname);
+}
+
+function sameToken(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function tokenOf(req: IncomingMessage, url: URL): string | null {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const header = req.headers['x-cnn-studio-token'];
+  if (typeof header === 'string') return header;
+  return url.searchParams.get('token');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error(`request body is larger than ${limit} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function placeholderPage(apiUrl: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>CNN Studio</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
+<h1>CNN Studio</h1>
+<p>The user interface is not built yet. Build it with <code>npm run build</code> (it writes <code>out/renderer</code>)
+and restart <code>npm run web</code>.</p>
+<p>The API is running: <code>POST ${apiUrl}/&lt;command&gt;</code> with a JSON body and the token from this page's
+address (header <code>Authorization: Bearer &lt;token&gt;</code> or <code>?token=</code>); events on the WebSocket
+<code>${apiUrl.replace(/^http/, 'ws')}/events?token=&lt;token&gt;</code>.</p>
+<p>Commands: ${COMMAND_NAMES.map((c) => `<code>${c}</code>`).join(', ')}.</p>
+</body></html>`;
+}
+
+export async function startWebServer(handler: ContractHandler, options: WebServerOptions = {}): Promise<WebServer> {
+  const token = options.token ?? randomBytes(32).toString('hex');
+  const rendererDir = options.rendererDir === undefined ? defaultRendererDir() : options.rendererDir;
+  const hasRenderer = !!rendererDir && existsSync(join(rendererDir, 'index.html'));
+  const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const commands = new Set<string>(COMMAND_NAMES);
+  let apiUrl = '';
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    try {
+      if (url.pathname.startsWith('/api/')) {
+        if (!sameToken(tokenOf(req, url), token)) {
+          return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token: use the address printed by npm run web' } });
+        }
+        const command = url.pathname.slice('/api/'.length);
+        if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: `use POST for /api/${command}` } });
+        if (!commands.has(command)) return sendJson(res, 404, { ok: false, error: { code: 'bad_request', message: `unknown command ${JSON.stringify(command)}` } });
+        let request: unknown = {};
+        const body = await readBody(req, maxBody);
+        if (body.trim() !== '') {
+          try {
+            request = JSON.parse(body);
+          } catch (e) {
+            return sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: `request body is not JSON: ${(e as Error).message}` } });
+          }
+        }
+        const result = await handler.call(command as CommandName, request as never);
+        return sendJson(res, 200, result);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'only GET serves files' } });
+      if (!hasRenderer) {
+        const page = placeholderPage(apiUrl);
+        res.writeHead(url.pathname === '/' ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+        return void res.end(page);
+      }
+      const root = resolve(rendererDir!);
+      const file = normalize(join(root, decodeURIComponent(url.pathname)));
+      if (file !== root && !file.startsWith(root + sep)) return sendJson(res, 403, { ok: false, error: { code: 'bad_request', message: 'outside the renderer folder' } });
+      const target = existsSync(file) && statSync(file).isFile() ? file : join(root, 'index.html');
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(target)] ?? 'application/octet-stream' });
+      res.end(req.method === 'HEAD' ? undefined : readFileSync(target));
+    } catch (e) {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: (e as Error).message } });
+      else res.destroy();
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  const clients = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    if (url.pathname !== '/api/events' || !sameToken(tokenOf(req, url), token)) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+    });
+  });
+  const offs = EVENT_NAMES.map((event) => handler.on(event, (payload) => {
+    if (clients.size === 0) return;
+    const text = JSON.stringify({ event, payload });
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  }));
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, HOST, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  apiUrl = `http://${HOST}:${port}/api`;
+  return {
+    url: `http://${HOST}:${port}/?token=${token}`,
+    apiUrl,
+    port,
+    token,
+    close: async () => {
+      offs.forEach((off) => off());
+      for (const ws of clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
