@@ -1,0 +1,165 @@
+/**
+ * Data-parallel gradients: the Trainer's `gradients` hook, computed by N replicas of the model in
+ * N threads. Each step the lead copies its weights and the batch into shared memory, the replicas
+ * compute the gradient of their shard's mean loss, and the lead sums the shards in a fixed order
+ * (worker 0, 1, …), weighting each by its share of the batch, because every shard's loss is a mean:
+ *   loss = Σ_i (n_i / n) · loss_i,   grad = Σ_i (n_i / n) · grad_i
+ * For a fixed N the result is deterministic; N = 1 equals the single-threaded computation bit for
+ * bit; different N agree within float rounding.
+ *
+ * Pure: threads come from a `spawn` function (node.ts gives one for Node's worker_threads, the app
+ * gives its bundler's), and `compute` blocks the calling thread in Atomics.wait until the step is
+ * done — so call it from a worker thread or Node's main thread, never a browser window.
+ */
+import type { Model } from '../model.js';
+import type { ModelSpec } from '../spec.js';
+import type { GradientComputer } from '../train.js';
+import { sizeOf } from '../tensor.js';
+import { inferShapesOrThrow } from '../shapes.js';
+import { C, COMMAND_EXIT, COMMAND_STEP, sharedBytes, sharedViews, shardOf, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
+
+/** A started replica thread, as much of it as the pool needs. */
+export interface ReplicaHandle {
+  /** Called at most once if the thread fails to start or dies. */
+  onFailure(listener: (error: Error) => void): void;
+  terminate(): unknown;
+}
+
+export type SpawnReplica = (init: ReplicaInit) => ReplicaHandle;
+
+export interface DataParallelOptions {
+  /** Replica threads. */
+  workers: number;
+  /** The largest batch a step will get (the trainer's batch size). */
+  maxBatch: number;
+  /** Default 'wasm-simd'. */
+  kernels?: 'wasm-simd' | 'reference';
+  spawn: SpawnReplica;
+  /** A step that takes longer than this is a dead replica. Default 120 s. */
+  stepTimeoutMs?: number;
+}
+
+export class DataParallelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataParallelError';
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DataParallelGradients implements GradientComputer {
+  readonly workers: number;
+  readonly maxBatch: number;
+  private readonly layout: SharedLayout;
+  private readonly v: SharedViews;
+  private readonly handles: ReplicaHandle[] = [];
+  private readonly hasDropout: boolean;
+  private readonly timeoutMs: number;
+  private failure: Error | null = null;
+  private closed = false;
+
+  private constructor(readonly spec: ModelSpec, options: DataParallelOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new DataParallelError(`workers must be a positive integer, got ${options.workers}`);
+    if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new DataParallelError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
+    const shapes = inferShapesOrThrow(spec);
+    this.workers = options.workers;
+    this.maxBatch = options.maxBatch;
+    this.layout = { workers: options.workers, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape) };
+    this.v = sharedViews(new SharedArrayBuffer(sharedBytes(this.layout)), this.layout);
+    this.hasDropout = spec.layers.some((l) => l.type === 'dropout');
+    this.timeoutMs = options.stepTimeoutMs ?? 120_000;
+  }
+
+  /** Starts the replicas and resolves once every one has built its model. */
+  static async start(spec: ModelSpec, options: DataParallelOptions): Promise<DataParallelGradients> {
+    const pool = new DataParallelGradients(spec, options);
+    const buffer = pool.v.control.buffer as SharedArrayBuffer;
+    try {
+      for (let index = 0; index < pool.workers; index++) {
+        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: options.kernels ?? 'wasm-simd' });
+        handle.onFailure((e) => { pool.failure ??= new DataParallelError(`replica ${index} failed: ${e.message}`); });
+        pool.handles.push(handle);
+      }
+      const deadline = Date.now() + pool.timeoutMs;
+      while (Atomics.load(pool.v.control, C.ready) < pool.workers) {
+        if (pool.failure) throw pool.failure;
+        if (Date.now() > deadline) throw new DataParallelError(`only ${Atomics.load(pool.v.control, C.ready)} of ${pool.workers} replicas started within ${pool.timeoutMs} ms`);
+        await sleep(2);
+      }
+      if (Atomics.load(pool.v.control, C.failed)) throw new DataParallelError(pool.errorText());
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private errorText(): string {
+    const bytes = this.v.error;
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end));
+  }
+
+  /** The batch's mean loss and correct count; overwrites model.grads with the batch's gradient. */
+  compute(model: Model, x: Float32Array, labels: Int32Array, n: number): { loss: number; correct: number } {
+    if (this.closed) throw new DataParallelError('the data-parallel pool is closed');
+    if (this.failure) throw this.failure;
+    const { params, inputSize, workers } = this.layout;
+    if (model.values.length !== params) throw new DataParallelError(`the model has ${model.values.length} parameters, the pool's replicas ${params}`);
+    if (n > this.maxBatch) throw new DataParallelError(`batch of ${n} exceeds the pool's maxBatch ${this.maxBatch}`);
+    const v = this.v;
+    v.weights.set(model.values);
+    v.x.set(x.length === n * inputSize ? x : x.subarray(0, n * inputSize));
+    v.labels.set(labels.length === n ? labels : labels.subarray(0, n));
+    v.control[C.n] = n;
+    // one draw per step from the lead's stream keeps dropout resumable from the trainer state
+    v.control[C.dropoutSeed] = this.hasDropout ? (model.dropoutRng.nextU32() | 1) : 0;
+    Atomics.store(v.control, C.remaining, workers);
+    Atomics.store(v.control, C.command, COMMAND_STEP);
+    Atomics.add(v.control, C.generation, 1);
+    Atomics.notify(v.control, C.generation);
+
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const left = Atomics.load(v.control, C.remaining);
+      if (left === 0) break;
+      if (Atomics.wait(v.control, C.remaining, left, 1000) === 'timed-out' && Date.now() > deadline) {
+        this.failure = new DataParallelError(`${left} of ${workers} replicas did not finish a step within ${this.timeoutMs} ms`);
+        throw this.failure;
+      }
+    }
+    if (Atomics.load(v.control, C.failed)) {
+      this.failure = new DataParallelError(this.errorText());
+      throw this.failure;
+    }
+
+    // fixed-order weighted sum of the shards
+    const grads = model.grads;
+    let loss = 0;
+    let correct = 0;
+    let first = true;
+    for (let i = 0; i < workers; i++) {
+      const [start, end] = shardOf(i, workers, n);
+      if (end === start) continue;
+      const weight = (end - start) / n;
+      const slot = v.grads.subarray(i * params, (i + 1) * params);
+      if (first) for (let j = 0; j < params; j++) grads[j] = weight * slot[j]!;
+      else for (let j = 0; j < params; j++) grads[j] += weight * slot[j]!;
+      first = false;
+      loss += weight * v.results[2 * i]!;
+      correct += v.results[2 * i + 1]!;
+    }
+    return { loss, correct };
+  }
+
+  /** Stops the replicas. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.v.control, C.command, COMMAND_EXIT);
+    Atomics.add(this.v.control, C.generation, 1);
+    Atomics.notify(this.v.control, C.generation);
+    await Promise.all(this.handles.map((h) => h.terminate()));
+  }
+}
