@@ -15,7 +15,7 @@
  * the same decoded content always lands in the same file, whatever the source format or name.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CachedTensors } from './types.js';
 
@@ -128,7 +128,7 @@ export function writeCache(
   return { cacheFile, reused: false, bytes };
 }
 
-function parse(bytes: Buffer, cacheFile: string): { meta: CacheMetadata; json: Buffer; dataOffset: number } {
+function parseHeader(bytes: Buffer, cacheFile: string): { meta: CacheMetadata; json: Buffer; dataOffset: number } {
   if (bytes.length < 16 || bytes.toString('latin1', 0, 8) !== CACHE_MAGIC) {
     throw new CacheFormatError(`${cacheFile}: not a CNN Studio dataset cache file (bad magic)`);
   }
@@ -139,14 +139,43 @@ function parse(bytes: Buffer, cacheFile: string): { meta: CacheMetadata; json: B
   const jsonLength = bytes.readUInt32LE(12);
   if (16 + jsonLength > bytes.length) throw new CacheFormatError(`${cacheFile}: truncated header`);
   const json = bytes.subarray(16, 16 + jsonLength);
-  const meta = JSON.parse(json.toString('utf8')) as CacheMetadata;
-  const dataOffset = Math.ceil((16 + jsonLength) / 8) * 8;
+  let meta: CacheMetadata;
+  try {
+    meta = JSON.parse(json.toString('utf8')) as CacheMetadata;
+  } catch {
+    throw new CacheFormatError(`${cacheFile}: corrupt metadata JSON`);
+  }
+  return { meta, json, dataOffset: Math.ceil((16 + jsonLength) / 8) * 8 };
+}
+
+function parse(bytes: Buffer, cacheFile: string): { meta: CacheMetadata; json: Buffer; dataOffset: number } {
+  const { meta, json, dataOffset } = parseHeader(bytes, cacheFile);
   const [h, w, c] = meta.shape;
   const expected = dataOffset + (meta.trainCount + meta.testCount) * (h * w * c + 1);
   if (bytes.length !== expected) {
     throw new CacheFormatError(`${cacheFile}: ${bytes.length} bytes, expected ${expected} for ${meta.trainCount}+${meta.testCount} images of ${h}×${w}×${c}`);
   }
   return { meta, json, dataOffset };
+}
+
+/** The header of a cache file (shape, class names, counts) without reading the tensors. */
+export function readCacheInfo(cacheFile: string): { shape: [number, number, number]; classNames: string[]; trainCount: number; testCount: number; bytes: number } {
+  const fd = openSync(cacheFile, 'r');
+  try {
+    const prelude = Buffer.alloc(16);
+    const size = statSync(cacheFile).size;
+    readSync(fd, prelude, 0, 16, 0);
+    const jsonLength = prelude.toString('latin1', 0, 8) === CACHE_MAGIC ? prelude.readUInt32LE(12) : 0;
+    const head = Buffer.alloc(Math.min(16 + jsonLength, size));
+    readSync(fd, head, 0, head.length, 0);
+    const { meta, dataOffset } = parseHeader(head, cacheFile);
+    const [h, w, c] = meta.shape;
+    const expected = dataOffset + (meta.trainCount + meta.testCount) * (h * w * c + 1);
+    if (size !== expected) throw new CacheFormatError(`${cacheFile}: ${size} bytes, expected ${expected} for ${meta.trainCount}+${meta.testCount} images of ${h}×${w}×${c}`);
+    return { ...meta, bytes: size };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a cache file; the returned arrays are views into one buffer (no copy). */
@@ -177,4 +206,32 @@ export function verifyCache(cacheFile: string): boolean {
   const { json, dataOffset } = parse(bytes, cacheFile);
   const hash = createHash('sha256').update(json).update(bytes.subarray(dataOffset)).digest('hex');
   return cacheFile.endsWith(hash + CACHE_EXTENSION);
+}
+
+/** Temp names used while importing: `.import-<pid>-<random>.partial` / `.extract`. */
+const TEMP_NAME = /^\.import-(\d+)-[0-9a-f]+\.(partial|extract)$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes partial files left in cacheDir by imports whose process died (kill -9 mid-import); files of
+ * live processes (another app or CLI importing right now) are left alone. Returns the names removed.
+ */
+export function removeStaleImportFiles(cacheDir: string): string[] {
+  if (!existsSync(cacheDir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(cacheDir)) {
+    const match = TEMP_NAME.exec(name);
+    if (!match || processAlive(Number(match[1]))) continue;
+    rmSync(join(cacheDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

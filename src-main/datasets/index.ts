@@ -12,7 +12,8 @@ import { DatasetImportError, type DatasetImportErrorCode, type ImportOptions, ty
 import type { ImportWorkerData } from './worker.js';
 
 export * from './types.js';
-export { readCache, verifyCache, cacheFilePath, CacheFormatError, CACHE_EXTENSION } from './cache.js';
+export { readCache, readCacheInfo, verifyCache, cacheFilePath, removeStaleImportFiles, CacheFormatError, CACHE_EXTENSION } from './cache.js';
+export { imagePng } from './thumbnail.js';
 export { seededSplit, bundledSamplePath, setBundledSamplePath } from './split.js';
 export { startImportWorker } from './start-worker.js';
 export type { ImportWorkerData } from './worker.js';

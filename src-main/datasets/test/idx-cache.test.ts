@@ -2,7 +2,9 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetImportError, bundledSamplePath, importDataset, readCache, seededSplit, verifyCache } from '../index.js';
+import sharp from 'sharp';
+import { mkdirSync } from 'node:fs';
+import { CacheFormatError, DatasetImportError, bundledSamplePath, imagePng, importDataset, readCache, readCacheInfo, removeStaleImportFiles, seededSplit, verifyCache } from '../index.js';
 import { idxBytes, removeTempDirs, sampleSubset, tempDir, writeIdxPair } from './fixtures.js';
 
 afterAll(removeTempDirs);
@@ -168,5 +170,45 @@ describe('seededSplit', () => {
     for (let i = 1; i < a.train.length; i++) expect(a.train[i]!).toBeGreaterThan(a.train[i - 1]!);
     expect(seededSplit(10, 0, 1).validation.length).toBe(0);
     expect(() => seededSplit(10, 1, 1)).toThrow(/validationFraction/);
+  });
+});
+
+describe('cache helpers', () => {
+  it('readCacheInfo reads the header only; a cut file and a flipped byte are detected; imagePng encodes a thumbnail', async () => {
+    const dir = tempDir();
+    const { images, labels } = sampleSubset(40);
+    writeIdxPair(dir, 'train', images, labels);
+    const result = await importDataset(dir, tempDir());
+    const info = readCacheInfo(result.cacheFile);
+    expect(info).toEqual({ shape: [28, 28, 1], classNames: result.classNames, trainCount: 40, testCount: 0, bytes: result.cacheBytes });
+
+    const png = await imagePng(readCache(result.cacheFile), 'train', 3, 2);
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height, meta.channels]).toEqual([56, 56, 1]);
+    const decoded = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    expect(decoded.data[2 * 56 * 10 + 2 * 5]).toBe(images[3 * 784 + 10 * 28 + 5]); // nearest-neighbour 2×
+    await expect(imagePng(readCache(result.cacheFile), 'test', 0)).rejects.toThrow(/no test split/);
+
+    const bytes = readFileSync(result.cacheFile);
+    const cut = join(tempDir(), 'cut.cnnds');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 1));
+    expect(() => readCache(cut)).toThrow(CacheFormatError);
+    expect(() => readCacheInfo(cut)).toThrow(/expected/);
+    const flipped = join(tempDir(), `${result.contentHash}.cnnds`);
+    const copy = Buffer.from(bytes);
+    copy[copy.length - 100]! ^= 1;
+    writeFileSync(flipped, copy);
+    expect(verifyCache(flipped)).toBe(false);
+  });
+
+  it('removeStaleImportFiles removes partial files of dead processes only', () => {
+    const dir = tempDir();
+    const deadPid = 2 ** 22 + 12345; // above Linux's pid_max default range: never a live process
+    writeFileSync(join(dir, `.import-${deadPid}-abcdef.partial`), 'x');
+    mkdirSync(join(dir, `.import-${deadPid}-abcdef.extract`));
+    writeFileSync(join(dir, `.import-${process.pid}-123456.partial`), 'mine, in progress');
+    writeFileSync(join(dir, 'keep.cnnds'), 'x');
+    expect(removeStaleImportFiles(dir).sort()).toEqual([`.import-${deadPid}-abcdef.extract`, `.import-${deadPid}-abcdef.partial`]);
+    expect(readdirSync(dir).sort()).toEqual([`.import-${process.pid}-123456.partial`, 'keep.cnnds']);
   });
 });
