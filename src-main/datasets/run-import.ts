@@ -26,7 +26,7 @@ export interface RunImportInput {
 
 function isCsvFile(path: string): boolean {
   if (/\.csv$/i.test(path)) return true;
-  if (!/\.(txt|tsv)$/i.test(path)) return false;
+  if (!/\.txt$/i.test(path) || basename(path) === 'classes.txt') return false;
   const head = readHead(path, 256).toString('latin1');
   return /^[^\n]*[,;][^\n]*\d/.test(head);
 }
@@ -65,7 +65,14 @@ async function decodeArchiveFile(path: string, context: DecodeContext): Promise<
   context.extractDir = null;
   context.progress('scanning', 0, 1, `extracting ${basename(path)}`);
   extractArchive(path, target);
-  return decodeDirectory(target, context);
+  try {
+    return await decodeDirectory(target, context);
+  } catch (error) {
+    // Name the archive, not the private folder it was extracted to (which is about to be removed).
+    if (!(error instanceof DatasetImportError)) throw error;
+    const rename = (text: string): string => text.split(target).join(basename(path));
+    throw new DatasetImportError(error.code, rename(error.message), error.file === undefined ? path : rename(error.file));
+  }
 }
 
 async function decodeSource(source: string, context: DecodeContext): Promise<{ data: DecodedDataset; archive: boolean }> {

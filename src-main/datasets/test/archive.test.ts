@@ -58,3 +58,14 @@ describe('archives (.zip, .tar.gz)', () => {
     expect((cutError as DatasetImportError).message).toBe('cut.zip: truncated or corrupt zip (no end of central directory)');
   });
 });
+
+describe('archive errors name the archive', () => {
+  it('a zip holding a single class folder → single_class naming shapes.zip, not the temp folder', async () => {
+    const entries: ArchiveEntry[] = [{ name: 'only/1.png', data: await encodeImage(Buffer.alloc(16, 9), 4, 4, 1, 'png') }];
+    const archive = join(tempDir(), 'one.zip');
+    writeFileSync(archive, zipBytes(entries));
+    const error = (await importDataset(archive, tempDir()).then(() => null, (e: unknown) => e)) as DatasetImportError;
+    expect(error.code).toBe('single_class');
+    expect(error.message).toBe("one.zip: only one class folder ('only'); a classifier needs at least two");
+  });
+});
