@@ -119,6 +119,10 @@ export function scanFolder(root: string): FolderLayout {
 interface DecodedImage {
   candidate: Candidate;
   name: string;
+  /** size of the file's image (for the mixed-size lint), which `data` may already be resized from */
+  fileWidth: number;
+  fileHeight: number;
+  /** size of `data` */
   width: number;
   height: number;
   /** 1 or 3 (alpha is flattened onto black) */
@@ -132,7 +136,11 @@ function allChannelsEqual(data: Buffer, pixels: number): boolean {
   return true;
 }
 
-async function decodeOne(candidate: Candidate, name: string): Promise<DecodedImage | LintIssue> {
+/**
+ * Decodes one file to raw pixels, resized at once when every image is to be resized anyway (so a folder
+ * of large photos never sits in memory at full size), and kept as 1 channel when it is gray.
+ */
+async function decodeOne(candidate: Candidate, name: string, resizeTo?: [number, number]): Promise<DecodedImage | LintIssue> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(candidate.path);
@@ -143,11 +151,20 @@ async function decodeOne(candidate: Candidate, name: string): Promise<DecodedIma
   const kind = sniffImage(bytes.subarray(0, 16));
   if (!kind) return { file: name, reason: 'not a PNG or JPEG image (unrecognised content)' };
   try {
-    const { data, info } = await sharp(bytes).flatten({ background: '#000000' }).raw().toBuffer({ resolveWithObject: true });
+    const meta = resizeTo ? await sharp(bytes).metadata() : null;
+    let pipeline = sharp(bytes).flatten({ background: '#000000' });
+    if (resizeTo) pipeline = pipeline.resize(resizeTo[1], resizeTo[0], { fit: 'fill' });
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) return { file: name, reason: `${info.channels} channels after removing alpha` };
     const pixels = info.width * info.height;
-    const gray = info.channels === 1 || allChannelsEqual(data, pixels);
-    return { candidate, name, width: info.width, height: info.height, channels: info.channels, gray, data };
+    const fileSize = { fileWidth: meta?.width ?? info.width, fileHeight: meta?.height ?? info.height };
+    if (info.channels === 3 && allChannelsEqual(data, pixels)) {
+      // sharp hands gray images back as sRGB; keep one channel
+      const one = Buffer.alloc(pixels);
+      for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
+      return { candidate, name, ...fileSize, width: info.width, height: info.height, channels: 1, gray: true, data: one };
+    }
+    return { candidate, name, ...fileSize, width: info.width, height: info.height, channels: info.channels, gray: info.channels === 1, data };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? 'decode failed';
     return { file: name, reason: `corrupt ${kind.toUpperCase()}: ${message}` };
@@ -174,7 +191,7 @@ export async function decodeFolder(root: string, options: ImportOptions, progres
   const worker = async (): Promise<void> => {
     while (next < candidates.length && !isCancelled()) {
       const candidate = candidates[next++]!;
-      const result = await decodeOne(candidate, relative(root, candidate.path));
+      const result = await decodeOne(candidate, relative(root, candidate.path), options.resizeTo);
       if ('reason' in result) corrupt.push(result);
       else decoded.push(result);
       done++;
@@ -194,21 +211,21 @@ export async function decodeFolder(root: string, options: ImportOptions, progres
   // Majority size; ties go to the size seen first.
   const sizeCounts = new Map<string, number>();
   for (const image of decoded) {
-    const key = `${image.height}x${image.width}`;
+    const key = `${image.fileHeight}x${image.fileWidth}`;
     sizeCounts.set(key, (sizeCounts.get(key) ?? 0) + 1);
   }
   let majorityKey = '', majorityCount = 0;
   for (const [key, count] of sizeCounts) if (count > majorityCount) [majorityKey, majorityCount] = [key, count];
   const majority = majorityKey.split('x').map(Number) as [number, number];
-  const offSize = decoded.filter((d) => d.height !== majority[0] || d.width !== majority[1]);
+  const offSize = decoded.filter((d) => d.fileHeight !== majority[0] || d.fileWidth !== majority[1]);
   const mixedPolicy = options.mixedSizes ?? 'skip';
   if (offSize.length > 0 && mixedPolicy === 'refuse' && !options.resizeTo) {
     const first = offSize[0]!;
-    throw new DatasetImportError('mixed_sizes', `${root}: ${offSize.length} of ${decoded.length} images are not ${majority[0]}×${majority[1]} like the rest, e.g. ${first.name} is ${first.height}×${first.width}`, first.candidate.path);
+    throw new DatasetImportError('mixed_sizes', `${root}: ${offSize.length} of ${decoded.length} images are not ${majority[0]}×${majority[1]} like the rest, e.g. ${first.name} is ${first.fileHeight}×${first.fileWidth}`, first.candidate.path);
   }
   const resizing = options.resizeTo !== undefined || mixedPolicy === 'resize';
-  const mixedFiles: LintIssue[] = offSize.map((d) => ({ file: d.name, reason: `${d.height}×${d.width}, majority is ${majority[0]}×${majority[1]}` }));
-  const kept = resizing ? decoded : decoded.filter((d) => d.height === majority[0] && d.width === majority[1]);
+  const mixedFiles: LintIssue[] = offSize.map((d) => ({ file: d.name, reason: `${d.fileHeight}×${d.fileWidth}, majority is ${majority[0]}×${majority[1]}` }));
+  const kept = resizing ? decoded : decoded.filter((d) => d.fileHeight === majority[0] && d.fileWidth === majority[1]);
 
   const [outH, outW] = options.resizeTo ?? majority;
   const channels = options.channels ?? (kept.every((d) => d.gray) ? 1 : 3);

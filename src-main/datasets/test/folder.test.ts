@@ -90,6 +90,11 @@ describe('folder of class subfolders', () => {
     expect(resized.lint.mixedSizes.action).toBe('resized');
     expect(resized.lint.mixedSizes.files.length).toBe(2);
 
+    const resizedAll = await importDataset(root, tempDir(), { resizeTo: [4, 5] });
+    expect(resizedAll.shape).toEqual([4, 5, 1]);
+    expect(resizedAll.trainCount).toBe(8);
+    expect(resizedAll.lint.mixedSizes).toEqual({ majority: [8, 8], files: skipped.lint.mixedSizes.files, action: 'resized' });
+
     const error = await importError(importDataset(root, tempDir(), { mixedSizes: 'refuse' }));
     expect(error.code).toBe('mixed_sizes');
     expect(error.message).toBe(`${root}: 2 of 8 images are not 8×8 like the rest, e.g. ${join('a', 'big.png')} is 10×12`);
