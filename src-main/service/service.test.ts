@@ -1,0 +1,328 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../src-engine/index.js';
+import type { RunBatchEvent, RunStatusEvent } from '../contract.js';
+import { readCache } from '../datasets/index.js';
+import { weightsFromState } from '../training/run-job.js';
+import type { Service } from './service.js';
+import { SAMPLE_DATASET_NAME } from './service.js';
+import { countRows, MLP_SPEC, openService, QUICK, tempDir } from './testing.js';
+
+let dir: ReturnType<typeof tempDir>;
+let service: Service;
+let datasetId: number;
+
+beforeAll(async () => {
+  dir = tempDir();
+  service = await openService(dir.path);
+  datasetId = service.findDataset(SAMPLE_DATASET_NAME).id;
+});
+
+afterAll(async () => {
+  await service?.close();
+  dir?.remove();
+});
+
+const finalWeights = (s: Service, runId: number) => weightsFromState(s.store.latestSnapshot(runId)!.state).weights;
+
+describe('first start', () => {
+  it('has the bundled Fashion-MNIST sample ready, 5,000 train + 1,000 test 28×28×1 images in 10 classes', () => {
+    const d = service.getDataset({ id: datasetId });
+    expect(d.name).toBe('Fashion-MNIST sample');
+    expect([d.trainCount, d.testCount, d.classNames.length]).toEqual([5000, 1000, 10]);
+    expect(d.shape).toEqual([28, 28, 1]);
+    expect(d.countsPerClass.train.reduce((a, b) => a + b, 0)).toBe(5000);
+  });
+
+  it('runs the schema migrations, WAL and foreign keys, and passes the integrity check', () => {
+    expect(service.store.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(service.store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(service.store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(service.startup.integrity).toBe('ok');
+  });
+
+  it('recognises the same content imported twice and stores nothing new', async () => {
+    const before = countRows(service, 'datasets');
+    const r = await service.importDataset({ path: service.getDataset({ id: datasetId }).source, name: 'again' });
+    expect(r.alreadyImported).toBe(true);
+    expect(r.dataset.id).toBe(datasetId);
+    expect(countRows(service, 'datasets')).toBe(before);
+  });
+});
+
+describe('refusals before any run row exists', () => {
+  const cases: [string, Parameters<Service['startRun']>[0], string, RegExp][] = [
+    ['a spec whose kernel does not fit', {
+      datasetId: 0, spec: { inputShape: [28, 28, 1], layers: [{ type: 'conv2d', filters: 4, kernelSize: 29 }, { type: 'flatten' }, { type: 'dense', units: 10 }] },
+    }, 'invalid_spec', /conv2d #1: kernel 29×29 does not fit input 28×28×1/],
+    ['a spec for another input shape', { datasetId: 0, spec: { ...MLP_SPEC, inputShape: [32, 32, 3] } }, 'invalid_spec', /input is 32×32×3 but dataset .* has 28×28×1/],
+    ['a classifier with 5 units for 10 classes', {
+      datasetId: 0, spec: { inputShape: [28, 28, 1], layers: [{ type: 'flatten' }, { type: 'dense', units: 5 }] },
+    }, 'invalid_spec', /5 units but dataset .* has 10 classes/],
+    ['a negative learning rate', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { optimizer: { learningRate: -0.1 } } }, 'invalid_hyperparameters', /learning rate must be a positive number, got -0.1/],
+    ['batch size 0', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { batchSize: 0 } }, 'invalid_hyperparameters', /batch size must be an integer from 1 to 65536, got 0/],
+    ['0 epochs', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { epochs: 0 } }, 'invalid_hyperparameters', /epochs must be an integer from 1 to 100000, got 0/],
+    ['a validation split of 1.5', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { validationSplit: 1.5 } }, 'invalid_hyperparameters', /validation split must be a fraction from 0 to 0.9, got 1.5/],
+    ['a shift of 20 px on 28×28 images', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { augment: { maxShift: 20 } } }, 'invalid_hyperparameters', /shift must be an integer from 0 to 14 pixels/],
+    ['momentum 1', { datasetId: 0, spec: MLP_SPEC, hyperparameters: { optimizer: { type: 'sgd', momentum: 1 } } }, 'invalid_hyperparameters', /momentum must be in \[0, 1\), got 1/],
+  ];
+  for (const [name, request, code, message] of cases) {
+    it(`refuses ${name} (${code})`, async () => {
+      const runsBefore = countRows(service, 'runs');
+      const result = await service.call('startRun', { ...request, datasetId });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.code).toBe(code);
+      expect(result.error.message).toMatch(message);
+      expect(countRows(service, 'runs')).toBe(runsBefore);
+    });
+  }
+
+  it('answers an unknown dataset with not_found and an unknown command with bad_request', async () => {
+    const r = await service.call('startRun', { datasetId: 999, spec: MLP_SPEC });
+    expect(r.ok ? null : r.error.code).toBe('not_found');
+    const u = await service.call('noSuchCommand' as 'listRuns', {});
+    expect(u.ok ? null : u.error.code).toBe('bad_request');
+  });
+});
+
+describe('a run, end to end', () => {
+  it('trains, streams batch and epoch events, stores metrics, snapshots (best marked) and timings', async () => {
+    const statuses: RunStatusEvent[] = [];
+    const batches: RunBatchEvent[] = [];
+    const epochs: number[] = [];
+    const offs = [
+      service.on('runStatus', (e) => statuses.push(e)),
+      service.on('runProgress', (e) => (e.kind === 'batch' ? batches.push(e) : epochs.push(e.epoch))),
+    ];
+    const run = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: { ...QUICK, augment: { flipHorizontal: true, maxShift: 2 } }, tags: ['quick'] });
+    expect(run.status).toBe('queued');
+    const done = await service.waitForRun(run.id);
+    offs.forEach((off) => off());
+    expect(done.status).toBe('completed');
+    expect(done.stopReason).toBe('completed');
+    expect(statuses.filter((s) => s.runId === run.id).map((s) => s.status)).toEqual(['queued', 'running', 'completed']);
+    expect(epochs).toEqual([1, 2]);
+    // 300 images, 25 per batch, 2 epochs: 24 steps, each reported (progressEvery 1)
+    expect(batches.filter((b) => b.runId === run.id).map((b) => b.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    const detail = service.getRun({ id: run.id });
+    expect(detail.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(detail.epochs[1]!.step).toBe(24);
+    expect(detail.batches).toHaveLength(24);
+    expect(detail.epochs.every((e) => e.valAccuracy !== null && e.imagesPerSecond > 0 && e.wallTime > 0)).toBe(true);
+    expect(detail.snapshots.map((s) => [s.epoch, s.kind])).toEqual([[1, 'epoch'], [2, 'epoch']]);
+    expect(detail.snapshots.filter((s) => s.isBest).map((s) => s.epoch)).toEqual([detail.bestEpoch]);
+    expect(detail.hyperparameters.augment).toEqual({ flipHorizontal: true, maxShift: 2 });
+    expect(detail.hyperparameters.optimizer).toEqual({ type: 'sgd', learningRate: 0.01, momentum: 0.9 });
+    expect(detail.kernelsUsed).toMatch(/\w/);
+    expect(detail.engineVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(detail.startedAt).not.toBeNull();
+    expect(detail.finishedAt).not.toBeNull();
+    expect(detail.trainSeconds).toBeGreaterThan(0);
+    expect(detail.tags).toEqual(['quick']);
+  });
+
+  it('pauses mid-epoch, resumes from the pause snapshot, and ends bit-identical to an uninterrupted run', async () => {
+    const h = { ...QUICK, epochs: 3, kernels: 'reference' as const };
+    const paused = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: h });
+    let pausing: Promise<unknown> | null = null;
+    const off = service.on('runProgress', (e) => {
+      if (e.runId === paused.id && e.kind === 'batch' && e.step === 5 && !pausing) pausing = service.pauseRun({ id: paused.id });
+    });
+    const afterPause = await service.waitForRun(paused.id);
+    off();
+    await pausing;
+    expect(afterPause.status).toBe('paused');
+    const pauseSnapshot = service.getRun({ id: paused.id }).snapshots.at(-1)!;
+    expect(pauseSnapshot.kind).toBe('pause');
+    expect(pauseSnapshot.step).toBeGreaterThanOrEqual(5);
+    expect(pauseSnapshot.step).toBeLessThan(36);
+    expect(service.resumeRun({ id: paused.id }).status).toBe('queued');
+    expect((await service.waitForRun(paused.id)).status).toBe('completed');
+
+    const straight = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: h });
+    expect((await service.waitForRun(straight.id)).status).toBe('completed');
+    const a = finalWeights(service, paused.id);
+    const b = finalWeights(service, straight.id);
+    expect(a.length).toBe(12730);
+    expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
+    expect(service.getRun({ id: paused.id }).epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    const r = await service.call('resumeRun', { id: paused.id });
+    expect(r.ok ? null : r.error.message).toMatch(/is completed; only a paused, stopped or interrupted run can be resumed; fork it/);
+  });
+
+  it('stops a queued run without training it (pool of 1)', async () => {
+    const first = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: QUICK });
+    const second = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: QUICK });
+    expect(service.getRun({ id: second.id }).status).toBe('queued');
+    const stopped = await service.stopRun({ id: second.id });
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.epochsDone).toBe(0);
+    expect((await service.waitForRun(first.id)).status).toBe('completed');
+    expect(service.getRun({ id: second.id }).snapshots).toHaveLength(0);
+  });
+
+  it('early stopping with patience 1 stops early, records the option, and the final snapshot holds the best weights', async () => {
+    const run = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: { ...QUICK, epochs: 12, earlyStopping: { patience: 1, monitor: 'valLoss' }, optimizer: { learningRate: 0.2 } } });
+    const done = await service.waitForRun(run.id);
+    expect(done.hyperparameters.earlyStopping).toEqual({ patience: 1, monitor: 'valLoss' });
+    expect(done.status).toBe('completed');
+    expect(done.stopReason).toBe('early-stopped');
+    expect(done.epochsDone).toBeLessThan(12);
+    // the final state holds the best epoch's weights
+    const snaps = service.getRun({ id: run.id }).snapshots;
+    const best = snaps.find((s) => s.isBest)!;
+    const bestWeights = weightsFromState(service.store.snapshot(best.id)!.state).weights;
+    expect(Array.from(finalWeights(service, run.id))).toEqual(Array.from(bestWeights));
+  });
+
+  it('a NaN loss fails the run with a message and keeps the last good snapshot', async () => {
+    const spec = { inputShape: [28, 28, 1] as [number, number, number], layers: [{ type: 'flatten' as const }, { type: 'dense' as const, units: 64, activation: 'linear' as const }, { type: 'dense' as const, units: 10 }] };
+    const run = service.startRun({ datasetId, spec, hyperparameters: { epochs: 10, batchSize: 50, trainLimit: 500, seed: 1, optimizer: { type: 'sgd', learningRate: 1, momentum: 0.9 } } });
+    const done = await service.waitForRun(run.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/loss became NaN at epoch \d+, batch \d+/);
+    const snaps = service.getRun({ id: run.id }).snapshots;
+    expect(snaps.length).toBeGreaterThanOrEqual(1);
+    expect(done.epochsDone).toBe(snaps.at(-1)!.epoch);
+    expect(finalWeights(service, run.id).every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('fork, compare, evaluate, export, thumbnails', () => {
+  let parentId: number;
+  let forkId: number;
+
+  beforeAll(async () => {
+    parentId = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: QUICK, name: 'parent' }).id;
+    await service.waitForRun(parentId);
+  });
+
+  it('forks from an earlier snapshot with a changed learning rate; the lineage is kept', async () => {
+    const first = service.getRun({ id: parentId }).snapshots[0]!;
+    const fork = service.forkRun({ runId: parentId, snapshotId: first.id, hyperparameters: { optimizer: { learningRate: 0.05 }, epochs: 1 } });
+    forkId = fork.id;
+    expect(fork.parentRunId).toBe(parentId);
+    expect(fork.parentSnapshotId).toBe(first.id);
+    expect(fork.hyperparameters.optimizer.learningRate).toBe(0.05);
+    expect(fork.hyperparameters.trainLimit).toBe(300);
+    expect((await service.waitForRun(fork.id)).status).toBe('completed');
+    const d = service.getRun({ id: fork.id });
+    expect(d.lineage).toEqual([{ runId: parentId, snapshotId: first.id, epoch: 1 }]);
+    expect(service.getRun({ id: parentId }).children).toContain(fork.id);
+    // the fork started from the snapshot's weights, not from a fresh init: its first-epoch train loss is
+    // close to the parent's second epoch, far below a fresh run's first epoch
+    const parentEpochs = service.getRun({ id: parentId }).epochs;
+    expect(d.epochs[0]!.trainLoss).toBeLessThan(parentEpochs[0]!.trainLoss);
+  });
+
+  it('evaluates on the test set in a worker and stores accuracy, per-class metrics, confusion and misclassified', async () => {
+    const e = await service.evaluateRun({ runId: parentId });
+    expect(e.split).toBe('test');
+    expect(e.count).toBe(1000);
+    expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+    const correct = e.confusion.reduce((s, row, i) => s + row[i]!, 0);
+    expect(e.accuracy).toBeCloseTo(correct / 1000, 12);
+    expect(e.accuracy).toBeGreaterThan(0.2); // chance is 0.1; 24 steps of a tiny MLP
+    // the same number from the engine directly, on the main thread
+    const { spec, weights } = weightsFromState(service.store.latestSnapshot(parentId)!.state);
+    const model = buildModel(spec);
+    model.values.set(weights);
+    const test = readCache(service.store.getDataset(datasetId)!.cacheFile).test!;
+    const x = Float32Array.from(test.images, (v) => v / 255);
+    expect(model.evaluate(x, test.labels, test.n).accuracy).toBeCloseTo(e.accuracy, 12);
+    expect(e.perClass).toHaveLength(10);
+    expect(e.perClass.reduce((s, c) => s + c.support, 0)).toBe(1000);
+    expect(e.misclassified).toHaveLength(1000 - correct);
+    const m = e.misclassified[0]!;
+    expect(m.label).not.toBe(m.predicted);
+    expect(m.probabilities).toHaveLength(10);
+    expect(m.probabilities.indexOf(Math.max(...m.probabilities))).toBe(m.predicted);
+    expect(service.getRun({ id: parentId }).testAccuracy).toBe(e.accuracy);
+    await service.evaluateRun({ runId: forkId });
+  });
+
+  it('compares runs: aligned epochs, hyperparameter and architecture differences, per-class F1', async () => {
+    const other = service.startRun({ datasetId, spec: { ...MLP_SPEC, layers: [{ type: 'flatten' }, { type: 'dense', units: 8 }, { type: 'dense', units: 10 }] }, hyperparameters: { ...QUICK, epochs: 1 } });
+    await service.waitForRun(other.id);
+    const c = service.compareRuns({ ids: [parentId, forkId, other.id] });
+    expect(c.epochs).toEqual([1, 2]);
+    expect(c.series[forkId]!.valAccuracy[1]).toBeNull();
+    expect(c.series[parentId]!.trainLoss.every((v) => typeof v === 'number')).toBe(true);
+    const lr = c.hyperparameterDiffs.find((d) => d.path === 'optimizer.learningRate');
+    expect(lr?.values).toEqual([0.01, 0.05, 0.01]);
+    expect(c.hyperparameterDiffs.find((d) => d.path === 'epochs')?.values).toEqual([2, 1, 1]);
+    expect(c.hyperparameterDiffs.some((d) => d.path === 'seed')).toBe(false);
+    expect(c.sameArchitecture).toBe(false);
+    expect(c.architectureDiffs.map((d) => d.layer)).toEqual([2, 3]);
+    expect(c.architectureDiffs[0]!.values[2]).toMatch(/^dense 8 → 1×1×8 \(6280 params\)$/);
+    expect(c.perClass[0]!.f1[0]).toBeGreaterThanOrEqual(0);
+    expect(c.perClass[0]!.f1[2]).toBeNull();
+    expect(c.testAccuracy[2]).toBeNull();
+  });
+
+  it('exports model JSON + weights, ONNX and metrics CSV', () => {
+    const out = join(dir.path, 'export');
+    mkdirSync(out);
+    const json = service.exportRun({ runId: parentId, format: 'json', outPath: join(out, 'model.json') });
+    expect(json.files.map((f) => f.name)).toEqual(['model.json', 'model.bin']);
+    expect(readFileSync(join(out, 'model.bin')).length).toBe(12730 * 4);
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).classNames[0]).toBe('T-shirt/top');
+    const onnx = service.exportRun({ runId: parentId, format: 'onnx', outPath: join(out, 'model.onnx') });
+    expect(onnx.files[0]!.bytes).toBeGreaterThan(12730 * 4);
+    const csv = service.exportRun({ runId: parentId, format: 'csv' });
+    const text = Buffer.from(csv.files[0]!.base64!, 'base64').toString('utf8').trim().split('\n');
+    expect(text[0]).toBe('epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,images_per_second,wall_seconds');
+    expect(text).toHaveLength(3);
+  });
+
+  it('gives thumbnails as PNG (scaled) and raw pixels', async () => {
+    const [png] = await service.getThumbnails({ datasetId, split: 'test', indices: [3], scale: 2 });
+    const bytes = Buffer.from(png!.base64, 'base64');
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(bytes.readUInt32BE(16)).toBe(56);
+    const [raw] = await service.getThumbnails({ datasetId, split: 'test', indices: [3], format: 'raw' });
+    expect(Buffer.from(raw!.base64, 'base64').length).toBe(784);
+    expect(raw!.className).toBe(service.getDataset({ id: datasetId }).classNames[raw!.label]);
+    const bad = await service.call('getThumbnails', { datasetId, split: 'test', indices: [1000] });
+    expect(bad.ok ? null : bad.error.message).toBe('image index 1000 is outside the test split (0 to 999)');
+  });
+
+  it('notes and tags; deleting a dataset in use is refused; deleting a run removes its rows', async () => {
+    expect(service.updateRun({ id: parentId, notes: 'baseline', tags: ['a', 'b'] }).tags).toEqual(['a', 'b']);
+    const inUse = await service.call('deleteDataset', { id: datasetId });
+    expect(inUse.ok ? null : inUse.error.code).toBe('in_use');
+    const victim = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: { ...QUICK, epochs: 1 } });
+    await service.waitForRun(victim.id);
+    service.deleteRun({ id: victim.id });
+    const left = (t: string) => service.store.db.prepare(`SELECT COUNT(*) FROM ${t} WHERE run_id = ?`).pluck().get(victim.id);
+    expect([left('epoch_metrics'), left('batch_metrics'), left('snapshots')]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('import failures leave the database unchanged', () => {
+  it('refuses a folder with a single class and a bad IDX file, with one-line messages', async () => {
+    const bad = join(dir.path, 'bad-import');
+    mkdirSync(join(bad, 'only-class'), { recursive: true });
+    const png = (await service.getThumbnails({ datasetId, split: 'train', indices: [0] }))[0]!;
+    writeFileSync(join(bad, 'only-class', 'a.png'), Buffer.from(png.base64, 'base64'));
+    const idx = join(dir.path, 'bad-idx');
+    mkdirSync(idx);
+    writeFileSync(join(idx, 'train-images-idx3-ubyte'), Buffer.from([0, 0, 9, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]));
+    writeFileSync(join(idx, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 1, 0]));
+    const datasetsBefore = JSON.stringify(service.listDatasets());
+    const cacheBefore = readdirSync(service.cacheDir).sort();
+    for (const path of [bad, idx, join(dir.path, 'nope')]) {
+      const r = await service.call('importDataset', { path });
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.code).toBe('import_failed');
+      expect(r.error.message).not.toContain('\n');
+      expect(r.error.message.length).toBeGreaterThan(10);
+    }
+    expect(JSON.stringify(service.listDatasets())).toBe(datasetsBefore);
+    expect(readdirSync(service.cacheDir).sort()).toEqual(cacheBefore);
+    expect(existsSync(service.cacheDir)).toBe(true);
+  });
+});
