@@ -145,6 +145,25 @@ describe('IDX layouts', () => {
     expect(error.message).toBe('train-labels-idx1-ubyte: 49 labels but train-images-idx3-ubyte has 50 images');
   });
 
+  it('lint on IDX: 2 copies of train[5] and 3 test images taken from train are reported by index', async () => {
+    const dir = tempDir();
+    const { images, labels } = sampleSubset(100);
+    const train = Uint8Array.from(images);
+    train.copyWithin(40 * 784, 5 * 784, 6 * 784);
+    train.copyWithin(41 * 784, 5 * 784, 6 * 784);
+    writeIdxPair(dir, 'train', train.subarray(0, 80 * 784), labels.subarray(0, 80));
+    const test = Uint8Array.from(images.subarray(80 * 784));
+    test.set(images.subarray(10 * 784, 13 * 784), 0); // test[0..2] = train[10..12]
+    writeIdxPair(dir, 't10k', test, labels.subarray(80));
+    const result = await importDataset(dir, tempDir());
+    expect(result.trainCount).toBe(80);
+    expect(result.testCount).toBe(20);
+    expect(result.lint.duplicates.count).toBe(2);
+    expect(result.lint.duplicates.groups).toBe(1);
+    expect(result.lint.duplicates.examples).toEqual([{ first: 'train[5]', duplicate: 'train[40]' }, { first: 'train[5]', duplicate: 'train[41]' }]);
+    expect(result.lint.trainTestOverlap).toEqual({ count: 3, examples: ['test[0] = train[10]', 'test[1] = train[11]', 'test[2] = train[12]'] });
+  });
+
   it('IDX whose labels are all one class → single_class', async () => {
     const dir = tempDir();
     const { images } = sampleSubset(20);
