@@ -10,9 +10,9 @@ import { CONTROL_RUN, type WorkerJob, type WorkerMessage } from './protocol.js';
 export type WorkerFactory = () => Worker;
 
 /** Under tsx (tests, scripts, the CLI in development) a .ts entry needs the eval bootstrap of TOOLCHAIN.md. */
-export function tsxWorkerFactory(entry: URL): WorkerFactory {
+export function tsxWorkerFactory(entry: URL, workerData?: unknown): WorkerFactory {
   const bootstrap = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
-  return () => new Worker(bootstrap, { eval: true });
+  return () => new Worker(bootstrap, { eval: true, workerData });
 }
 
 /** worker.ts next to this file when running from source, worker.js when running built JavaScript. */
