@@ -152,12 +152,13 @@ async function decodeOne(candidate: Candidate, name: string, resizeTo?: [number,
   if (!kind) return { file: name, reason: 'not a PNG or JPEG image (unrecognised content)' };
   try {
     const meta = resizeTo ? await sharp(bytes).metadata() : null;
-    let pipeline = sharp(bytes).flatten({ background: '#000000' });
+    // autoOrient: phone photos store their rotation in EXIF; the pixels should be upright
+    let pipeline = sharp(bytes, { autoOrient: true }).flatten({ background: '#000000' });
     if (resizeTo) pipeline = pipeline.resize(resizeTo[1], resizeTo[0], { fit: 'fill' });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) return { file: name, reason: `${info.channels} channels after removing alpha` };
     const pixels = info.width * info.height;
-    const fileSize = { fileWidth: meta?.width ?? info.width, fileHeight: meta?.height ?? info.height };
+    const fileSize = { fileWidth: meta?.autoOrient.width ?? info.width, fileHeight: meta?.autoOrient.height ?? info.height };
     if (info.channels === 3 && allChannelsEqual(data, pixels)) {
       // sharp hands gray images back as sRGB; keep one channel
       const one = Buffer.alloc(pixels);
