@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatasetImportError, type ImportProgress, bundledSamplePath, importDataset } from '../index.js';
-import { removeTempDirs, tempDir } from './fixtures.js';
+import { Rng } from '../../../src-engine/rng.js';
+import { randomPixels, removeTempDirs, tempDir, writeImage } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
@@ -30,6 +31,29 @@ describe('import worker: progress and cancellation', () => {
     expect(events[0]!.phase).toBe('scanning');
     expect(readdirSync(cacheDir)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('aborting a folder import while sharp is decoding (300 PNGs) cancels cleanly, and the next import works', async () => {
+    const root = tempDir();
+    const rng = new Rng(2);
+    for (let i = 0; i < 300; i++) await writeImage(join(root, `c${i % 3}`, `${i}.png`), randomPixels(rng, 16, 16, 1), 16, 16, 1);
+    const cacheDir = tempDir();
+    const controller = new AbortController();
+    let decodingSeen = false;
+    const error = await importDataset(root, cacheDir, {}, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'decoding' && !decodingSeen) {
+          decodingSeen = true;
+          expect(p.done).toBeLessThan(300);
+          controller.abort();
+        }
+      },
+    }).then(() => null, (e: unknown) => e);
+    expect((error as DatasetImportError).code).toBe('cancelled');
+    expect(readdirSync(cacheDir)).toEqual([]);
+    const result = await importDataset(root, cacheDir);
+    expect(result.trainCount).toBe(300);
   });
 
   it('an already aborted signal rejects at once without starting a worker', async () => {
