@@ -22,16 +22,22 @@ export interface PoolShape {
 
 export interface Kernels {
   readonly name: string;
+  /**
+   * True when the set fuses the ReLU (kernels/wasm): the forward kernels then take a trailing
+   * `relu` flag (out = max(0, ·)) and the backward kernels a trailing `activated`, the ReLU's output,
+   * to mask dout by. Layers then skip their own ReLU passes, the slowest loops left in JavaScript.
+   */
+  readonly fusesRelu?: boolean;
   /** x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC), overwritten, before activation. */
-  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void;
+  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
   /** dout (N,OH,OW,OC) → dweight, dbias accumulated (+=); dx (N,H,W,C) overwritten unless null. */
   conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void;
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated?: FloatArray | null): void;
   /** a (N,IN), weight (IN,OUT), bias (OUT) → z (N,OUT), overwritten. */
-  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray): void;
+  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu?: boolean): void;
   /** dz (N,OUT) → dweight, dbias accumulated (+=); da (N,IN) overwritten unless null. */
   denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null): void;
+    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null, activated?: FloatArray | null): void;
   /** x (N,H,W,C) → out (N,OH,OW,C) and argmax (N,OH,OW,C): the index into x of the first maximum, row-major. */
   maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void;
   /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten; overlapping windows accumulate. */

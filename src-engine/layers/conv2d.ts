@@ -35,8 +35,9 @@ export class Conv2d implements Layer {
   forward(x: FloatArray, n: number): FloatArray {
     const len = n * this.outShape[0] * this.outShape[1] * this.outShape[2];
     this.out = ensureCapacity(this.out, len, this.ctx.dtype);
-    this.ctx.kernels.conv2dForward(this.shape(n), x, this.weight.value, this.bias.value, this.out);
-    if (this.relu) reluForward(this.out, this.out, len);
+    const fused = this.relu && this.ctx.kernels.fusesRelu === true;
+    this.ctx.kernels.conv2dForward(this.shape(n), x, this.weight.value, this.bias.value, this.out, fused);
+    if (this.relu && !fused) reluForward(this.out, this.out, len);
     this.input = x;
     this.n = n;
     return this.out;
@@ -44,15 +45,17 @@ export class Conv2d implements Layer {
 
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
     if (!this.input || !this.out || this.n !== n) throw new Error(`${this.label}: backward before forward`);
+    // out holds the ReLU output whichever way forward ran, so either backward is right
+    const fused = this.relu && this.ctx.kernels.fusesRelu === true;
     let dz = dout;
-    if (this.relu) {
+    if (this.relu && !fused) {
       this.dz = ensureCapacity(this.dz, dout.length, this.ctx.dtype);
       reluBackward(this.out, dout, this.dz, dout.length);
       dz = this.dz;
     }
     let dx: FloatArray | null = null;
     if (needInputGrad) dx = this.dx = ensureCapacity(this.dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2], this.ctx.dtype);
-    this.ctx.kernels.conv2dBackward(this.shape(n), this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx);
+    this.ctx.kernels.conv2dBackward(this.shape(n), this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx, fused ? this.out : null);
     return dx;
   }
 }

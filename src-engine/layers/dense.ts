@@ -24,8 +24,9 @@ export class Dense implements Layer {
   forward(x: FloatArray, n: number): FloatArray {
     const len = n * this.units;
     this.out = ensureCapacity(this.out, len, this.ctx.dtype);
-    this.ctx.kernels.denseForward(n, this.inDim, this.units, x, this.weight.value, this.bias.value, this.out);
-    if (this.activation === 'relu') reluForward(this.out, this.out, len);
+    const fused = this.activation === 'relu' && this.ctx.kernels.fusesRelu === true;
+    this.ctx.kernels.denseForward(n, this.inDim, this.units, x, this.weight.value, this.bias.value, this.out, fused);
+    if (this.activation === 'relu' && !fused) reluForward(this.out, this.out, len);
     this.input = x;
     this.n = n;
     return this.out;
@@ -33,15 +34,16 @@ export class Dense implements Layer {
 
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
     if (!this.input || !this.out || this.n !== n) throw new Error(`${this.label}: backward before forward`);
+    const fused = this.activation === 'relu' && this.ctx.kernels.fusesRelu === true;
     let dz = dout;
-    if (this.activation === 'relu') {
+    if (this.activation === 'relu' && !fused) {
       this.dz = ensureCapacity(this.dz, dout.length, this.ctx.dtype);
       reluBackward(this.out, dout, this.dz, dout.length);
       dz = this.dz;
     }
     let dx: FloatArray | null = null;
     if (needInputGrad) dx = this.dx = ensureCapacity(this.dx, n * this.inDim, this.ctx.dtype);
-    this.ctx.kernels.denseBackward(n, this.inDim, this.units, this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx);
+    this.ctx.kernels.denseBackward(n, this.inDim, this.units, this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx, fused ? this.out : null);
     return dx;
   }
 }

@@ -4,16 +4,26 @@
  * agree within float rounding; the Trainer's gradients hook trains with it (also with dropout,
  * resumably); failures surface as errors that name what went wrong.
  */
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastKernels } from '../kernels/wasm/index.js';
 import { buildModel } from '../model.js';
 import type { ModelSpec } from '../spec.js';
-import { loadSample, REFERENCE_SPEC } from '../test/sample.js';
 import { Trainer, type TrainConfig } from '../train.js';
 import { DataParallelError, type DataParallelGradients } from './data-parallel.js';
 import { nodeHandle, startDataParallel } from './node.js';
 import { shardOf } from './shared.js';
+
+const REFERENCE_SPEC: ModelSpec = {
+  inputShape: [28, 28, 1],
+  layers: [
+    { type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
+    { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
 
 const DROPOUT_NET: ModelSpec = {
   inputShape: [28, 28, 1],
@@ -26,7 +36,14 @@ const DROPOUT_NET: ModelSpec = {
   ],
 };
 
-const train = loadSample('train', 256);
+// the first 256 images of the bundled Fashion-MNIST sample, uint8
+const SAMPLE = new URL('../../resources/datasets/fashion-mnist-sample/', import.meta.url);
+const idx = (name: string) => gunzipSync(readFileSync(new URL(name, SAMPLE)));
+const train = {
+  images: new Uint8Array(idx('train-images-idx3-ubyte.gz').subarray(16, 16 + 256 * 784)),
+  labels: new Uint8Array(idx('train-labels-idx1-ubyte.gz').subarray(8, 8 + 256)),
+  n: 256,
+};
 const pools: DataParallelGradients[] = [];
 async function pool(spec: ModelSpec, workers: number, maxBatch = 32): Promise<DataParallelGradients> {
   const p = await startDataParallel(spec, { workers, maxBatch });

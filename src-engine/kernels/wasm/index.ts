@@ -26,12 +26,31 @@ interface KernelExports {
   positions(table: Ptr, n: number, oh: number, ow: number, sh: number, sw: number, hs: number, ws: number, c: number, pp: number): void;
   tapOffsets(taps: Ptr, kh: number, kw: number, c: number, ws: number, kp: number): void;
   transposeWeights(wgt: Ptr, k: number, oc: number, ocp: number, kp: number, wt: Ptr): void;
-  convForward(xs: Ptr, table: Ptr, pp: number, wgt: Ptr, bias: Ptr, out: Ptr, kh: number, kwc: number, rowBytes: number, ocp: number): void;
+  convForward(xs: Ptr, table: Ptr, pp: number, wgt: Ptr, bias: Ptr, out: Ptr, kh: number, kwc: number, rowBytes: number, ocp: number, relu: boolean): void;
+  reluMask(g: Ptr, activated: Ptr, count: number): void;
   convWeightGrad(xs: Ptr, table: Ptr, pp: number, dout: Ptr, taps: Ptr, kp: number, dw: Ptr, ocp: number): void;
   convBiasGrad(dout: Ptr, pp: number, ocp: number, db: Ptr): void;
   convInputGrad(dout: Ptr, table: Ptr, pp: number, wt: Ptr, taps: Ptr, kp: number, oc: number, ocp: number, dxs: Ptr, dxsBytes: number): void;
   maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     oh: number, ow: number, out: Ptr, argmax: Ptr): void;
+}
+
+/**
+ * The fast set also fuses the ReLU when told to (extra trailing arguments, so it stays a plain
+ * `Kernels` for callers that do the activation themselves): forward `relu` gives max(0, ·) of the
+ * output; backward `activated` (that ReLU output) masks dout where activated ≤ 0 before the
+ * gradients — one pass fewer over the largest buffers, and branch-free.
+ */
+export interface FastKernels extends Kernels {
+  readonly fusesRelu: true;
+  /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
+  readonly memoryBytes: number;
+  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
+  conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated?: FloatArray | null): void;
+  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu?: boolean): void;
+  denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
+    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null, activated?: FloatArray | null): void;
 }
 
 export class WasmUnavailableError extends Error {
@@ -78,8 +97,9 @@ const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
  * memory with a bump pointer (16-byte aligned for v128 loads), so calls never hold memory between
  * them and the instance is not re-entrant (JavaScript calls are not either).
  */
-class WasmKernels implements Kernels {
+class WasmKernels implements FastKernels {
   readonly name = 'wasm-simd';
+  readonly fusesRelu = true;
   private readonly k: KernelExports;
   private f32: Float32Array;
   private i32: Int32Array;
@@ -91,7 +111,6 @@ class WasmKernels implements Kernels {
     this.i32 = new Int32Array(this.k.memory.buffer);
   }
 
-  /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   get memoryBytes(): number {
     return this.k.memory.buffer.byteLength;
   }
@@ -136,23 +155,25 @@ class WasmKernels implements Kernels {
     if (extraRows > 0) this.f32.fill(0, (p >> 2) + rows * cp, (p >> 2) + (rows + extraRows) * cp);
   }
 
-  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void {
-    this.convForward(s, x, weight, bias, out);
+  /** `relu` fuses the activation: out = max(0, conv), as reluForward after the kernel would. */
+  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu = false): void {
+    this.convForward(s, x, weight, bias, out, relu);
   }
 
+  /** `activated` (the ReLU's output) fuses the activation's backward: dout counts only where activated > 0. */
   conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
-    this.convBackward(s, x, weight, dout, dweight, dbias, dx);
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null = null): void {
+    this.convBackward(s, x, weight, dout, dweight, dbias, dx, activated);
   }
 
   // a (N,IN) · weight (IN,OUT) is a 1×1 convolution of N 1×1 images with IN channels
-  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray): void {
-    this.convForward(denseShape(n, inDim, outDim), a, weight, bias, z);
+  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu = false): void {
+    this.convForward(denseShape(n, inDim, outDim), a, weight, bias, z, relu);
   }
 
   denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null): void {
-    this.convBackward(denseShape(n, inDim, outDim), a, weight, dz, dweight, dbias, da);
+    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null, activated: FloatArray | null = null): void {
+    this.convBackward(denseShape(n, inDim, outDim), a, weight, dz, dweight, dbias, da, activated);
   }
 
   maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void {
@@ -184,7 +205,7 @@ class WasmKernels implements Kernels {
   }
 
   // x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC)
-  private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray): void {
+  private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu: boolean): void {
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
     const { padded, hs, ws } = WasmKernels.geometry(s);
     const ocp = roundUp(oc, 4);
@@ -208,14 +229,14 @@ class WasmKernels implements Kernels {
     this.putPadded(weight, k, oc, ocp, wp, staging, 0);
     this.putPadded(bias, 1, oc, ocp, bp, staging, 0);
     this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
-    this.k.convForward(xsp, tp, pp, wp, bp, op, kh, kw * c, ws * c * 4, ocp);
+    this.k.convForward(xsp, tp, pp, wp, bp, op, kh, kw * c, ws * c * 4, ocp, relu);
     if (ocp !== oc) this.k.unpadChannels(op, op, p, oc, ocp);
     this.get(op, p * oc, out);
   }
 
   // dout (N,OH,OW,OC) → dweight (KH,KW,C,OC) +=, dbias (OC) +=, dx (N,H,W,C) overwritten unless null
   private convBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null): void {
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
     const { padded, hs, ws } = WasmKernels.geometry(s);
     const ocp = roundUp(oc, 4);
@@ -234,6 +255,7 @@ class WasmKernels implements Kernels {
     const dwp = this.take(kp * ocp);
     const dbp = this.take(ocp);
     const staging = this.take(Math.max(p * oc, k * oc));
+    const actp = activated ? this.take(p * oc) : 0;
     const wp = dx ? this.take(k * ocp) : 0;
     const wtp = dx ? this.take(oc * kp) : 0;
     const dxsp = dx && padded ? this.take(n * hs * ws * c) : 0;
@@ -242,7 +264,17 @@ class WasmKernels implements Kernels {
 
     this.put(x, xLen, xp);
     if (padded) this.k.padInput(xp, n, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
-    this.putPadded(dout, p, oc, ocp, gp, staging, pp - p);
+    if (activated) {
+      // mask the compact dout, then pad it
+      const masked = ocp === oc ? gp : staging;
+      this.put(dout, p * oc, masked);
+      this.put(activated, p * oc, actp);
+      this.k.reluMask(masked, actp, p * oc);
+      if (masked !== gp) this.k.padChannels(masked, gp, p, oc, ocp);
+      this.f32.fill(0, (gp >> 2) + p * ocp, (gp >> 2) + pp * ocp);
+    } else {
+      this.putPadded(dout, p, oc, ocp, gp, staging, pp - p);
+    }
     this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
     this.k.tapOffsets(tapsp, kh, kw, c, ws, kp);
     this.putPadded(dweight, k, oc, ocp, dwp, staging, 0);
@@ -273,14 +305,14 @@ function denseShape(n: number, inDim: number, outDim: number): ConvShape {
 }
 
 /** A fresh kernel set with its own WebAssembly instance and memory. Throws WasmUnavailableError without SIMD. */
-export function createWasmKernels(): Kernels & { readonly memoryBytes: number } {
+export function createWasmKernels(): FastKernels {
   return new WasmKernels();
 }
 
-let shared: (Kernels & { readonly memoryBytes: number }) | null = null;
+let shared: FastKernels | null = null;
 
 /** The shared fast kernel set of this thread, created on first use. Throws WasmUnavailableError without SIMD. */
-export function fastKernels(): Kernels & { readonly memoryBytes: number } {
+export function fastKernels(): FastKernels {
   shared ??= createWasmKernels();
   return shared;
 }

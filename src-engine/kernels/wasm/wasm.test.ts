@@ -13,6 +13,7 @@ import { buildModel } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { convGeometry, poolGeometry } from '../../shapes.js';
 import type { ModelSpec } from '../../spec.js';
+import { reluBackward, reluForward } from '../activations.js';
 import { referenceKernels as ref } from '../reference.js';
 import type { ConvShape, PoolShape } from '../types.js';
 import { compileKernels, renderArtifact } from './build.js';
@@ -94,6 +95,24 @@ describe('fast kernels = reference kernels', () => {
       expect(relativeError(dbFast, dbRef), 'dbias').toBeLessThan(TOLERANCE);
       expect(relativeError(dxFast, dxRef), 'dx').toBeLessThan(TOLERANCE);
 
+      // the fused ReLU: forward max(0, ·), backward masked by the ReLU output
+      const act = new Float32Array(outLen);
+      reluForward(outRef, act, outLen);
+      const actFast = new Float32Array(outLen);
+      fast.conv2dForward(s, x, weight, bias, actFast, true);
+      expect(relativeError(actFast, act), 'fused relu out').toBeLessThan(TOLERANCE);
+      expect(actFast.every((v, i) => (act[i] === 0) === (v === 0)), 'the same zeros').toBe(true);
+      const dz = new Float32Array(outLen);
+      reluBackward(act, dout, dz, outLen);
+      const [dwA, dbA, dxA] = [dwRef.slice(), dbRef.slice(), new Float32Array(x.length)];
+      const [dwB, dbB, dxB] = [dwRef.slice(), dbRef.slice(), new Float32Array(x.length)];
+      ref.conv2dBackward(s, x, weight, dz, dwA, dbA, dxA);
+      fast.conv2dBackward(s, x, weight, dout, dwB, dbB, dxB, act);
+      expect(relativeError(dwB, dwA), 'fused dweight').toBeLessThan(TOLERANCE);
+      expect(relativeError(dbB, dbA), 'fused dbias').toBeLessThan(TOLERANCE);
+      expect(relativeError(dxB, dxA), 'fused dx').toBeLessThan(TOLERANCE);
+      expect(relativeError(dxB, dxRef), 'the mask matters').toBeGreaterThan(1e-2);
+
       // dx null: only the parameter gradients, and they are the same
       const dw2 = dwRef.slice();
       const db2 = dbRef.slice();
@@ -127,6 +146,21 @@ describe('fast kernels = reference kernels', () => {
       expect(relativeError(dwFast, dwRef), 'dweight').toBeLessThan(TOLERANCE);
       expect(relativeError(dbFast, dbRef), 'dbias').toBeLessThan(TOLERANCE);
       expect(relativeError(daFast, daRef), 'da').toBeLessThan(TOLERANCE);
+
+      const act = new Float32Array(n * outDim);
+      reluForward(zRef, act, act.length);
+      const actFast = new Float32Array(n * outDim);
+      fast.denseForward(n, inDim, outDim, a, weight, bias, actFast, true);
+      expect(relativeError(actFast, act), 'fused relu z').toBeLessThan(TOLERANCE);
+      const masked = new Float32Array(n * outDim);
+      reluBackward(act, dz, masked, masked.length);
+      const [dwA, dbA, daA] = [new Float32Array(weight.length), new Float32Array(outDim), new Float32Array(a.length)];
+      const [dwB, dbB, daB] = [new Float32Array(weight.length), new Float32Array(outDim), new Float32Array(a.length)];
+      ref.denseBackward(n, inDim, outDim, a, weight, masked, dwA, dbA, daA);
+      fast.denseBackward(n, inDim, outDim, a, weight, dz, dwB, dbB, daB, act);
+      expect(relativeError(dwB, dwA), 'fused dweight').toBeLessThan(TOLERANCE);
+      expect(relativeError(dbB, dbA), 'fused dbias').toBeLessThan(TOLERANCE);
+      expect(relativeError(daB, daA), 'fused da').toBeLessThan(TOLERANCE);
     });
   }
 

@@ -115,8 +115,9 @@ export function transposeWeights(wgt: usize, k: i32, oc: i32, ocp: i32, kp: i32,
  * with one pointer per position instead of a tap table.
  */
 export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: usize, out: usize,
-  kh: i32, kwc: i32, rowBytes: i32, ocp: i32): void {
+  kh: i32, kwc: i32, rowBytes: i32, ocp: i32, relu: bool): void {
   const wStride = <usize>ocp << 2;
+  const zero = f32x4.splat(0);
   const rowLen = <usize>kwc << 2;
   for (let p = 0; p < pp; p += 4) {
     const tp = table + (<usize>p << 2);
@@ -155,6 +156,11 @@ export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: 
           wp += wStride;
         }
       }
+      if (relu) {
+        // pmax(0, v) = 0 < v ? v : 0, the reference's ReLU exactly (NaN → 0, −0 → 0)
+        a00 = f32x4.pmax(zero, a00); a01 = f32x4.pmax(zero, a01); a10 = f32x4.pmax(zero, a10); a11 = f32x4.pmax(zero, a11);
+        a20 = f32x4.pmax(zero, a20); a21 = f32x4.pmax(zero, a21); a30 = f32x4.pmax(zero, a30); a31 = f32x4.pmax(zero, a31);
+      }
       v128.store(o0 + cb, a00); v128.store(o0 + cb, a01, 16);
       v128.store(o1 + cb, a10); v128.store(o1 + cb, a11, 16);
       v128.store(o2 + cb, a20); v128.store(o2 + cb, a21, 16);
@@ -177,11 +183,27 @@ export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: 
           wp += wStride;
         }
       }
+      if (relu) {
+        a0 = f32x4.pmax(zero, a0); a1 = f32x4.pmax(zero, a1); a2 = f32x4.pmax(zero, a2); a3 = f32x4.pmax(zero, a3);
+      }
       v128.store(o0 + cb, a0);
       v128.store(o1 + cb, a1);
       v128.store(o2 + cb, a2);
       v128.store(o3 + cb, a3);
     }
+  }
+}
+
+/** g (count) = activated > 0 ? g : 0 in place: the ReLU's backward, from the ReLU's output. */
+export function reluMask(g: usize, activated: usize, count: i32): void {
+  const zero = f32x4.splat(0);
+  const end = <usize>count << 2;
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) {
+    v128.store(g + i, v128.and(v128.load(g + i), f32x4.gt(v128.load(activated + i), zero)));
+  }
+  for (; i < end; i += 4) {
+    if (!(load<f32>(activated + i) > 0)) store<f32>(g + i, 0);
   }
 }
 
