@@ -407,8 +407,9 @@ export class Store {
       this.s.deleteSnapshotsAfter.run(runId, snapshot?.id ?? 0);
       const epochs = this.epochs(runId);
       const last = epochs[epochs.length - 1];
-      this.db.prepare(`UPDATE runs SET epochs_done = ?, last_val_accuracy = ?, last_train_loss = ? WHERE id = ?`)
-        .run(last?.epoch ?? 0, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId);
+      this.db.prepare(`UPDATE runs SET epochs_done = ?, last_val_accuracy = ?, last_train_loss = ?,
+        best_epoch = (SELECT epoch FROM snapshots WHERE run_id = ? AND is_best = 1 ORDER BY id DESC LIMIT 1) WHERE id = ?`)
+        .run(last?.epoch ?? 0, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId, runId);
     })();
   }
 

@@ -30,7 +30,7 @@ it('listens on 127.0.0.1 with a random port and prints a URL carrying a 64-hex-d
 });
 
 it('refuses API calls without the token or with a wrong one (401), for commands and the event socket', async () => {
-  for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-cnn-studio-token': server.token.slice(1) }]) {
+  for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-cnn-studio-token': server.token.slice(1) }] as Record<string, string>[]) {
     const res = await post('listDatasets', {}, headers);
     expect(res.status).toBe(401);
     expect(((await res.json()) as Result<unknown>).ok).toBe(false);

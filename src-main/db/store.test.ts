@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, expect, it } from 'vitest';
+import { tempDir } from '../service/testing.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { Store } from './store.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+const dataset = {
+  name: 'd', source: '/x', format: 'idx' as const, shape: [2, 2, 1] as [number, number, number], classNames: ['a', 'b'], trainCount: 4, testCount: 0,
+  countsPerClass: { train: [2, 2], test: [0, 0] }, contentHash: 'h1', cacheFile: '/x.cnnds', lint: { warnings: [] },
+};
+
+it('migrates a new file to the current version, once; reopening changes nothing', () => {
+  const path = join(dir.path, 'a.sqlite');
+  const s = new Store(path);
+  expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+  expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'runs', 'snapshots']);
+  s.insertDataset(dataset);
+  s.close();
+  const again = new Store(path);
+  expect(again.listDatasets().map((d) => d.name)).toEqual(['d']);
+  again.close();
+});
+
+it('refuses a database written by a newer schema', () => {
+  const path = join(dir.path, 'newer.sqlite');
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  expect(() => new Store(path)).toThrow(`database schema version ${SCHEMA_VERSION + 1} is newer than this app's ${SCHEMA_VERSION}; update CNN Studio`);
+});
+
+it('enforces foreign keys: a run needs its dataset, a dataset with runs cannot be deleted, deleting a run cascades', () => {
+  const s = new Store(join(dir.path, 'fk.sqlite'));
+  const hyper = { epochs: 1, batchSize: 1, optimizer: { type: 'sgd' as const, learningRate: 0.1 }, schedule: { type: 'constant' as const }, seed: 1, validationSplit: 0, earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'reference' as const, progressEvery: 1 };
+  const run = { name: 'r', spec: { inputShape: [2, 2, 1] as [number, number, number], layers: [] }, specHash: 'x', totalParams: 0, hyperparameters: hyper, status: 'queued' as const, engineVersion: '0', parentRunId: null, parentSnapshotId: null, notes: '', tags: [] };
+  expect(() => s.insertRun({ ...run, datasetId: 42 })).toThrow(/FOREIGN KEY constraint failed/);
+  const d = s.insertDataset(dataset);
+  const id = s.insertRun({ ...run, datasetId: d.id });
+  expect(() => s.deleteDataset(d.id)).toThrow(/FOREIGN KEY constraint failed/);
+  const metrics = { epoch: 1, step: 4, trainLoss: 1, trainAccuracy: 0.5, valLoss: null, valAccuracy: null, learningRate: 0.1, imagesPerSecond: 10, seconds: 0.4, wallTime: 0.5 };
+  const snap = s.commitEpoch({ runId: id, metrics, improved: true, bestEpoch: 1, state: new Uint8Array([1, 2, 3]), kind: 'epoch', trainSeconds: 0.5,
+    pendingBatches: [{ runId: id, epoch: 1, batch: 4, step: 4, loss: 1, accuracy: 0.5, learningRate: 0.1, wallTime: 0.5 }] });
+  expect(s.snapshots(id)).toMatchObject([{ id: snap, epoch: 1, step: 4, kind: 'epoch', isBest: true, bytes: 3 }]);
+  expect(Array.from(s.snapshot(snap)!.state)).toEqual([1, 2, 3]);
+  expect(s.getRun(id)).toMatchObject({ epochsDone: 1, bestEpoch: 1, trainSeconds: 0.5, lastTrainLoss: 1 });
+  s.deleteRun(id);
+  for (const t of ['epoch_metrics', 'batch_metrics', 'snapshots']) expect(s.db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get()).toBe(0);
+  s.deleteDataset(d.id);
+  expect(s.integrityCheck()).toBe('ok');
+  s.close();
+});
+
+it('rewinds a run to a snapshot: later epochs, batch rows and snapshots go', () => {
+  const s = new Store(join(dir.path, 'rewind.sqlite'));
+  const d = s.insertDataset(dataset);
+  const hyper = { epochs: 3, batchSize: 1, optimizer: { type: 'sgd' as const, learningRate: 0.1 }, schedule: { type: 'constant' as const }, seed: 1, validationSplit: 0, earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'reference' as const, progressEvery: 1 };
+  const id = s.insertRun({ name: 'r', datasetId: d.id, spec: { inputShape: [2, 2, 1], layers: [] }, specHash: 'x', totalParams: 0, hyperparameters: hyper, status: 'running', engineVersion: '0', parentRunId: null, parentSnapshotId: null, notes: '', tags: [] });
+  const snaps: number[] = [];
+  for (let e = 1; e <= 2; e++) {
+    snaps.push(s.commitEpoch({ runId: id, metrics: { epoch: e, step: e * 4, trainLoss: 1 / e, trainAccuracy: 0.5, valLoss: null, valAccuracy: null, learningRate: 0.1, imagesPerSecond: 1, seconds: 1, wallTime: e },
+      improved: true, bestEpoch: e, state: new Uint8Array([e]), kind: 'epoch', trainSeconds: 1,
+      pendingBatches: [1, 2, 3, 4].map((b) => ({ runId: id, epoch: e, batch: b, step: (e - 1) * 4 + b, loss: 1, accuracy: 0, learningRate: 0.1, wallTime: e })) }));
+  }
+  s.insertBatches([{ runId: id, epoch: 3, batch: 1, step: 9, loss: 1, accuracy: 0, learningRate: 0.1, wallTime: 3 }]);
+  s.rewindTo(id, s.snapshots(id)[0]!);
+  expect(s.epochs(id).map((e) => e.epoch)).toEqual([1]);
+  expect(s.batches(id).map((b) => b.step)).toEqual([1, 2, 3, 4]);
+  expect(s.snapshots(id).map((x) => x.id)).toEqual([snaps[0]]);
+  expect(s.getRun(id)).toMatchObject({ epochsDone: 1, lastTrainLoss: 1 });
+  s.close();
+});
