@@ -79,6 +79,16 @@ describe('refusals before any run row exists', () => {
     });
   }
 
+  it('validateSpec reports the engine message, or the dataset mismatch, without touching the database', () => {
+    const bad = service.validateSpec({ spec: { inputShape: [28, 28, 1], layers: [{ type: 'dense', units: 10 }] } });
+    expect(bad.ok).toBe(false);
+    expect(bad.error!.message).toBe('dense #1: input 28×28×1 is not flat; add a flatten layer before it');
+    const mismatch = service.validateSpec({ datasetId, spec: { ...MLP_SPEC, inputShape: [28, 28, 3] } });
+    expect([mismatch.ok, mismatch.datasetMessage]).toEqual([false, `the model's input is 28×28×3 but dataset "${SAMPLE_DATASET_NAME}" has 28×28×1 images`]);
+    const good = service.validateSpec({ datasetId, spec: MLP_SPEC });
+    expect([good.ok, good.totalParams]).toEqual([true, 12730]);
+  });
+
   it('answers an unknown dataset with not_found and an unknown command with bad_request', async () => {
     const r = await service.call('startRun', { datasetId: 999, spec: MLP_SPEC });
     expect(r.ok ? null : r.error.code).toBe('not_found');
@@ -324,5 +334,54 @@ describe('import failures leave the database unchanged', () => {
     expect(JSON.stringify(service.listDatasets())).toBe(datasetsBefore);
     expect(readdirSync(service.cacheDir).sort()).toEqual(cacheBefore);
     expect(existsSync(service.cacheDir)).toBe(true);
+  });
+});
+
+describe('import progress and cancellation', () => {
+  const FULL = '/usr/share/datasets/fashion-mnist';
+  it('streams progress events and cancels an import of the full Fashion-MNIST; nothing is stored', async (ctx) => {
+    if (!existsSync(FULL)) {
+      console.log(`skipped: ${FULL} is not installed (apt-get install dataset-fashion-mnist)`);
+      ctx.skip();
+    }
+    const before = JSON.stringify(service.listDatasets());
+    const cacheBefore = readdirSync(service.cacheDir).sort();
+    const phases: string[] = [];
+    const off = service.on('importProgress', (p) => {
+      if (p.importId !== 'full') return;
+      phases.push(p.phase);
+      if (phases.length === 1) expect(service.cancelImport({ importId: 'full' })).toEqual({ cancelled: true });
+    });
+    const r = await service.call('importDataset', { path: FULL, importId: 'full' });
+    off();
+    expect(phases.length).toBeGreaterThanOrEqual(1);
+    expect(r.ok ? null : r.error.code).toBe('cancelled');
+    expect(service.cancelImport({ importId: 'full' })).toEqual({ cancelled: false });
+    expect(JSON.stringify(service.listDatasets())).toBe(before);
+    expect(readdirSync(service.cacheDir).sort()).toEqual(cacheBefore);
+  });
+});
+
+describe('closing the service', () => {
+  it('pauses a running run with a snapshot; after reopening it resumes to completion on the reference kernels', async () => {
+    const local = tempDir();
+    const first = await openService(local.path);
+    const id = first.findDataset(SAMPLE_DATASET_NAME).id;
+    const run = first.startRun({ datasetId: id, spec: MLP_SPEC, hyperparameters: { ...QUICK, epochs: 40, kernels: 'reference' } });
+    await new Promise<void>((resolve) => first.on('runProgress', (e) => e.kind === 'batch' && e.step >= 3 && resolve()));
+    await first.close();
+    const second = await openService(local.path);
+    try {
+      const paused = second.getRun({ id: run.id });
+      expect(paused.status).toBe('paused');
+      expect(paused.snapshots.at(-1)!.kind).toBe('pause');
+      expect(second.startup.interrupted).toEqual([]);
+      second.resumeRun({ id: run.id });
+      const done = await second.waitForRun(run.id);
+      expect([done.status, done.epochsDone, done.kernelsUsed]).toEqual(['completed', 40, 'reference']);
+    } finally {
+      await second.close();
+      local.remove();
+    }
   });
 });

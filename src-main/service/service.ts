@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { ENGINE_VERSION, inferShapes, specHash, type ShapeReport } from '../../src-engine/index.js';
+import { COMMAND_NAMES } from '../contract.js';
 import type {
   BatchMetricsRow, CommandName, CompareResponse, ContractHandler, DatasetInfo, EvaluateRunRequest, EvaluationInfo, EventName,
   Events, ExportRunRequest, ExportRunResponse, ForkRunRequest, ImportDatasetRequest, ImportDatasetResponse, ModelSpec,
@@ -717,11 +718,7 @@ export class Service implements ContractHandler {
   }
 }
 
-const COMMANDS = new Set<string>([
-  'listDatasets', 'getDataset', 'importDataset', 'cancelImport', 'deleteDataset', 'getThumbnails', 'validateSpec', 'templates',
-  'startRun', 'pauseRun', 'resumeRun', 'stopRun', 'listRuns', 'getRun', 'forkRun', 'compareRuns', 'evaluateRun', 'exportRun',
-  'deleteRun', 'updateRun',
-]);
+const COMMANDS: ReadonlySet<string> = new Set(COMMAND_NAMES);
 
 function publicDataset(d: DatasetRow): DatasetInfo {
   const { cacheFile: _cacheFile, ...info } = d;

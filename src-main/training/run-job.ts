@@ -71,7 +71,7 @@ export async function runJob(job: WorkerJob, post: Post): Promise<void> {
 async function train(job: TrainJob, post: Post): Promise<void> {
   const started = nowSeconds();
   const wall = () => job.wallTimeOffset + (nowSeconds() - started);
-  const kernels = await resolveKernels(job.kernels);
+  const kernels = resolveKernels(job.kernels);
   const data = loadSplit(job.data);
   const validation = data.validation ?? undefined;
   let trainer: Trainer;
@@ -116,7 +116,7 @@ async function train(job: TrainJob, post: Post): Promise<void> {
 }
 
 async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
-  const kernels = await resolveKernels(job.kernels);
+  const kernels = resolveKernels(job.kernels);
   const { spec, weights } = weightsFromState(job.state);
   const model = buildModel(spec, { kernels });
   model.values.set(weights);
