@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../src-engine/index.js';
 import type { RunBatchEvent, RunStatusEvent } from '../contract.js';
 import { readCache } from '../datasets/index.js';
+import { resolveKernels } from '../training/kernels.js';
 import { weightsFromState } from '../training/run-job.js';
 import type { Service } from './service.js';
 import { SAMPLE_DATASET_NAME } from './service.js';
@@ -237,7 +238,7 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     expect(e.accuracy).toBeGreaterThan(0.2); // chance is 0.1; 24 steps of a tiny MLP
     // the same number from the engine directly, on the main thread
     const { spec, weights } = weightsFromState(service.store.latestSnapshot(parentId)!.state);
-    const model = buildModel(spec);
+    const model = buildModel(spec, { kernels: resolveKernels(service.getRun({ id: parentId }).hyperparameters.kernels) });
     model.values.set(weights);
     const test = readCache(service.store.getDataset(datasetId)!.cacheFile).test!;
     const x = Float32Array.from(test.images, (v) => v / 255);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { ENGINE_VERSION, inferShapes, specHash, type ShapeReport } from '../../src-engine/index.js';
 import { COMMAND_NAMES } from '../contract.js';
@@ -64,6 +65,7 @@ export class Service implements ContractHandler {
   private readonly active = new Map<number, ActiveRun>();
   private readonly imports = new Map<string, AbortController>();
   private readonly cacheMemo = new Map<string, CachedTensors>();
+  private readonly evaluations = new Set<Worker>();
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxMisclassified: number;
@@ -117,6 +119,7 @@ export class Service implements ContractHandler {
     });
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 30_000).unref())]);
     await this.pool.close();
+    await Promise.all([...this.evaluations].map((w) => w.terminate()));
     this.flush();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.store.close();
@@ -519,7 +522,7 @@ export class Service implements ContractHandler {
     const split = req.split ?? (d.testCount > 0 ? 'test' : ownSplit && run.hyperparameters.validationSplit > 0 ? 'validation' : 'train');
     if (split === 'test' && d.testCount === 0) throw new ServiceError('bad_request', `dataset ${JSON.stringify(d.name)} has no test set; evaluate on 'validation' or 'train'`);
     const result = await new Promise<Extract<WorkerMessage, { type: 'evaluated' }>>((resolvePromise, reject) => {
-      runInWorker(this.workerFactory, {
+      const worker = runInWorker(this.workerFactory, {
         type: 'evaluate',
         data: {
           cacheFile: d.cacheFile,
@@ -535,6 +538,8 @@ export class Service implements ContractHandler {
         },
         onCrash: (message) => reject(new ServiceError('internal', `evaluation of run ${run.id} failed: ${message}`)),
       });
+      this.evaluations.add(worker);
+      worker.once('exit', () => this.evaluations.delete(worker));
     });
     if (this.closed) throw new ServiceError('cancelled', 'the service closed during the evaluation');
     return this.store.insertEvaluation({
