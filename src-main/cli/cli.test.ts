@@ -88,6 +88,13 @@ describe('cnn-studio on the bundled sample', () => {
       expect(existsSync(out)).toBe(true);
     }
     expect(readFileSync(join(dir.path, 'm.csv'), 'utf8').split('\n')[0]).toMatch(/^epoch,train_loss/);
+    const fork = await cli('fork', '1', '--lr', '0.02', '--epochs', '1', '--name', 'lower lr');
+    expect(fork.code, fork.stderr).toBe(0);
+    expect(fork.stdout).toMatch(/run 3 completed/);
+    const shown = await cli('show', 'lower lr');
+    expect(shown.stdout).toMatch(/forked from run 1 \(snapshot \d+, epoch 1\)/);
+    expect(shown.stdout).toMatch(/sgd lr 0.02/);
+    expect((await cli('show', '1')).stdout).toMatch(/forks: 3/);
     expect(existsSync(join(dir.path, 'm.bin'))).toBe(true);
   });
 
@@ -106,7 +113,7 @@ describe('cnn-studio on the bundled sample', () => {
     const resume = await cli('--json', 'resume', '1');
     expect(resume.code).toBe(1);
     expect(result(resume.lines).error!.code).toBe('conflict');
-    expect((await cli('runs', '--json')).lines.at(-1)!.value).toHaveLength(2);
+    expect((await cli('runs', '--json')).lines.at(-1)!.value).toHaveLength(3);
   });
 });
 

@@ -389,7 +389,7 @@ export class Service implements ContractHandler {
   resumeRun(req: { id: number }): RunSummary {
     const run = this.runRow(req.id);
     if (!RESUMABLE.has(run.status)) {
-      const hint = run.status === 'completed' ? '; fork it to train further' : '';
+      const hint = run.status === 'completed' ? '; fork it to train further' : run.status === 'failed' ? '; fork it from a snapshot with other hyperparameters' : '';
       throw new ServiceError('conflict', `run ${run.id} is ${run.status}; only a paused, stopped or interrupted run can be resumed${hint}`);
     }
     const snapshot = this.store.latestSnapshot(run.id);
