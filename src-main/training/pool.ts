@@ -3,24 +3,21 @@
  * Each job gets a fresh worker (a crash takes nothing else with it) and a shared control word
  * that pause/stop set and the worker reads between batches.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_RUN, type WorkerJob, type WorkerMessage } from './protocol.js';
 
 /** Makes a worker running training/worker.ts's code; the built Electron app passes its `?nodeWorker` import. */
 export type WorkerFactory = () => Worker;
 
-/** Under tsx (tests, scripts, the CLI in development) a .ts entry needs the eval bootstrap of TOOLCHAIN.md. */
+/** A factory for `entry` (a .ts file through tsx, or built .js). */
 export function tsxWorkerFactory(entry: URL, workerData?: unknown): WorkerFactory {
-  const bootstrap = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
-  return () => new Worker(bootstrap, { eval: true, workerData });
+  return () => startWorker(entry, workerData);
 }
 
 /** worker.ts next to this file when running from source, worker.js when running built JavaScript. */
 export function defaultWorkerFactory(): WorkerFactory {
-  // tsx may add a query to module URLs, so look at the path only.
-  const fromSource = new URL(import.meta.url).pathname.endsWith('.ts');
-  const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-  return fromSource ? tsxWorkerFactory(entry) : () => new Worker(entry);
+  return tsxWorkerFactory(siblingEntry(import.meta.url, 'worker'));
 }
 
 export interface JobHandlers {
