@@ -14,7 +14,9 @@ export function isTypeScriptModule(moduleUrl: string): boolean {
 /** A worker running `entry`, a .ts file through tsx or a .js file directly. */
 export function startWorker(entry: URL, workerData?: unknown): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
-  const bootstrap = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
+  // resolved here, absolutely: an eval'd worker resolves bare names from the process's cwd
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
