@@ -175,6 +175,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let service: Service | null = null;
   try {
     service = await Service.open(dbPath, dirname(dbPath), io.serviceOptions);
+    if (service.startup.sampleError) io.stderr(`cnn-studio: warning: the bundled sample dataset could not be imported (${service.startup.sampleError})\n`);
     const ctx: Ctx = { service, io, json, out, parsed, args };
     const result = await COMMAND_HANDLERS[command]!(ctx);
     if (json) out({ type: 'result', ok: result.code === 0, value: result.value, ...(result.error ? { error: result.error } : {}) });

@@ -71,7 +71,7 @@ export class Service implements ContractHandler {
   private readonly maxMisclassified: number;
   private closed = false;
   /** What open() found: runs it marked interrupted and the integrity check's answer. */
-  readonly startup: { interrupted: number[]; integrity: string };
+  readonly startup: { interrupted: number[]; integrity: string; sampleError?: string };
 
   private constructor(dbPath: string, dataDir: string, options: ServiceOptions) {
     this.dataDir = resolve(dataDir);
@@ -97,7 +97,9 @@ export class Service implements ContractHandler {
         await service.importDataset({ path: bundledSamplePath(), name: SAMPLE_DATASET_NAME });
         service.store.setMeta('sample_imported', new Date().toISOString());
       } catch (e) {
+        // not fatal (the library works without it), but said: the next start tries again
         service.store.setMeta('sample_import_error', (e as Error).message);
+        service.startup.sampleError = (e as Error).message;
       }
     }
     return service;

@@ -26,6 +26,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const dbPath = resolve(flag('db') ?? defaultDatabasePath());
 const service = await Service.open(dbPath, dirname(dbPath));
+if (service.startup.sampleError) console.error(`warning: the bundled sample dataset could not be imported (${service.startup.sampleError})`);
 const rendererDir = flag('renderer');
 const server = await startWebServer(service, { port, ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}) });
 process.stdout.write(`CNN Studio is serving on ${server.url}\n(database ${dbPath}; API ${server.apiUrl}/<command>; Ctrl-C to stop)\n`);
