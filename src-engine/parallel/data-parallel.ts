@@ -32,8 +32,8 @@ export interface DataParallelOptions {
   workers: number;
   /** The largest batch a step will get (the trainer's batch size). */
   maxBatch: number;
-  /** Default 'wasm-simd'. */
-  kernels?: 'wasm-simd' | 'reference';
+  /** Default 'fast' (the fastest WebAssembly variant the replica's engine runs). */
+  kernels?: 'fast' | 'reference';
   spawn: SpawnReplica;
   /** A step that takes longer than this is a dead replica. Default 120 s. */
   stepTimeoutMs?: number;
@@ -77,7 +77,7 @@ export class DataParallelGradients implements GradientComputer {
     const buffer = pool.v.control.buffer as SharedArrayBuffer;
     try {
       for (let index = 0; index < pool.workers; index++) {
-        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: options.kernels ?? 'wasm-simd' });
+        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: options.kernels ?? 'fast' });
         handle.onFailure((e) => { pool.failure ??= new DataParallelError(`replica ${index} failed: ${e.message}`); });
         pool.handles.push(handle);
       }

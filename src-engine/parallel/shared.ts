@@ -94,5 +94,5 @@ export interface ReplicaInit {
   layout: SharedLayout;
   index: number;
   spec: import('../spec.js').ModelSpec;
-  kernels: 'wasm-simd' | 'reference';
+  kernels: 'fast' | 'reference';
 }

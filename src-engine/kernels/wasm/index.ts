@@ -11,9 +11,8 @@
  * loads in Node, in worker threads and in the renderer.
  */
 import type { FloatArray } from '../../tensor.js';
-import { maxpool2dBackward } from '../maxpool2d.js';
 import type { ConvShape, Kernels, PoolShape } from '../types.js';
-import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.wasm.js';
 
 type Ptr = number;
 
@@ -33,6 +32,7 @@ interface KernelExports {
   convInputGrad(dout: Ptr, table: Ptr, pp: number, wt: Ptr, taps: Ptr, kp: number, oc: number, ocp: number, dxs: Ptr, dxsBytes: number): void;
   maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     oh: number, ow: number, out: Ptr, argmax: Ptr): void;
+  maxpoolBackward(dout: Ptr, argmax: Ptr, m: number, dx: Ptr, dxLen: number): void;
 }
 
 /**
@@ -42,6 +42,9 @@ interface KernelExports {
  * gradients — one pass fewer over the largest buffers, and branch-free.
  */
 export interface FastKernels extends Kernels {
+  /** 'wasm-simd' or 'wasm-relaxed-simd'. */
+  readonly name: string;
+  readonly variant: WasmVariant;
   readonly fusesRelu: true;
   /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   readonly memoryBytes: number;
@@ -76,17 +79,35 @@ export function wasmSimdSupported(): boolean {
   return simdSupported;
 }
 
-let compiled: WebAssembly.Module | null = null;
+/**
+ * 'relaxed-simd' is the same source built with relaxed SIMD, whose multiply-add is one FMA
+ * instruction: Chromium ≥ 114 (Electron's renderer and workers) and Node ≥ 22 run it; Node 20
+ * only with --experimental-wasm-relaxed-simd. Its sums round once per multiply-add instead of
+ * twice, so the two variants differ in the last bits (each is deterministic on one machine).
+ */
+export type WasmVariant = 'simd' | 'relaxed-simd';
 
-function kernelModule(): WebAssembly.Module {
-  if (!compiled) {
-    if (!wasmSimdSupported()) throw new WasmUnavailableError('the fast kernels need WebAssembly SIMD, which this JavaScript engine does not support; use the reference kernels');
-    const text = atob(KERNELS_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+const modules = new Map<WasmVariant, WebAssembly.Module | null>();
+
+/** The compiled module of a variant, or null where this engine cannot run it. */
+function kernelModule(variant: WasmVariant): WebAssembly.Module | null {
+  if (!modules.has(variant)) {
+    const bytes = decode(variant === 'simd' ? KERNELS_WASM_BASE64 : KERNELS_RELAXED_WASM_BASE64);
+    modules.set(variant, wasmSimdSupported() && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
   }
-  return compiled;
+  return modules.get(variant)!;
+}
+
+/** The variants this engine runs, fastest first. */
+export function wasmVariants(): WasmVariant[] {
+  return (['relaxed-simd', 'simd'] as const).filter((v) => kernelModule(v) !== null);
 }
 
 const PAGE = 65536;
@@ -98,15 +119,16 @@ const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
  * them and the instance is not re-entrant (JavaScript calls are not either).
  */
 class WasmKernels implements FastKernels {
-  readonly name = 'wasm-simd';
+  readonly name: string;
   readonly fusesRelu = true;
   private readonly k: KernelExports;
   private f32: Float32Array;
   private i32: Int32Array;
   private top = 0;
 
-  constructor() {
-    this.k = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as KernelExports;
+  constructor(readonly variant: WasmVariant, module: WebAssembly.Module) {
+    this.name = `wasm-${variant}`;
+    this.k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
     this.f32 = new Float32Array(this.k.memory.buffer);
     this.i32 = new Int32Array(this.k.memory.buffer);
   }
@@ -191,9 +213,18 @@ class WasmKernels implements FastKernels {
     argmax.set(this.i32.subarray(ap >> 2, (ap >> 2) + outLen));
   }
 
-  // one scattered add per output: the reference loop is as fast as a copy into linear memory would be
   maxpool2dBackward(s: PoolShape, dout: FloatArray, argmax: Int32Array, dx: FloatArray): void {
-    maxpool2dBackward(s, dout, argmax, dx);
+    const m = s.n * s.oh * s.ow * s.c;
+    const dxLen = s.n * s.h * s.w * s.c;
+    this.reset();
+    const gp = this.take(m);
+    const ap = this.take(m);
+    const dxp = this.take(dxLen);
+    this.commit();
+    this.put(dout, m, gp);
+    this.i32.set(argmax.length === m ? argmax : argmax.subarray(0, m), ap >> 2);
+    this.k.maxpoolBackward(gp, ap, m, dxp, dxLen);
+    this.get(dxp, dxLen, dx);
   }
 
   /** Where the input has to be padded, the padded extents; otherwise the input is used as is. */
@@ -304,9 +335,17 @@ function denseShape(n: number, inDim: number, outDim: number): ConvShape {
   return { n, h: 1, w: 1, c: inDim, oc: outDim, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
 }
 
-/** A fresh kernel set with its own WebAssembly instance and memory. Throws WasmUnavailableError without SIMD. */
-export function createWasmKernels(): FastKernels {
-  return new WasmKernels();
+/**
+ * A fresh kernel set with its own WebAssembly instance and memory: the given variant, or the
+ * fastest this engine runs. Throws WasmUnavailableError when it cannot run (no SIMD at all).
+ */
+export function createWasmKernels(variant?: WasmVariant): FastKernels {
+  const chosen = variant ?? wasmVariants()[0];
+  const module = chosen ? kernelModule(chosen) : null;
+  if (!chosen || !module) {
+    throw new WasmUnavailableError(`the fast kernels need WebAssembly ${variant === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}, which this JavaScript engine does not support; use the reference kernels`);
+  }
+  return new WasmKernels(chosen, module);
 }
 
 let shared: FastKernels | null = null;

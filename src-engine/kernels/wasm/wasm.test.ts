@@ -7,6 +7,7 @@
  *
  * Error measure, per tensor: max|fast − reference| / max(max|reference|, 1e-6), as golden.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../model.js';
@@ -16,8 +17,8 @@ import type { ModelSpec } from '../../spec.js';
 import { reluBackward, reluForward } from '../activations.js';
 import { referenceKernels as ref } from '../reference.js';
 import type { ConvShape, PoolShape } from '../types.js';
-import { compileKernels, renderArtifact } from './build.js';
-import { createWasmKernels, fastKernels, wasmSimdSupported } from './index.js';
+import { buildArtifact } from './build.js';
+import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants } from './index.js';
 
 const TOLERANCE = 1e-4;
 
@@ -60,17 +61,19 @@ const convCases: ConvCase[] = [
   { n: 5, h: 6, w: 7, c: 7, oc: 9, k: [1, 2], s: [1, 3] },
 ];
 
-describe('fast kernels = reference kernels', () => {
-  it('WebAssembly SIMD is available here (Node 20)', () => {
-    expect(wasmSimdSupported()).toBe(true);
-    expect(fastKernels().name).toBe('wasm-simd');
-  });
+it('WebAssembly SIMD is available here (Node 20); the fastest variant is the default', () => {
+  expect(wasmSimdSupported()).toBe(true);
+  expect(wasmVariants()).toContain('simd');
+  expect(fastKernels().name).toBe(`wasm-${wasmVariants()[0]}`);
+});
+
+for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = reference kernels`, () => {
 
   for (const t of convCases) {
     const s = convShape(t);
     const label = `conv2d ${t.n}×${t.h}×${t.w}×${t.c}, k${pairText(t.k)} s${pairText(t.s ?? 1)} ${t.padding ?? 'valid'} → ${s.oh}×${s.ow}×${t.oc}`;
     it(`${label}: forward, dweight, dbias, dx`, () => {
-      const fast = createWasmKernels();
+      const fast = createWasmKernels(variant);
       const x = random(s.n * s.h * s.w * s.c, 0.3); // some exact zeros, as after a ReLU
       const weight = random(s.kh * s.kw * s.c * s.oc);
       const bias = random(s.oc);
@@ -125,7 +128,7 @@ describe('fast kernels = reference kernels', () => {
 
   for (const [n, inDim, outDim] of [[32, 800, 10], [1, 7, 3], [5, 33, 17], [3, 1, 8]] as const) {
     it(`dense ${n}×${inDim} → ${outDim}: forward, dweight, dbias, da`, () => {
-      const fast = createWasmKernels();
+      const fast = createWasmKernels(variant);
       const a = random(n * inDim, 0.3);
       const weight = random(inDim * outDim);
       const bias = random(outDim);
@@ -171,7 +174,7 @@ describe('fast kernels = reference kernels', () => {
     const g = poolGeometry('maxpool2d', { poolSize: pool, stride }, [h, w, c]);
     const s: PoolShape = { n, h, w, c, ...g };
     it(`maxpool2d ${n}×${h}×${w}×${c}, pool ${pairText(pool)} s${pairText(stride ?? pool)}: same maxima and argmax, ties to the first`, () => {
-      const fast = createWasmKernels();
+      const fast = createWasmKernels(variant);
       // values on a coarse grid so that windows hold ties
       const x = new Float32Array(n * h * w * c);
       for (let i = 0; i < x.length; i++) x[i] = rng.int(5) - 2;
@@ -194,7 +197,7 @@ describe('fast kernels = reference kernels', () => {
   }
 
   it('memory grows for a large call and the next small call still reads fresh views', () => {
-    const fast = createWasmKernels();
+    const fast = createWasmKernels(variant);
     const small = convShape({ n: 1, h: 5, w: 5, c: 2, oc: 4, k: 3 });
     const large = convShape({ n: 64, h: 28, w: 28, c: 3, oc: 8, k: 3, padding: 'same' });
     for (const s of [small, large, small]) {
@@ -209,6 +212,45 @@ describe('fast kernels = reference kernels', () => {
     }
     expect(fast.memoryBytes).toBeGreaterThan(64 * 28 * 28 * 3 * 4);
   });
+});
+
+// Node 20 runs relaxed SIMD only behind a V8 flag (Electron's Chromium and Node 22 by default), so
+// that variant is also checked in a child process started with the flag.
+it('the relaxed-SIMD (FMA) variant = reference, in a child Node with --experimental-wasm-relaxed-simd', () => {
+  const script = `
+    const { createWasmKernels } = await import(${JSON.stringify(new URL('./index.ts', import.meta.url).href)});
+    const { referenceKernels: ref } = await import(${JSON.stringify(new URL('../reference.ts', import.meta.url).href)});
+    const { buildModel } = await import(${JSON.stringify(new URL('../../model.ts', import.meta.url).href)});
+    const fast = createWasmKernels('relaxed-simd');
+    let seed = 7;
+    const rand = (n) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
+    const err = (a, b) => { let d = 0, m = 0; for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); m = Math.max(m, Math.abs(b[i])); } return d / m; };
+    let worst = 0;
+    for (const s of [
+      { n: 2, h: 13, w: 13, c: 16, oc: 32, kh: 3, kw: 3, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 11, ow: 11 },
+      { n: 1, h: 7, w: 5, c: 3, oc: 6, kh: 3, kw: 3, sh: 2, sw: 2, padTop: 1, padLeft: 1, oh: 4, ow: 3 },
+    ]) {
+      const x = rand(s.n * s.h * s.w * s.c), w = rand(s.kh * s.kw * s.c * s.oc), b = rand(s.oc), len = s.n * s.oh * s.ow * s.oc;
+      const o1 = new Float32Array(len), o2 = new Float32Array(len), g = rand(len);
+      ref.conv2dForward(s, x, w, b, o1); fast.conv2dForward(s, x, w, b, o2);
+      const [dw1, db1, dx1, dw2, db2, dx2] = [w.length, s.oc, x.length, w.length, s.oc, x.length].map((n) => new Float32Array(n));
+      ref.conv2dBackward(s, x, w, g, dw1, db1, dx1); fast.conv2dBackward(s, x, w, g, dw2, db2, dx2);
+      worst = Math.max(worst, err(o2, o1), err(dw2, dw1), err(db2, db1), err(dx2, dx1));
+    }
+    const spec = { inputShape: [28, 28, 1], layers: [{ type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
+      { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 }, { type: 'flatten' }, { type: 'dense', units: 10 }] };
+    const a = buildModel(spec, { seed: 1 }), m = buildModel(spec, { seed: 1, kernels: fast });
+    const x = rand(8 * 784).map(Math.abs), y = [0, 1, 2, 3, 4, 5, 6, 7];
+    const la = a.lossAndGradients(x, y, 8).loss, lm = m.lossAndGradients(x, y, 8).loss;
+    worst = Math.max(worst, Math.abs(la - lm) / la, err(m.grads, a.grads));
+    console.log(JSON.stringify({ name: fast.name, worst }));
+  `;
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; worst: number };
+  expect(out.name).toBe('wasm-relaxed-simd');
+  expect(out.worst).toBeLessThan(TOLERANCE);
+  expect(out.worst).toBeGreaterThan(0);
 });
 
 const REFERENCE_NET: ModelSpec = {
@@ -275,7 +317,7 @@ describe('a model on the fast kernels = the same model on the reference kernels'
 describe('the committed artifact', () => {
   it('kernels.wasm.ts is what `npm run build:wasm` builds from assembly/kernels.ts', async () => {
     const committed = readFileSync(new URL('./kernels.wasm.ts', import.meta.url), 'utf8');
-    const fresh = renderArtifact(await compileKernels());
+    const fresh = await buildArtifact();
     expect(fresh === committed, 'the artifact is stale: run `npm run build:wasm` and commit kernels.wasm.ts').toBe(true);
   });
 });

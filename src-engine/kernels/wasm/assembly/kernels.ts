@@ -107,6 +107,13 @@ export function transposeWeights(wgt: usize, k: i32, oc: i32, ocp: i32, kp: i32,
   }
 }
 
+/** acc + a·b: one fused multiply-add where the engine has relaxed SIMD (built twice, see build.ts). */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 // ---- convolution -------------------------------------------------------------------------------
 
 /**
@@ -142,17 +149,17 @@ export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: 
           const w0 = v128.load(wp);
           const w1 = v128.load(wp, 16);
           let s = v128.load32_splat(x0 + j);
-          a00 = f32x4.add(a00, f32x4.mul(s, w0));
-          a01 = f32x4.add(a01, f32x4.mul(s, w1));
+          a00 = madd(s, w0, a00);
+          a01 = madd(s, w1, a01);
           s = v128.load32_splat(x1 + j);
-          a10 = f32x4.add(a10, f32x4.mul(s, w0));
-          a11 = f32x4.add(a11, f32x4.mul(s, w1));
+          a10 = madd(s, w0, a10);
+          a11 = madd(s, w1, a11);
           s = v128.load32_splat(x2 + j);
-          a20 = f32x4.add(a20, f32x4.mul(s, w0));
-          a21 = f32x4.add(a21, f32x4.mul(s, w1));
+          a20 = madd(s, w0, a20);
+          a21 = madd(s, w1, a21);
           s = v128.load32_splat(x3 + j);
-          a30 = f32x4.add(a30, f32x4.mul(s, w0));
-          a31 = f32x4.add(a31, f32x4.mul(s, w1));
+          a30 = madd(s, w0, a30);
+          a31 = madd(s, w1, a31);
           wp += wStride;
         }
       }
@@ -176,10 +183,10 @@ export function convForward(xs: usize, table: usize, pp: i32, wgt: usize, bias: 
         const x0 = r0 + ro, x1 = r1 + ro, x2 = r2 + ro, x3 = r3 + ro;
         for (let j: usize = 0; j < rowLen; j += 4) {
           const w0 = v128.load(wp);
-          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(x0 + j), w0));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(x1 + j), w0));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(x2 + j), w0));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(x3 + j), w0));
+          a0 = madd(v128.load32_splat(x0 + j), w0, a0);
+          a1 = madd(v128.load32_splat(x1 + j), w0, a1);
+          a2 = madd(v128.load32_splat(x2 + j), w0, a2);
+          a3 = madd(v128.load32_splat(x3 + j), w0, a3);
           wp += wStride;
         }
       }
@@ -238,17 +245,17 @@ export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, ta
           const g0 = v128.load(gp);
           const g1 = v128.load(gp, 16);
           let s = v128.load32_splat(xb + t0);
-          a00 = f32x4.add(a00, f32x4.mul(s, g0));
-          a01 = f32x4.add(a01, f32x4.mul(s, g1));
+          a00 = madd(s, g0, a00);
+          a01 = madd(s, g1, a01);
           s = v128.load32_splat(xb + t1);
-          a10 = f32x4.add(a10, f32x4.mul(s, g0));
-          a11 = f32x4.add(a11, f32x4.mul(s, g1));
+          a10 = madd(s, g0, a10);
+          a11 = madd(s, g1, a11);
           s = v128.load32_splat(xb + t2);
-          a20 = f32x4.add(a20, f32x4.mul(s, g0));
-          a21 = f32x4.add(a21, f32x4.mul(s, g1));
+          a20 = madd(s, g0, a20);
+          a21 = madd(s, g1, a21);
           s = v128.load32_splat(xb + t3);
-          a30 = f32x4.add(a30, f32x4.mul(s, g0));
-          a31 = f32x4.add(a31, f32x4.mul(s, g1));
+          a30 = madd(s, g0, a30);
+          a31 = madd(s, g1, a31);
           tp += 4;
           gp += gStride;
         }
@@ -268,10 +275,10 @@ export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, ta
         for (let p = c0; p < c1; p++) {
           const xb = xs + <usize>load<i32>(tp);
           const g0 = v128.load(gp);
-          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xb + t0), g0));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(xb + t1), g0));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(xb + t2), g0));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(xb + t3), g0));
+          a0 = madd(v128.load32_splat(xb + t0), g0, a0);
+          a1 = madd(v128.load32_splat(xb + t1), g0, a1);
+          a2 = madd(v128.load32_splat(xb + t2), g0, a2);
+          a3 = madd(v128.load32_splat(xb + t3), g0, a3);
           tp += 4;
           gp += gStride;
         }
@@ -345,17 +352,17 @@ export function convInputGrad(dout: usize, table: usize, pp: i32, wt: usize, tap
         const w0 = v128.load(wp);
         const w1 = v128.load(wp, 16);
         let s = v128.load32_splat(g0 + co);
-        a00 = f32x4.add(a00, f32x4.mul(s, w0));
-        a01 = f32x4.add(a01, f32x4.mul(s, w1));
+        a00 = madd(s, w0, a00);
+        a01 = madd(s, w1, a01);
         s = v128.load32_splat(g1 + co);
-        a10 = f32x4.add(a10, f32x4.mul(s, w0));
-        a11 = f32x4.add(a11, f32x4.mul(s, w1));
+        a10 = madd(s, w0, a10);
+        a11 = madd(s, w1, a11);
         s = v128.load32_splat(g2 + co);
-        a20 = f32x4.add(a20, f32x4.mul(s, w0));
-        a21 = f32x4.add(a21, f32x4.mul(s, w1));
+        a20 = madd(s, w0, a20);
+        a21 = madd(s, w1, a21);
         s = v128.load32_splat(g3 + co);
-        a30 = f32x4.add(a30, f32x4.mul(s, w0));
-        a31 = f32x4.add(a31, f32x4.mul(s, w1));
+        a30 = madd(s, w0, a30);
+        a31 = madd(s, w1, a31);
         wp += wStride;
       }
       const tt = taps + tb;
@@ -414,5 +421,15 @@ export function maxpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32
         o += <usize>c;
       }
     }
+  }
+}
+
+/** dout (M) → dx (dxLen) = Σ dout[j] at argmax[j], overwritten; overlapping windows accumulate. */
+export function maxpoolBackward(dout: usize, argmax: usize, m: i32, dx: usize, dxLen: i32): void {
+  memory.fill(dx, 0, <usize>dxLen << 2);
+  const end = <usize>m << 2;
+  for (let j: usize = 0; j < end; j += 4) {
+    const a = dx + (<usize>load<i32>(argmax + j) << 2);
+    store<f32>(a, load<f32>(a) + load<f32>(dout + j));
   }
 }
