@@ -8,6 +8,7 @@
  */
 import type { ModelSpec } from '../src-engine/spec.js';
 import type { ShapeReport } from '../src-engine/shapes.js';
+import type { ImportedDataset } from './datasets/types.js';
 
 export type { ModelSpec, ShapeReport };
 
@@ -38,26 +39,15 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceErro
 // ---------------------------------------------------------------------------------------------
 // Datasets
 
-export type DatasetFormat = 'folder' | 'idx' | 'csv' | 'archive';
+export type { DatasetFormat, LintReport } from './datasets/types.js';
 
-export interface DatasetInfo {
+/** What the library knows of a dataset: its import result (minus where the cache lives) + library fields. */
+export type DatasetInfo = Omit<ImportedDataset, 'cacheFile' | 'reused' | 'innerFormat' | 'cacheBytes'> & {
   id: number;
-  name: string;
-  source: string;
-  format: DatasetFormat;
-  /** Per-image [H, W, C]. */
-  shape: [number, number, number];
-  classNames: string[];
-  trainCount: number;
-  testCount: number;
-  countsPerClass: { train: number[]; test: number[] };
-  contentHash: string;
-  /** The lint report of the import (corrupt files, mixed sizes, duplicates, imbalance, overlap). */
-  lint: unknown;
   createdAt: string;
   /** Runs that use this dataset. */
   runCount: number;
-}
+};
 
 export interface ImportDatasetRequest {
   path: string;

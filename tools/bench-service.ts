@@ -15,6 +15,7 @@ import { TEMPLATES } from '../src-main/service/templates.js';
 import type { Hyperparameters } from '../src-main/contract.js';
 import { buildModel, Trainer } from '../src-engine/index.js';
 import { toTrainConfig } from '../src-main/service/hyperparameters.js';
+import { cleanLintReport } from '../src-main/datasets/lint.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,7 +75,7 @@ async function listAndCompare(): Promise<void> {
   const classNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
   const d = store.insertDataset({
     name: 'synthetic', source: '/synthetic', format: 'idx', shape: [28, 28, 1], classNames, trainCount: 60000, testCount: 10000,
-    countsPerClass: { train: Array(10).fill(6000), test: Array(10).fill(1000) }, contentHash: 'synthetic', cacheFile: join(dir, 'none.cnnds'), lint: { warnings: [] },
+    countsPerClass: { train: Array(10).fill(6000), test: Array(10).fill(1000) }, contentHash: 'synthetic', cacheFile: join(dir, 'none.cnnds'), lint: cleanLintReport(Array(10).fill(6000), [28, 28]),
   });
   const specs = TEMPLATES.map((t) => t.build([28, 28, 1], 10));
   const base: Hyperparameters = {

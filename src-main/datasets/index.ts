@@ -14,6 +14,7 @@ import type { ImportWorkerData } from './worker.js';
 export * from './types.js';
 export { readCache, readCacheInfo, verifyCache, cacheFilePath, removeStaleImportFiles, CacheFormatError, CACHE_EXTENSION } from './cache.js';
 export { imagePng } from './thumbnail.js';
+export { cleanLintReport } from './lint.js';
 export { seededSplit, bundledSamplePath, setBundledSamplePath } from './split.js';
 export { startImportWorker } from './start-worker.js';
 export type { ImportWorkerData } from './worker.js';

@@ -141,3 +141,15 @@ export function lintDataset(data: DecodedDataset, progress: ProgressSink): LintR
     warnings,
   };
 }
+
+/** A report with nothing to say, for datasets made in code (tests, benchmarks). */
+export function cleanLintReport(counts: number[], shape: [number, number]): LintReport {
+  return {
+    corrupt: [], corruptCount: 0,
+    mixedSizes: { majority: shape, files: [], action: 'skipped' },
+    duplicates: { groups: 0, examples: [], count: 0, conflictingLabels: 0 },
+    imbalance: { counts, ratio: counts.length ? Math.max(...counts) / Math.max(1, Math.min(...counts)) : 1, warning: null },
+    trainTestOverlap: { count: 0, examples: [] },
+    warnings: [],
+  };
+}

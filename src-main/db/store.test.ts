@@ -4,13 +4,14 @@ import { afterAll, expect, it } from 'vitest';
 import { tempDir } from '../service/testing.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { Store } from './store.js';
+import { cleanLintReport } from '../datasets/lint.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
 
 const dataset = {
   name: 'd', source: '/x', format: 'idx' as const, shape: [2, 2, 1] as [number, number, number], classNames: ['a', 'b'], trainCount: 4, testCount: 0,
-  countsPerClass: { train: [2, 2], test: [0, 0] }, contentHash: 'h1', cacheFile: '/x.cnnds', lint: { warnings: [] },
+  countsPerClass: { train: [2, 2], test: [0, 0] }, contentHash: 'h1', cacheFile: '/x.cnnds', lint: cleanLintReport([2, 2], [2, 2]),
 };
 
 it('migrates a new file to the current version, once; reopening changes nothing', () => {

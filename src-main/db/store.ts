@@ -7,21 +7,11 @@ import type {
   BatchMetricsRow, ClassMetrics, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
   Misclassified, ModelSpec, RunStatus, RunSummary, SnapshotInfo,
 } from '../contract.js';
+import type { ImportedDataset } from '../datasets/types.js';
 import { migrate } from './schema.js';
 
-export interface NewDataset {
-  name: string;
-  source: string;
-  format: DatasetFormat;
-  shape: [number, number, number];
-  classNames: string[];
-  trainCount: number;
-  testCount: number;
-  countsPerClass: { train: number[]; test: number[] };
-  contentHash: string;
-  cacheFile: string;
-  lint: unknown;
-}
+/** A dataset row as written: the import result minus what only the import itself needs. */
+export type NewDataset = Omit<ImportedDataset, 'reused' | 'innerFormat' | 'cacheBytes'>;
 
 export interface DatasetRow extends DatasetInfo {
   cacheFile: string;
