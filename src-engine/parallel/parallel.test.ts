@@ -1,8 +1,9 @@
 /**
  * Data-parallel gradients on real worker threads (Node worker_threads started through tsx):
- * N = 1 is the single-threaded computation bit for bit; a fixed N is deterministic; different N
- * agree within float rounding; the Trainer's gradients hook trains with it (also with dropout,
- * resumably); failures surface as errors that name what went wrong.
+ * the result is the same bit for bit for N = 1, 2, 3 workers (shards have their own slots, summed
+ * in shard order) and within float rounding of the single-threaded gradient; one shard per batch is
+ * the single-threaded computation bit for bit; the Trainer's gradients hook trains with it (also
+ * with dropout, resumably); failures surface as errors that name what went wrong.
  */
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -14,7 +15,7 @@ import type { ModelSpec } from '../spec.js';
 import { Trainer, type TrainConfig } from '../train.js';
 import { DataParallelError, type DataParallelGradients } from './data-parallel.js';
 import { nodeHandle, startDataParallel } from './node.js';
-import { shardOf } from './shared.js';
+import { shardCount, shardOf } from './shared.js';
 
 const REFERENCE_SPEC: ModelSpec = {
   inputShape: [28, 28, 1],
@@ -45,8 +46,8 @@ const train = {
   n: 256,
 };
 const pools: DataParallelGradients[] = [];
-async function pool(spec: ModelSpec, workers: number, maxBatch = 32): Promise<DataParallelGradients> {
-  const p = await startDataParallel(spec, { workers, maxBatch });
+async function pool(spec: ModelSpec, workers: number, maxBatch = 32, shardSize?: number): Promise<DataParallelGradients> {
+  const p = await startDataParallel(spec, { workers, maxBatch, shardSize });
   pools.push(p);
   return p;
 }
@@ -69,26 +70,23 @@ function maxRelative(a: Float32Array, b: Float32Array): number {
 }
 
 describe('shards', () => {
-  it('cover the batch in order, sizes differ by at most one, empty when n < N', () => {
-    expect([0, 1, 2].map((i) => shardOf(i, 3, 7))).toEqual([[0, 2], [2, 4], [4, 7]]);
-    expect([0, 1, 2].map((i) => shardOf(i, 3, 2))).toEqual([[0, 0], [0, 1], [1, 2]]);
+  it('cover the batch in order; the last one takes the rest', () => {
+    expect(shardCount(7, 3)).toBe(3);
+    expect([0, 1, 2].map((i) => shardOf(i, 3, 7))).toEqual([[0, 3], [3, 6], [6, 7]]);
+    expect(shardCount(2, 4)).toBe(1);
+    expect(shardOf(0, 4, 2)).toEqual([0, 2]);
   });
 });
 
 describe('data-parallel gradients = single-threaded gradients', () => {
-  it('reference net, batch 32: N = 1 bit-identical; N = 2 and N = 3 within 1e-5, each deterministic', async () => {
+  it('reference net, batch 32 in shards of 4: N = 1, 2, 3 the same bits, within 1e-5 of single-threaded, repeatable', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 2, kernels: fastKernels() });
     const { x, y } = batch(32);
     const local = model.lossAndGradients(x, y, 32, { inputGradient: false });
     const localGrads = model.grads.slice();
 
-    const one = await pool(REFERENCE_SPEC, 1);
-    const r1 = one.compute(model, x, y, 32);
-    expect(r1.loss).toBe(local.loss);
-    expect(r1.correct).toBe(local.correct);
-    expect(Array.from(model.grads)).toEqual(Array.from(localGrads));
-
-    for (const workers of [2, 3]) {
+    let first: { loss: number; grads: number[] } | null = null;
+    for (const workers of [1, 2, 3]) {
       const p = await pool(REFERENCE_SPEC, workers);
       const r = p.compute(model, x, y, 32);
       const grads = model.grads.slice();
@@ -96,13 +94,47 @@ describe('data-parallel gradients = single-threaded gradients', () => {
       expect(r.correct).toBe(local.correct);
       expect(maxRelative(grads, localGrads), `N=${workers}`).toBeLessThan(1e-5);
       expect(maxRelative(grads, localGrads), `N=${workers} really sums in another order`).toBeGreaterThan(0);
+      if (!first) first = { loss: r.loss, grads: Array.from(grads) };
+      expect(r.loss, `N=${workers} loss = N=1 loss`).toBe(first.loss);
+      expect(Array.from(grads), `N=${workers} grads = N=1 grads`).toEqual(first.grads);
       const again = p.compute(model, x, y, 32);
       expect(again.loss).toBe(r.loss);
       expect(Array.from(model.grads)).toEqual(Array.from(grads));
     }
   });
 
-  it('a batch smaller than N (2 images on 3 workers) and an odd last batch (7 on 3)', async () => {
+  it('300 steps of random batch sizes (1–32, dropout net) on 3 workers = on 1 worker, bit for bit: no lost or doubled shard', async () => {
+    const p1 = await pool(DROPOUT_NET, 1, 32, 3);
+    const p3 = await pool(DROPOUT_NET, 3, 32, 3);
+    const a = buildModel(DROPOUT_NET, { seed: 6, kernels: fastKernels() });
+    const b = buildModel(DROPOUT_NET, { seed: 6, kernels: fastKernels() });
+    const { x, y } = batch(32);
+    let sizes = 17;
+    for (let step = 0; step < 300; step++) {
+      sizes = (sizes * 1103515245 + 12345) >>> 0;
+      const n = 1 + (sizes % 32);
+      const ra = p1.compute(a, x, y, n);
+      const rb = p3.compute(b, x, y, n);
+      expect(rb.loss, `step ${step}, n ${n}`).toBe(ra.loss);
+      expect(rb.correct).toBe(ra.correct);
+      if (step % 50 === 0) expect(Array.from(b.grads)).toEqual(Array.from(a.grads));
+    }
+    expect(Array.from(b.grads)).toEqual(Array.from(a.grads));
+  });
+
+  it('one shard per batch (shardSize = batch) is the single-threaded computation bit for bit', async () => {
+    const model = buildModel(REFERENCE_SPEC, { seed: 2, kernels: fastKernels() });
+    const { x, y } = batch(32);
+    const local = model.lossAndGradients(x, y, 32, { inputGradient: false });
+    const localGrads = Array.from(model.grads);
+    const p = await pool(REFERENCE_SPEC, 2, 32, 32);
+    const r = p.compute(model, x, y, 32);
+    expect(r.loss).toBe(local.loss);
+    expect(r.correct).toBe(local.correct);
+    expect(Array.from(model.grads)).toEqual(localGrads);
+  });
+
+  it('a batch smaller than a shard (2 images) and an odd last batch (7 = 4 + 3) on 3 workers', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 3, kernels: fastKernels() });
     const p = await pool(REFERENCE_SPEC, 3);
     for (const n of [2, 7]) {
@@ -119,14 +151,15 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 describe('the Trainer with the data-parallel hook', () => {
   const config: TrainConfig = { epochs: 1, batchSize: 32, optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: 5 };
 
-  it('one epoch on 256 images: N = 2 is deterministic and tracks the single-threaded run', async () => {
-    const p = await pool(REFERENCE_SPEC, 2);
+  it('one epoch on 256 images: N = 2 gives the weights of N = 1 bit for bit and tracks the single-threaded run', async () => {
+    const p2 = await pool(REFERENCE_SPEC, 2);
+    const p1 = await pool(REFERENCE_SPEC, 1);
     const run = (gradients?: DataParallelGradients) => {
       const model = buildModel(REFERENCE_SPEC, { seed: 9, kernels: fastKernels() });
       const metrics = new Trainer(model, train, config, undefined, gradients ? { gradients } : {}).run();
       return { values: model.values, loss: metrics[0]!.trainLoss };
     };
-    const a = run(p), b = run(p), local = run();
+    const a = run(p2), b = run(p1), local = run();
     expect(Array.from(a.values)).toEqual(Array.from(b.values));
     expect(maxRelative(a.values, local.values)).toBeLessThan(1e-4);
     expect(Math.abs(a.loss - local.loss) / local.loss).toBeLessThan(1e-4);

@@ -1,17 +1,18 @@
 /**
  * The worker side of data-parallel training: a replica of the model that, for each step the lead
- * starts, copies the shared weights, computes the gradient of its shard of the batch and writes it
- * to its own slot. Pure (Atomics and typed arrays only): the thread it runs in is started by a
- * bootstrap (worker-entry.ts for Node; a bundler's worker import in the app).
+ * starts, copies the shared weights once and then takes shards of the batch until none is left,
+ * writing each shard's gradient to that shard's slot. Pure (Atomics and typed arrays only): the
+ * thread it runs in is started by a bootstrap (worker-entry.ts for Node; a bundler's worker import
+ * in the app).
  */
 import { fastKernels } from '../kernels/wasm/index.js';
 import { referenceKernels } from '../kernels/reference.js';
 import { buildModel } from '../model.js';
 import { Rng } from '../rng.js';
-import { C, COMMAND_EXIT, sharedViews, shardOf, type ReplicaInit } from './shared.js';
+import { C, COMMAND_EXIT, SHARD_TAG_SHIFT, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit } from './shared.js';
 
-/** The seed of replica `index`'s dropout stream for one step, from the lead's per-step seed. */
-export function replicaDropoutSeed(stepSeed: number, index: number): number {
+/** The seed of shard `index`'s dropout stream for one step, from the lead's per-step seed. */
+export function shardDropoutSeed(stepSeed: number, index: number): number {
   return (stepSeed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
 }
 
@@ -22,22 +23,32 @@ function reportError(error: Uint8Array, control: Int32Array, message: string): v
   error.set(bytes);
 }
 
+/** The next shard of step `generation`, or -1 when its shards are all taken (or the step is over). */
+function takeShard(control: Int32Array, generation: number, shards: number): number {
+  const tag = shardTag(generation);
+  for (;;) {
+    const v = Atomics.load(control, C.nextShard);
+    const index = v & ((1 << SHARD_TAG_SHIFT) - 1);
+    if ((v & ~((1 << SHARD_TAG_SHIFT) - 1)) !== tag || index >= shards) return -1;
+    if (Atomics.compareExchange(control, C.nextShard, v, v + 1) === v) return index;
+  }
+}
+
 /** Serves steps until the lead says exit. Blocks this thread in Atomics.wait between steps. */
 export function runReplica(init: ReplicaInit): void {
-  const { layout, index } = init;
+  const { layout, index: worker } = init;
   const v = sharedViews(init.buffer, layout);
   let model;
   try {
     model = buildModel(init.spec, { kernels: init.kernels === 'reference' ? referenceKernels : fastKernels() });
-    if (model.values.length !== layout.params) throw new Error(`replica ${index}: the model has ${model.values.length} parameters, the lead ${layout.params}`);
+    if (model.values.length !== layout.params) throw new Error(`the model has ${model.values.length} parameters, the lead ${layout.params}`);
   } catch (e) {
-    reportError(v.error, v.control, `replica ${index} could not build the model: ${(e as Error).message}`);
+    reportError(v.error, v.control, `replica ${worker} could not build the model: ${(e as Error).message}`);
     Atomics.add(v.control, C.ready, 1);
     Atomics.notify(v.control, C.ready);
     return;
   }
-  const slot = v.grads.subarray(index * layout.params, (index + 1) * layout.params);
-  const size = layout.inputSize;
+  const { params, inputSize: size, shardSize } = layout;
   Atomics.add(v.control, C.ready, 1);
   Atomics.notify(v.control, C.ready);
 
@@ -46,26 +57,28 @@ export function runReplica(init: ReplicaInit): void {
     Atomics.wait(v.control, C.generation, generation);
     generation = Atomics.load(v.control, C.generation);
     if (Atomics.load(v.control, C.command) === COMMAND_EXIT) return;
-    try {
-      const n = v.control[C.n]!;
-      const [start, end] = shardOf(index, layout.workers, n);
-      const m = end - start;
-      if (m > 0) {
-        model.values.set(v.weights);
-        const seed = v.control[C.dropoutSeed]! >>> 0;
-        if (seed !== 0) model.dropoutRng.setState(new Rng(replicaDropoutSeed(seed, index)).getState());
-        const r = model.lossAndGradients(v.x.subarray(start * size, end * size), v.labels.subarray(start, end), m,
+    // the lead wrote everything of this step before bumping the generation
+    const n = v.control[C.n]!;
+    const shards = shardCount(n, shardSize);
+    const stepSeed = v.control[C.dropoutSeed]! >>> 0;
+    let weightsCopied = false;
+    for (let shard = takeShard(v.control, generation, shards); shard >= 0; shard = takeShard(v.control, generation, shards)) {
+      try {
+        if (!weightsCopied) {
+          model.values.set(v.weights);
+          weightsCopied = true;
+        }
+        const [start, end] = shardOf(shard, shardSize, n);
+        if (stepSeed !== 0) model.dropoutRng.setState(new Rng(shardDropoutSeed(stepSeed, shard)).getState());
+        const r = model.lossAndGradients(v.x.subarray(start * size, end * size), v.labels.subarray(start, end), end - start,
           { inputGradient: false, validate: false });
-        slot.set(model.grads);
-        v.results[2 * index] = r.loss;
-        v.results[2 * index + 1] = r.correct;
-      } else {
-        v.results[2 * index] = 0;
-        v.results[2 * index + 1] = 0;
+        v.grads.set(model.grads, shard * params);
+        v.results[2 * shard] = r.loss;
+        v.results[2 * shard + 1] = r.correct;
+      } catch (e) {
+        reportError(v.error, v.control, `replica ${worker}, shard ${shard}: ${(e as Error).message}`);
       }
-    } catch (e) {
-      reportError(v.error, v.control, `replica ${index}: ${(e as Error).message}`);
+      if (Atomics.sub(v.control, C.remaining, 1) === 1) Atomics.notify(v.control, C.remaining);
     }
-    if (Atomics.sub(v.control, C.remaining, 1) === 1) Atomics.notify(v.control, C.remaining);
   }
 }

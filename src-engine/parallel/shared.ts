@@ -1,13 +1,17 @@
 /**
  * The shared memory of a data-parallel step, one SharedArrayBuffer laid out once:
  *
- *   control  Int32Array(CONTROL_WORDS)   generation, command, workers still running, batch size, …
- *   results  Float64Array(2·N)           per worker: shard loss (mean), shard correct count
+ *   control  Int32Array(CONTROL_WORDS)   generation, command, shards left, batch size, next shard, …
+ *   results  Float64Array(2·S)           per shard: its mean loss, its correct count
  *   weights  Float32Array(P)             the lead's weights, copied in before each step
  *   x        Float32Array(B·inputSize)   the batch, NHWC
  *   labels   Int32Array(B)
- *   grads    Float32Array(N·P)           per worker: the gradient of its shard's mean loss
+ *   grads    Float32Array(S·P)           per shard: the gradient of its mean loss
  *   error    Uint8Array(ERROR_BYTES)     the first worker error, UTF-8
+ *
+ * A batch is cut into S shards of `shardSize` images in order; workers take shards one at a time
+ * (whoever is free takes the next), and each shard's gradient has its own slot, so the sum does
+ * not depend on which thread computed what: the result is the same for any number of workers.
  *
  * Pure: no node:* import, so the layout is shared by the pool (Node) and the replicas (any worker).
  */
@@ -20,7 +24,7 @@ export const C = {
   /** Bumped by the lead to start a step; workers Atomics.wait on it. */
   generation: 0,
   command: 1,
-  /** Set to N by the lead; each worker decrements it when done; the lead waits for 0. */
+  /** Set to S by the lead; decremented per finished shard; the lead waits for 0. */
   remaining: 2,
   /** Images in this step's batch. */
   n: 3,
@@ -30,7 +34,13 @@ export const C = {
   dropoutSeed: 5,
   /** Workers that finished building their replica. */
   ready: 6,
+  /** (generation & 0x7fff) << 16 | next shard index; taken by compare-and-swap, so a worker still
+   *  on an old step can never take a shard of the new one. */
+  nextShard: 7,
 } as const;
+
+export const SHARD_TAG_SHIFT = 16;
+export const shardTag = (generation: number): number => (generation & 0x7fff) << SHARD_TAG_SHIFT;
 
 export const COMMAND_STEP = 1;
 export const COMMAND_EXIT = 2;
@@ -40,7 +50,11 @@ export interface SharedLayout {
   params: number;
   maxBatch: number;
   inputSize: number;
+  /** Images per shard (the last one of a batch may have fewer). */
+  shardSize: number;
 }
+
+export const maxShards = (l: SharedLayout): number => Math.ceil(l.maxBatch / l.shardSize);
 
 export interface SharedViews {
   control: Int32Array;
@@ -57,11 +71,11 @@ const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 function offsets(l: SharedLayout) {
   const control = 0;
   const results = align(control + CONTROL_WORDS * 4);
-  const weights = align(results + 2 * l.workers * 8);
+  const weights = align(results + 2 * maxShards(l) * 8);
   const x = align(weights + l.params * 4);
   const labels = align(x + l.maxBatch * l.inputSize * 4);
   const grads = align(labels + l.maxBatch * 4);
-  const error = align(grads + l.workers * l.params * 4);
+  const error = align(grads + maxShards(l) * l.params * 4);
   return { control, results, weights, x, labels, grads, error, total: align(error + ERROR_BYTES) };
 }
 
@@ -74,18 +88,21 @@ export function sharedViews(buffer: SharedArrayBuffer, l: SharedLayout): SharedV
   if (buffer.byteLength < o.total) throw new Error(`shared buffer has ${buffer.byteLength} bytes, the layout needs ${o.total}`);
   return {
     control: new Int32Array(buffer, o.control, CONTROL_WORDS),
-    results: new Float64Array(buffer, o.results, 2 * l.workers),
+    results: new Float64Array(buffer, o.results, 2 * maxShards(l)),
     weights: new Float32Array(buffer, o.weights, l.params),
     x: new Float32Array(buffer, o.x, l.maxBatch * l.inputSize),
     labels: new Int32Array(buffer, o.labels, l.maxBatch),
-    grads: new Float32Array(buffer, o.grads, l.workers * l.params),
+    grads: new Float32Array(buffer, o.grads, maxShards(l) * l.params),
     error: new Uint8Array(buffer, o.error, ERROR_BYTES),
   };
 }
 
-/** Worker i's images of a batch of n: [⌊i·n/N⌋, ⌊(i+1)·n/N⌋); the shards cover the batch in order. */
-export function shardOf(i: number, workers: number, n: number): [start: number, end: number] {
-  return [Math.floor((i * n) / workers), Math.floor(((i + 1) * n) / workers)];
+/** Shards of a batch of n: ⌈n / shardSize⌉. */
+export const shardCount = (n: number, shardSize: number): number => Math.ceil(n / shardSize);
+
+/** Shard i's images of a batch of n: [i·shardSize, min(n, (i+1)·shardSize)); in order, covering the batch. */
+export function shardOf(i: number, shardSize: number, n: number): [start: number, end: number] {
+  return [i * shardSize, Math.min(n, (i + 1) * shardSize)];
 }
 
 /** What a worker is started with (structured-cloneable: goes through workerData). */

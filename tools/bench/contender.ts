@@ -28,6 +28,10 @@ export interface ContenderResult {
   trainImages: number;
   trainSeconds: number;
   trainImagesPerSecond: number;
+  /** CPU seconds of the whole process (all threads) during training: robust to a busy machine. */
+  trainCpuSeconds: number;
+  /** The kernel set (engine contenders). */
+  kernels?: string;
   testImages: number;
   inferImagesPerSecond: number;
   testAccuracy: number;
@@ -102,14 +106,16 @@ async function runEngine(name: string, train: ImageSet, test: ImageSet, seed: nu
     epochs: 1, batchSize: BATCH, seed, optimizer: { type: 'sgd', learningRate: LEARNING_RATE, momentum: MOMENTUM },
   }, undefined, pool ? { gradients: pool } : {});
   const heap = new HeapSampler();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   trainer.run({ onBatch: () => heap.sample() });
   const trainSeconds = now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   await pool?.close();
   const inf = engineAccuracy(model, test);
   return {
-    name, trainImages: train.n, trainSeconds, trainImagesPerSecond: train.n / trainSeconds,
-    testImages: test.n, inferImagesPerSecond: test.n / inf.seconds, testAccuracy: inf.accuracy, ...heap.result(), notes,
+    name, trainImages: train.n, trainSeconds, trainImagesPerSecond: train.n / trainSeconds, trainCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    kernels: kernels.name, testImages: test.n, inferImagesPerSecond: test.n / inf.seconds, testAccuracy: inf.accuracy, ...heap.result(), notes,
   };
 }
 
@@ -162,6 +168,7 @@ async function runTfjs(name: string, train: ImageSet, test: ImageSet, seed: numb
   const x = new Float32Array(BATCH * 784);
   const y = new Int32Array(BATCH);
   const heap = new HeapSampler();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   for (let start = 0; start < train.n; start += BATCH) {
     const m = Math.min(BATCH, train.n - start);
@@ -178,6 +185,7 @@ async function runTfjs(name: string, train: ImageSet, test: ImageSet, seed: numb
     heap.sample();
   }
   const trainSeconds = now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const t1 = now();
   let correct = 0;
   const xi = new Float32Array(INFER_CHUNK * 784);
@@ -188,7 +196,7 @@ async function runTfjs(name: string, train: ImageSet, test: ImageSet, seed: numb
   }
   const inferSeconds = now() - t1;
   return {
-    name, trainImages: train.n, trainSeconds, trainImagesPerSecond: train.n / trainSeconds,
+    name, trainImages: train.n, trainSeconds, trainImagesPerSecond: train.n / trainSeconds, trainCpuSeconds: (cpu.user + cpu.system) / 1e6,
     testImages: test.n, inferImagesPerSecond: test.n / inferSeconds, testAccuracy: correct / test.n, ...heap.result(), notes,
   };
 }

@@ -11,9 +11,15 @@
  * ratios between contenders of this run, the issue's targets, and one `BENCH {json}` line each.
  *
  * Options: --full (every contender on the whole epoch and test set), --cap N (train images for the
- * capped contenders, default 2000), --only a,b (contender names), --seed N.
+ * capped contenders, default 2000), --only a,b (contender names), --seed N, --relaxed (run the
+ * engine's Node with --experimental-wasm-relaxed-simd, so its fast kernels use the FMA build, as
+ * Electron's Chromium and Node ≥ 22 do by default).
+ *
+ * The machine may be shared: each row also gives the 1-minute load average when it started and the
+ * CPU seconds its training used (all threads), whose images per CPU-second do not depend on load.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ContenderResult } from './contender.js';
 import { datasetDir } from './data.js';
@@ -32,15 +38,16 @@ interface Plan {
   capped: boolean;
 }
 
-function parseArgs(argv: string[]): { full: boolean; cap: number; only: string[] | null; seed: number } {
-  const out = { full: false, cap: 2000, only: null as string[] | null, seed: 1 };
+function parseArgs(argv: string[]): { full: boolean; cap: number; only: string[] | null; seed: number; relaxed: boolean } {
+  const out = { full: false, cap: 2000, only: null as string[] | null, seed: 1, relaxed: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--full') out.full = true;
     else if (a === '--cap') out.cap = Number(argv[++i]);
     else if (a === '--only') out.only = argv[++i]!.split(',');
     else if (a === '--seed') out.seed = Number(argv[++i]);
-    else throw new Error(`unknown option ${a}; options: --full, --cap N, --only a,b, --seed N`);
+    else if (a === '--relaxed') out.relaxed = true;
+    else throw new Error(`unknown option ${a}; options: --full, --cap N, --only a,b, --seed N, --relaxed`);
   }
   if (!Number.isInteger(out.cap) || out.cap < 32) throw new Error(`--cap must be an integer ≥ 32, got ${out.cap}`);
   return out;
@@ -95,10 +102,12 @@ async function main(): Promise<void> {
   if (!args.full) console.log(`capped (--full for everything on the whole epoch): engine-reference and tfjs-cpu train on ${cap} images and test on ${capTest}; tfjs-wasm trains on ${Math.min(5 * cap, trainAll)}`);
   if (!torch && plans.some((p) => p.run.startsWith('pytorch'))) console.log(`PyTorch: not importable by ${PYTHON}; skipped`);
 
-  const results: (ContenderResult & { capped: boolean })[] = [];
+  if (args.relaxed) console.log('--relaxed: the engine runs under node --experimental-wasm-relaxed-simd (its FMA build); TF.js-WASM has no relaxed-SIMD build');
+  const results: (ContenderResult & { capped: boolean; load: number })[] = [];
   for (const p of plans) {
     let r: ContenderResult;
     const started = Date.now();
+    const load = loadavg()[0]!;
     process.stdout.write(`running ${p.name} … `);
     const trainLimit = Number.isFinite(p.trainLimit) ? p.trainLimit : trainAll;
     const testLimit = Number.isFinite(p.testLimit) ? p.testLimit : testAll;
@@ -106,19 +115,21 @@ async function main(): Promise<void> {
       if (!torch) { console.log('skipped'); continue; }
       r = await runChild(PYTHON, [TORCH, dir, String(trainLimit), String(testLimit), p.run.slice(-1), String(args.seed)]);
     } else {
-      r = await runChild(process.execPath, ['--import', 'tsx', CONTENDER, p.run, JSON.stringify({ dir, trainLimit, testLimit, seed: args.seed })]);
+      const flags = args.relaxed && p.run.startsWith('engine-') ? ['--experimental-wasm-relaxed-simd'] : [];
+      r = await runChild(process.execPath, [...flags, '--import', 'tsx', CONTENDER, p.run, JSON.stringify({ dir, trainLimit, testLimit, seed: args.seed })]);
     }
     r.name = p.name;
-    results.push({ ...r, capped: p.capped });
+    results.push({ ...r, capped: p.capped, load });
     console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
-  console.log('\n| contender | train images | train img/s | inference img/s | test accuracy (images) | peak RSS MB | heap KB/batch | notes |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  console.log('\n| contender | train images | train img/s | train img per CPU-s | inference img/s | test accuracy (images) | peak RSS MB | heap KB/batch | load at start | notes |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${fmt(r.trainImages)}${r.capped ? ' (capped)' : ''} | ${fmt(r.trainImagesPerSecond)} | ${fmt(r.inferImagesPerSecond)} | ${fmt(100 * r.testAccuracy, 2)}% (${fmt(r.testImages)}) | ${fmt(r.maxRssMB)} | ${r.heapKBPerBatch === undefined ? '—' : fmt(r.heapKBPerBatch, 1)} | ${r.notes.join('; ')} |`);
+    const notes = [...(r.kernels ? [`kernels ${r.kernels}`] : []), ...r.notes].join('; ');
+    console.log(`| ${r.name} | ${fmt(r.trainImages)}${r.capped ? ' (capped)' : ''} | ${fmt(r.trainImagesPerSecond)} | ${fmt(r.trainImages / r.trainCpuSeconds)} | ${fmt(r.inferImagesPerSecond)} | ${fmt(100 * r.testAccuracy, 2)}% (${fmt(r.testImages)}) | ${fmt(r.maxRssMB)} | ${r.heapKBPerBatch === undefined ? '—' : fmt(r.heapKBPerBatch, 1)} | ${fmt(r.load, 1)} | ${notes} |`);
   }
-  console.log(`| ConvNetJS 0.3 (quoted in the issue, not run) | | ${CONVNETJS_QUOTED} | | | | | |`);
+  console.log(`| ConvNetJS 0.3 (quoted in the issue, not run) | | ${CONVNETJS_QUOTED} | | | | | | | |`);
 
   const ours = results.filter((r) => r.name === 'engine-fast' || r.name === 'engine-fast-2');
   const peers = results.filter((r) => !ours.includes(r));
