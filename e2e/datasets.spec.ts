@@ -1,0 +1,35 @@
+import { expect, test } from '@playwright/test';
+import { openStudio, shot } from './studio.js';
+
+test('the bundled sample is listed; its detail shows 10 classes, counts, the lint report and thumbnails', async ({ page }) => {
+  await openStudio(page, 'datasets');
+  const row = page.getByTestId('dataset-row').filter({ hasText: 'Fashion-MNIST sample' });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText('28×28×1');
+  await expect(row).toContainText('5,000');
+  await row.click();
+  const detail = page.getByTestId('dataset-detail');
+  await expect(detail.getByTestId('class-count')).toHaveText('10');
+  await expect(page.getByTestId('class-counts-chart')).toHaveAttribute('data-points', '20');
+  await expect(page.getByTestId('lint-report')).toContainText('Exact duplicates');
+  const thumbs = page.getByTestId('thumbnails');
+  await expect(thumbs).toContainText('Ankle boot');
+  await expect(thumbs.getByTestId('thumbnail').first()).toBeVisible();
+  expect(await thumbs.getByTestId('thumbnail').count()).toBeGreaterThanOrEqual(30);
+  // Images really decoded: a 28×28 PNG scaled ×2 has a natural width of 56.
+  expect(await thumbs.getByTestId('thumbnail').first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(56);
+  await shot(page, 'datasets');
+});
+
+test('importing a path that does not exist shows the service\'s one-line error and stores nothing', async ({ page }) => {
+  await openStudio(page, 'datasets');
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+  await page.getByTestId('import-path').fill('/no/such/folder/fashion');
+  await page.getByTestId('import-button').click();
+  const error = page.getByTestId('import-error');
+  await expect(error).toBeVisible();
+  await expect(error).toContainText('/no/such/folder/fashion');
+  expect((await error.innerText()).split('\n')).toHaveLength(1);
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+  await shot(page, 'import-error');
+});

@@ -1,0 +1,66 @@
+/**
+ * Builds the renderer if out/renderer is missing or older than src-renderer, then starts the real
+ * web server (`src-main/web/main.ts --db <temp> --port 0`) and reads the address it prints.
+ * The address (with its token) reaches the specs through process.env.CNN_STUDIO_URL.
+ * Returns the teardown: stop the server (SIGTERM pauses running runs) and delete the temp folder.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function newestMtime(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return readdirSync(path).reduce((m, name) => Math.max(m, newestMtime(join(path, name))), s.mtimeMs);
+}
+
+function buildRendererIfStale(): void {
+  const built = join(root, 'out/renderer/index.html');
+  const sources = Math.max(newestMtime(join(root, 'src-renderer')), newestMtime(join(root, 'vite.renderer.config.ts')), newestMtime(join(root, 'src-engine/shapes.ts')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  process.stdout.write('e2e: building the renderer (out/renderer)…\n');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`e2e: the renderer build failed (exit ${r.status})`);
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  buildRendererIfStale();
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-'));
+  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src-main/web/main.ts'), '--db', join(dir, 'studio.sqlite'), '--port', '0'], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`e2e: the web server printed no address within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /serving on (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', onData);
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`e2e: the web server exited (code ${code}) before serving:\n${output}`));
+    });
+  });
+  process.env.CNN_STUDIO_URL = url;
+  process.stdout.write(`e2e: studio at ${url.replace(/token=.*/, 'token=…')} (database in ${dir})\n`);
+
+  return async () => {
+    if (server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

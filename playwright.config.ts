@@ -1,0 +1,29 @@
+/**
+ * End-to-end tests of the renderer against the real backend: e2e/global-setup.ts builds the
+ * renderer when it is missing or older than its sources, starts `src-main/web/main.ts` on a
+ * temporary database and a random port, and stops it afterwards. Debian's Chromium, never a
+ * downloaded browser (`playwright install` is not needed).
+ */
+import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: './test-results',
+  globalSetup: './e2e/global-setup.ts',
+  // One backend and two cores: the specs share its runs, so they run in order.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    browserName: 'chromium',
+    viewport: { width: 1360, height: 900 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+  },
+});

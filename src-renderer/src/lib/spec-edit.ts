@@ -1,0 +1,76 @@
+/**
+ * Builder helpers over the pure engine: default layer specs, and shape inference that still shows
+ * the shapes of the layers before the first error (the engine reports no layers when it fails).
+ */
+import { inferShapes, type LayerShape, type ShapeReport } from '../../../src-engine/shapes.js';
+import type { LayerSpec, LayerType, ModelSpec } from '../../../src-engine/spec.js';
+
+export type { LayerShape, LayerSpec, LayerType, ShapeReport };
+
+export const LAYER_CHOICES: { type: LayerType; title: string; hint: string }[] = [
+  { type: 'conv2d', title: 'Conv 2D', hint: 'filters slide over the image' },
+  { type: 'maxpool2d', title: 'Max pool', hint: 'halves width and height' },
+  { type: 'flatten', title: 'Flatten', hint: 'image → vector, before dense' },
+  { type: 'dense', title: 'Dense', hint: 'fully connected' },
+  { type: 'dropout', title: 'Dropout', hint: 'regularises in training' },
+];
+
+export function defaultLayer(type: LayerType): LayerSpec {
+  switch (type) {
+    case 'conv2d': return { type, filters: 16, kernelSize: 3, stride: 1, padding: 'valid', activation: 'relu' };
+    case 'maxpool2d': return { type, poolSize: 2 };
+    case 'flatten': return { type };
+    case 'dense': return { type, units: 64, activation: 'relu' };
+    case 'dropout': return { type, rate: 0.25 };
+  }
+}
+
+export interface BuilderReport {
+  report: ShapeReport;
+  /** Shape per layer index; layers after the failing one have none. */
+  shapes: (LayerShape | null)[];
+  /** The first problem and the layer it names (null = the model as a whole). */
+  error: { layerIndex: number | null; message: string } | null;
+}
+
+/** A throwaway classifier head so a prefix of the layers can be inferred on its own. */
+const PROBE_HEAD: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', units: 2, activation: 'softmax' }];
+
+/**
+ * inferShapes on the whole spec; when it fails at layer k, the layers 0..k-1 are inferred again
+ * with a probe head so their shapes stay visible. `classes` (the dataset's class count) adds the
+ * classifier-width check the service makes at start.
+ */
+export function inferForBuilder(spec: ModelSpec, classes: number | null): BuilderReport {
+  const report = inferShapes(spec);
+  const shapes: (LayerShape | null)[] = spec.layers.map(() => null);
+  if (report.ok) {
+    report.layers.forEach((l, i) => (shapes[i] = l));
+    const last = report.layers[report.layers.length - 1];
+    if (classes !== null && report.classes !== classes && last) {
+      return { report, shapes, error: { layerIndex: last.index, message: `${last.label}: the classifier has ${report.classes} units but the dataset has ${classes} classes` } };
+    }
+    return { report, shapes, error: null };
+  }
+  const error = report.error ?? { layerIndex: null, message: 'the model is not valid' };
+  const upTo = error.layerIndex ?? 0;
+  if (upTo > 0) {
+    const probe = inferShapes({ inputShape: spec.inputShape, layers: [...spec.layers.slice(0, upTo), ...PROBE_HEAD] });
+    if (probe.ok) for (let i = 0; i < upTo; i++) shapes[i] = probe.layers[i] ?? null;
+  }
+  return { report, shapes, error };
+}
+
+export const shapeText = (s: readonly number[]) => s.join('×');
+
+/** One line per layer for the run list and the compare table. */
+export function describeLayer(l: LayerSpec): string {
+  const pairText = (p: number | [number, number]) => (Array.isArray(p) ? p.join('×') : `${p}×${p}`);
+  switch (l.type) {
+    case 'conv2d': return `conv ${l.filters} ${pairText(l.kernelSize)}${l.stride && l.stride !== 1 ? ` s${l.stride}` : ''}${l.padding === 'same' ? ' same' : ''}`;
+    case 'maxpool2d': return `maxpool ${pairText(l.poolSize)}`;
+    case 'flatten': return 'flatten';
+    case 'dense': return `dense ${l.units}`;
+    case 'dropout': return `dropout ${l.rate}`;
+  }
+}

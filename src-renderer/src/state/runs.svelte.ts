@@ -1,0 +1,200 @@
+/**
+ * Runs: the list (kept current by runStatus events), the run the Train and Evaluate views show,
+ * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
+ * and observes them directly; `version` is the one reactive number that says "draw again".
+ */
+import { client, messageOf, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
+
+export type Point = { x: number; y: number | null };
+
+export class LiveSeries {
+  readonly batchLoss: Point[] = [];
+  readonly batchAccuracy: Point[] = [];
+  readonly valLoss: Point[] = [];
+  readonly valAccuracy: Point[] = [];
+  readonly epochTrainLoss: Point[] = [];
+  readonly epochTrainAccuracy: Point[] = [];
+  version = $state(0);
+  epoch = $state(0);
+  epochs = $state(0);
+  batch = $state(0);
+  batchesPerEpoch = $state(0);
+  /** Measured here from batch events while running (images between events / wall time). */
+  liveImagesPerSecond = $state<number | null>(null);
+  /** The last finished epoch's figure, from the worker. */
+  epochImagesPerSecond = $state<number | null>(null);
+  seeded = false;
+  private lastBatch: { step: number; at: number } | null = null;
+
+  constructor(readonly runId: number, private readonly batchSize: number, epochs: number) {
+    this.epochs = epochs;
+  }
+
+  addBatch(e: RunBatchEvent): void {
+    const last = this.batchLoss[this.batchLoss.length - 1];
+    if (last && e.step <= last.x) return;
+    this.batchLoss.push({ x: e.step, y: e.loss });
+    this.batchAccuracy.push({ x: e.step, y: e.accuracy });
+    this.epoch = e.epoch;
+    this.batch = e.batch;
+    this.batchesPerEpoch = e.batchesPerEpoch;
+    const now = performance.now();
+    if (this.lastBatch && now > this.lastBatch.at && e.step > this.lastBatch.step) {
+      const rate = ((e.step - this.lastBatch.step) * this.batchSize * 1000) / (now - this.lastBatch.at);
+      this.liveImagesPerSecond = this.liveImagesPerSecond === null ? rate : 0.8 * this.liveImagesPerSecond + 0.2 * rate;
+    }
+    this.lastBatch = { step: e.step, at: now };
+    this.version++;
+  }
+
+  addEpoch(e: RunEpochEvent): void {
+    const last = this.epochTrainLoss[this.epochTrainLoss.length - 1];
+    if (last && e.step <= last.x) return;
+    this.epochTrainLoss.push({ x: e.step, y: e.trainLoss });
+    this.epochTrainAccuracy.push({ x: e.step, y: e.trainAccuracy });
+    if (e.valLoss !== null) this.valLoss.push({ x: e.step, y: e.valLoss });
+    if (e.valAccuracy !== null) this.valAccuracy.push({ x: e.step, y: e.valAccuracy });
+    this.epoch = e.epoch;
+    this.epochs = e.epochs;
+    this.epochImagesPerSecond = e.imagesPerSecond;
+    this.version++;
+  }
+
+  /** The stored history, merged under whatever events already arrived while it loaded. */
+  seed(detail: RunDetail): void {
+    const merge = (target: Point[], stored: Point[]) => {
+      const newest = stored.length ? stored[stored.length - 1]!.x : -Infinity;
+      const later = target.filter((p) => p.x > newest);
+      target.length = 0;
+      target.push(...stored, ...later);
+    };
+    merge(this.batchLoss, detail.batches.map((b) => ({ x: b.step, y: b.loss })));
+    merge(this.batchAccuracy, detail.batches.map((b) => ({ x: b.step, y: b.accuracy })));
+    merge(this.epochTrainLoss, detail.epochs.map((e) => ({ x: e.step, y: e.trainLoss })));
+    merge(this.epochTrainAccuracy, detail.epochs.map((e) => ({ x: e.step, y: e.trainAccuracy })));
+    merge(this.valLoss, detail.epochs.filter((e) => e.valLoss !== null).map((e) => ({ x: e.step, y: e.valLoss })));
+    merge(this.valAccuracy, detail.epochs.filter((e) => e.valAccuracy !== null).map((e) => ({ x: e.step, y: e.valAccuracy })));
+    const lastBatch = detail.batches[detail.batches.length - 1];
+    const lastEpoch = detail.epochs[detail.epochs.length - 1];
+    if (this.epoch === 0) {
+      this.epoch = lastBatch?.epoch ?? lastEpoch?.epoch ?? 0;
+      this.batch = lastBatch?.batch ?? 0;
+    }
+    if (lastEpoch && this.epochImagesPerSecond === null) this.epochImagesPerSecond = lastEpoch.imagesPerSecond;
+    this.epochs = detail.hyperparameters.epochs;
+    this.seeded = true;
+    this.version++;
+  }
+}
+
+export const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
+export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'stopped', 'interrupted']);
+
+class RunsState {
+  list = $state.raw<RunSummary[]>([]);
+  loaded = $state(false);
+  error = $state<string | null>(null);
+  selectedId = $state<number | null>(null);
+  selected = $derived(this.list.find((r) => r.id === this.selectedId) ?? null);
+  /** The selected run's spec, snapshots and evaluations (batches are in its LiveSeries). */
+  detail = $state.raw<RunDetail | null>(null);
+  /** A pause/resume/stop in flight, and the last refusal. */
+  busy = $state<'pause' | 'resume' | 'stop' | null>(null);
+  actionError = $state<string | null>(null);
+  private readonly series = new Map<number, LiveSeries>();
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    client.on('runStatus', (e) => {
+      this.patch(e.runId, { status: e.status, error: e.error, stopReason: e.stopReason, kernelsUsed: e.kernelsUsed });
+      this.refreshSoon();
+    });
+    client.on('runProgress', (e) => {
+      const s = this.seriesFor(e.runId);
+      if (!s) return;
+      if (e.kind === 'batch') s.addBatch(e);
+      else {
+        s.addEpoch(e);
+        this.patch(e.runId, { epochsDone: e.epoch, lastValAccuracy: e.valAccuracy, lastTrainLoss: e.trainLoss });
+      }
+    });
+  }
+
+  private patch(id: number, fields: Partial<RunSummary>): void {
+    if (!this.list.some((r) => r.id === id)) return this.refreshSoon();
+    this.list = this.list.map((r) => (r.id === id ? { ...r, ...fields } : r));
+  }
+
+  private refreshSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refresh();
+    }, 150);
+  }
+
+  /** The live series of a run, made on first need (needs the run in the list for its batch size). */
+  seriesFor(id: number): LiveSeries | null {
+    let s = this.series.get(id);
+    if (!s) {
+      const run = this.list.find((r) => r.id === id);
+      if (!run) return null;
+      s = new LiveSeries(id, run.hyperparameters.batchSize, run.hyperparameters.epochs);
+      this.series.set(id, s);
+    }
+    return s;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.list = await client.get('listRuns', { limit: 500 });
+      this.error = null;
+    } catch (e) {
+      this.error = messageOf(e);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  /** Shows a run: loads its history into its series (once) and its detail. */
+  async select(id: number): Promise<void> {
+    this.selectedId = id;
+    this.actionError = null;
+    if (!this.list.some((r) => r.id === id)) await this.refresh();
+    await this.loadDetail(id);
+  }
+
+  async loadDetail(id: number): Promise<void> {
+    try {
+      const detail = await client.get('getRun', { id, batches: true });
+      const s = this.seriesFor(id);
+      if (s && !s.seeded) s.seed(detail);
+      if (this.selectedId === id) this.detail = { ...detail, batches: [] };
+    } catch (e) {
+      this.actionError = messageOf(e);
+    }
+  }
+
+  /** A run just started from the builder or a fork: list it, watch it from its first event. */
+  async adopt(run: RunSummary): Promise<void> {
+    if (!this.list.some((r) => r.id === run.id)) this.list = [run, ...this.list];
+    this.seriesFor(run.id);
+    await this.select(run.id);
+  }
+
+  async control(action: 'pause' | 'resume' | 'stop', id: number): Promise<void> {
+    this.busy = action;
+    this.actionError = null;
+    const command = action === 'pause' ? 'pauseRun' : action === 'resume' ? 'resumeRun' : 'stopRun';
+    const result = await client.call(command, { id });
+    this.busy = null;
+    if (!result.ok) {
+      this.actionError = result.error.message;
+      return;
+    }
+    this.patch(id, result.value);
+    if (this.selectedId === id) void this.loadDetail(id);
+  }
+}
+
+export const runs = new RunsState();
