@@ -318,7 +318,7 @@ const COMMAND_HANDLERS: Record<string, (ctx: Ctx) => Promise<Outcome>> = {
       ctx.io.stdout(`run ${run.id} on ${e.split} (${e.count} images): accuracy ${pct(e.accuracy)}, loss ${num(e.loss)}\n`);
       ctx.io.stdout(table(['class', 'precision', 'recall', 'f1', 'support'], e.perClass.map((c) => [c.className, num(c.precision, 3), num(c.recall, 3), num(c.f1, 3), c.support])) + '\n');
       ctx.io.stdout('confusion (rows: true class, columns: predicted)\n');
-      ctx.io.stdout(table(['', ...e.perClass.map((_, i) => String(i))], e.confusion.map((row, i) => [`${i} ${e.perClass[i]!.className}`, ...row])) + '\n');
+      ctx.io.stdout(table(['', ...e.perClass.map((_, i) => String(i))], e.confusion.map((row, i) => [e.perClass[i]!.className === String(i) ? String(i) : `${i} ${e.perClass[i]!.className}`, ...row])) + '\n');
     }
     return { code: 0, value: e };
   },
