@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { existsSync } from 'node:fs';
 import { openStudio, shot } from './studio.js';
 
 test('the bundled sample is listed; its detail shows 10 classes, counts, the lint report and thumbnails', async ({ page }) => {
@@ -32,4 +33,32 @@ test('importing a path that does not exist shows the service\'s one-line error a
   expect((await error.innerText()).split('\n')).toHaveLength(1);
   await expect(page.getByTestId('dataset-row')).toHaveCount(1);
   await shot(page, 'import-error');
+});
+
+test('a dropped file fills its name and says that a browser cannot know where it is', async ({ page }) => {
+  await openStudio(page, 'datasets');
+  const dataTransfer = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['not really an archive'], 'my-images.zip'));
+    return dt;
+  });
+  await page.getByRole('region', { name: 'Import a dataset' }).dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('import-path')).toHaveValue('my-images.zip');
+  await expect(page.getByTestId('drop-note')).toContainText('only tells the name “my-images.zip”');
+});
+
+const FULL_FASHION = '/usr/share/datasets/fashion-mnist';
+
+test('importing the full Fashion-MNIST shows progress and Cancel stops it without a new dataset', async ({ page }) => {
+  test.skip(!existsSync(FULL_FASHION), `${FULL_FASHION} is missing (Debian package dataset-fashion-mnist): no large import to cancel`);
+  await openStudio(page, 'datasets');
+  const before = await page.getByTestId('dataset-row').count();
+  await page.getByTestId('import-path').fill(FULL_FASHION);
+  await page.getByTestId('import-button').click();
+  await expect(page.getByTestId('import-progress')).toBeVisible();
+  await page.getByTestId('import-progress').screenshot({ path: 'e2e/screenshots/import-progress.png' });
+  await page.getByTestId('import-cancel').click();
+  await expect(page.getByTestId('import-error')).toHaveText('import cancelled');
+  await expect(page.getByTestId('import-progress')).toHaveCount(0);
+  await expect(page.getByTestId('dataset-row')).toHaveCount(before);
 });

@@ -23,7 +23,8 @@ class ExperimentsState {
     this.comparing = true;
     this.error = null;
     try {
-      this.comparison = await client.get('compareRuns', { ids: [...this.picked] });
+      // Oldest first: the first run is the baseline the per-class differences are measured against.
+      this.comparison = await client.get('compareRuns', { ids: [...this.picked].sort((a, b) => a - b) });
     } catch (e) {
       this.error = messageOf(e);
     } finally {
@@ -63,13 +64,14 @@ class ExperimentsState {
     this.forkError = null;
     const f = $state.snapshot(this.fork);
     const h = this.forkFrom.hyperparameters;
+    const epoch = this.forkFrom.snapshots.find((s) => s.id === f.snapshotId)?.epoch;
     const all = formToInput({
       ...f, seed: h.seed, validationSplit: h.validationSplit, patience: h.earlyStopping?.patience ?? null, kernels: h.kernels, progressEvery: h.progressEvery,
     });
     const result = await client.call('forkRun', {
       runId: this.forkFrom.id, snapshotId: f.snapshotId!,
       hyperparameters: { epochs: all.epochs, batchSize: all.batchSize, optimizer: all.optimizer, augment: all.augment, trainLimit: all.trainLimit },
-      ...(f.name.trim() ? { name: f.name.trim() } : {}),
+      name: f.name.trim() || `${this.forkFrom.name} (fork of #${this.forkFrom.id} at epoch ${epoch ?? '?'})`,
     });
     this.forking = false;
     if (!result.ok) {
