@@ -196,10 +196,11 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     });
   }
 
-  it('memory grows for a large call and the next small call still reads fresh views', () => {
+  it('memory grows for a large call, the next small call reads fresh views; large forwards run in chunks of images', () => {
     const fast = createWasmKernels(variant);
     const small = convShape({ n: 1, h: 5, w: 5, c: 2, oc: 4, k: 3 });
-    const large = convShape({ n: 64, h: 28, w: 28, c: 3, oc: 8, k: 3, padding: 'same' });
+    // 64 images of 28×28×3 → 28×28×6 'same': chunks of 11 images, the last one 9, with input and channel padding
+    const large = convShape({ n: 64, h: 28, w: 28, c: 3, oc: 6, k: 3, padding: 'same' });
     for (const s of [small, large, small]) {
       const x = random(s.n * s.h * s.w * s.c);
       const weight = random(s.kh * s.kw * s.c * s.oc);
@@ -208,9 +209,25 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
       const b = new Float32Array(a.length);
       ref.conv2dForward(s, x, weight, bias, a);
       fast.conv2dForward(s, x, weight, bias, b);
-      expect(relativeError(b, a)).toBeLessThan(TOLERANCE);
+      expect(relativeError(b, a), 'forward').toBeLessThan(TOLERANCE);
+      const [dw1, db1, dx1, dw2, db2, dx2] = [weight.length, s.oc, x.length, weight.length, s.oc, x.length].map((len) => new Float32Array(len));
+      ref.conv2dBackward(s, x, weight, b, dw1, db1, dx1);
+      fast.conv2dBackward(s, x, weight, b, dw2, db2, dx2);
+      expect(relativeError(dw2, dw1), 'dweight').toBeLessThan(TOLERANCE);
+      expect(relativeError(dx2, dx1), 'dx').toBeLessThan(TOLERANCE);
     }
     expect(fast.memoryBytes).toBeGreaterThan(64 * 28 * 28 * 3 * 4);
+
+    // 40 images of 26×26×16 pooled: chunks of 8 images; argmax indexes the whole batch
+    const g = poolGeometry('maxpool2d', { poolSize: 2 }, [26, 26, 16]);
+    const s: PoolShape = { n: 40, h: 26, w: 26, c: 16, ...g };
+    const x = random(40 * 26 * 26 * 16);
+    const [o1, o2] = [new Float32Array(40 * g.oh * g.ow * 16), new Float32Array(40 * g.oh * g.ow * 16)];
+    const [a1, a2] = [new Int32Array(o1.length), new Int32Array(o1.length)];
+    ref.maxpool2dForward(s, x, o1, a1);
+    fast.maxpool2dForward(s, x, o2, a2);
+    expect(Array.from(o2)).toEqual(Array.from(o1));
+    expect(Array.from(a2)).toEqual(Array.from(a1));
   });
 });
 

@@ -377,12 +377,13 @@ export function convInputGrad(dout: usize, table: usize, pp: i32, wt: usize, tap
 // ---- max pooling -------------------------------------------------------------------------------
 
 /**
- * x (N, H, W, C) → out (N, OH, OW, C), argmax (N, OH, OW, C) = index into x of the first maximum in
- * row-major window order (strict >, so a later equal value never wins; the first tap always does).
- * Four channels at a time when C is a multiple of 4.
+ * x (N, H, W, C) → out (N, OH, OW, C), argmax (N, OH, OW, C) = indexBase + index into x of the first
+ * maximum in row-major window order (strict >, so a later equal value never wins; the first tap
+ * always does). indexBase places a chunk of images in its batch. Four channels at a time when C is
+ * a multiple of 4.
  */
 export function maxpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32, pw: i32, sh: i32, sw: i32,
-  oh: i32, ow: i32, out: usize, argmax: usize): void {
+  oh: i32, ow: i32, out: usize, argmax: usize, indexBase: i32): void {
   const iota = i32x4(0, 1, 2, 3);
   let o: usize = 0;
   for (let img = 0; img < n; img++) {
@@ -403,7 +404,7 @@ export function maxpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32
             }
           }
           v128.store(out + ((o + <usize>ci) << 2), best);
-          v128.store(argmax + ((o + <usize>ci) << 2), at);
+          v128.store(argmax + ((o + <usize>ci) << 2), i32x4.add(at, i32x4.splat(indexBase)));
         }
         for (; ci < c; ci++) {
           let best = load<f32>(x + (<usize>(first + ci) << 2));
@@ -416,7 +417,7 @@ export function maxpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32
             }
           }
           store<f32>(out + ((o + <usize>ci) << 2), best);
-          store<i32>(argmax + ((o + <usize>ci) << 2), at);
+          store<i32>(argmax + ((o + <usize>ci) << 2), at + indexBase);
         }
         o += <usize>c;
       }
