@@ -47,6 +47,12 @@ test('builder: a kernel that does not fit is named at its layer; fixing it shows
   // conv 5×5×1×32+32 = 832, conv 3×3×32×32+32 = 9,248, dense 800×10+10 = 8,010
   await expect(page.getByTestId('total-params')).toHaveText('18,090');
 
+  // The service's own refusal, shown at the field it names, and no run is made.
+  await page.getByTestId('hp-batchSize').fill('0');
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('start-error')).toHaveText('batch size must be an integer from 1 to 65536, got 0');
+  await expect(page.getByTestId('hp-batchSize')).toHaveCSS('border-top-color', 'rgb(185, 28, 28)');
+
   await page.getByTestId('hp-name').fill('e2e baseline');
   await page.getByTestId('hp-epochs').fill('2');
   await page.getByTestId('hp-batchSize').fill('16');
