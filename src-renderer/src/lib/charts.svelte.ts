@@ -27,6 +27,8 @@ export interface FeedSeries {
   dashed?: boolean;
   /** Mark every point (e.g. one validation point per epoch); batch curves have too many. */
   points?: boolean;
+  /** A thin, pale line behind its smoothed version (raw per-batch values). */
+  faint?: boolean;
 }
 
 export interface Feed {
@@ -47,9 +49,9 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, opt
       series.forEach((s, i) => {
         const existing = instance.data.datasets[i];
         const style = {
-          label: s.label, borderColor: s.color, backgroundColor: type === 'bar' ? s.color + 'cc' : s.color,
+          label: s.label, borderColor: s.faint ? s.color + '45' : s.color, backgroundColor: type === 'bar' ? s.color + 'cc' : s.color,
           borderDash: s.dashed ? [5, 4] : [],
-          pointRadius: type === 'line' ? (s.points ? 3 : 0) : undefined, borderWidth: type === 'line' ? 1.75 : 0,
+          pointRadius: type === 'line' ? (s.points ? 3.5 : 0) : undefined, borderWidth: type === 'line' ? (s.faint ? 1 : 2) : 0,
         };
         if (existing) Object.assign(existing, style, { data: s.data });
         else instance.data.datasets.push({ ...style, data: s.data } as never);

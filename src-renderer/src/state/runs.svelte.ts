@@ -10,6 +10,9 @@ export type Point = { x: number; y: number | null };
 export class LiveSeries {
   readonly batchLoss: Point[] = [];
   readonly batchAccuracy: Point[] = [];
+  /** Exponential moving averages of the batch curves: the trend through per-batch noise. */
+  readonly smoothLoss: Point[] = [];
+  readonly smoothAccuracy: Point[] = [];
   readonly valLoss: Point[] = [];
   readonly valAccuracy: Point[] = [];
   readonly epochTrainLoss: Point[] = [];
@@ -35,6 +38,8 @@ export class LiveSeries {
     if (last && e.step <= last.x) return;
     this.batchLoss.push({ x: e.step, y: e.loss });
     this.batchAccuracy.push({ x: e.step, y: e.accuracy });
+    this.smoothLoss.push({ x: e.step, y: ema(this.smoothLoss, e.loss) });
+    this.smoothAccuracy.push({ x: e.step, y: ema(this.smoothAccuracy, e.accuracy) });
     this.epoch = e.epoch;
     this.batch = e.batch;
     this.batchesPerEpoch = e.batchesPerEpoch;
@@ -70,6 +75,8 @@ export class LiveSeries {
     };
     merge(this.batchLoss, detail.batches.map((b) => ({ x: b.step, y: b.loss })));
     merge(this.batchAccuracy, detail.batches.map((b) => ({ x: b.step, y: b.accuracy })));
+    smoothInto(this.smoothLoss, this.batchLoss);
+    smoothInto(this.smoothAccuracy, this.batchAccuracy);
     merge(this.epochTrainLoss, detail.epochs.map((e) => ({ x: e.step, y: e.trainLoss })));
     merge(this.epochTrainAccuracy, detail.epochs.map((e) => ({ x: e.step, y: e.trainAccuracy })));
     merge(this.valLoss, detail.epochs.filter((e) => e.valLoss !== null).map((e) => ({ x: e.step, y: e.valLoss })));
@@ -85,6 +92,18 @@ export class LiveSeries {
     this.seeded = true;
     this.version++;
   }
+}
+
+const SMOOTHING = 0.9;
+
+function ema(smoothed: Point[], value: number): number {
+  const last = smoothed[smoothed.length - 1]?.y;
+  return last === undefined || last === null ? value : SMOOTHING * last + (1 - SMOOTHING) * value;
+}
+
+function smoothInto(target: Point[], raw: Point[]): void {
+  target.length = 0;
+  for (const p of raw) target.push({ x: p.x, y: p.y === null ? null : ema(target, p.y) });
 }
 
 export const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
