@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { existsSync } from 'node:fs';
-import { openStudio, shot } from './studio.js';
+import { openStudio, shot, studioUrl } from './studio.js';
 
 test('before any run, the run views say what to do next', async ({ page }) => {
   await openStudio(page, 'train');
@@ -9,6 +9,19 @@ test('before any run, the run views say what to do next', async ({ page }) => {
   await expect(page.getByTestId('empty-state')).toContainText('Train a run for at least one epoch');
   await page.getByTestId('nav-experiments').click();
   await expect(page.getByTestId('empty-state')).toContainText('Start runs from the Builder');
+});
+
+test('the token leaves the address bar but survives a reload; a page without it says where to get one', async ({ page, browser }) => {
+  await openStudio(page, 'datasets');
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+  expect(page.url()).not.toContain('token=');
+  await page.reload();
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+
+  const stranger = await browser.newPage();
+  await stranger.goto(new URL(studioUrl()).origin + '/');
+  await expect(stranger.getByRole('alert').first()).toContainText('Open the address that npm run web printed');
+  await stranger.close();
 });
 
 test('the bundled sample is listed; its detail shows 10 classes, counts, the lint report and thumbnails', async ({ page }) => {

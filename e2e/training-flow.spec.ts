@@ -4,6 +4,7 @@
  * fork, and compare the two runs. The steps share one page, as a user would.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { openStudio, shot } from './studio.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -23,7 +24,12 @@ const points = async (canvas: Locator) => Number(await canvas.getAttribute('data
 test('builder: a kernel that does not fit is named at its layer; fixing it shows shapes; Start trains', async () => {
   await openStudio(page, 'builder');
   const cards = page.getByTestId('layer-card');
-  // The reference template: conv, pool, conv, pool, flatten, dense.
+  // The reference template is loaded first: conv, pool, conv, pool, flatten, dense.
+  await expect(cards).toHaveCount(6);
+  await page.getByTestId('builder-template').selectOption('mlp');
+  await expect(cards).toHaveCount(3);
+  await expect(cards.nth(2).getByTestId('layer-shape')).toHaveText('1×1×32 → 1×1×10');
+  await page.getByTestId('builder-template').selectOption('reference');
   await expect(cards).toHaveCount(6);
   await expect(cards.nth(0).getByTestId('layer-shape')).toHaveText('28×28×1 → 26×26×16');
 
@@ -46,6 +52,13 @@ test('builder: a kernel that does not fit is named at its layer; fixing it shows
   await expect(cards.nth(5).getByTestId('layer-shape')).toHaveText('1×1×800 → 1×1×800');
   // conv 5×5×1×32+32 = 832, conv 3×3×32×32+32 = 9,248, dense 800×10+10 = 8,010
   await expect(page.getByTestId('total-params')).toHaveText('18,090');
+
+  // Moved below the classifier, the dropout leaves a softmax mid-model, named at that layer; moved back, all is well.
+  await page.getByRole('button', { name: 'move layer 6 down' }).click();
+  await expect(cards.nth(6)).toHaveAttribute('data-layer-type', 'dropout');
+  await expect(cards.nth(5).getByTestId('layer-error')).toHaveText('dense #6: softmax is only allowed on the last layer');
+  await page.getByRole('button', { name: 'move layer 7 up' }).click();
+  await expect(page.getByTestId('layer-error')).toHaveCount(0);
 
   // The service's own refusal, shown at the field it names, and no run is made.
   await page.getByTestId('hp-batchSize').fill('0');
@@ -89,6 +102,13 @@ test('train: the live charts grow in place, pause holds them, resume continues t
   await expect(page.getByTestId('epoch-progress')).toContainText('2 of 2 epochs done');
   await expect(page.getByTestId('val-accuracy')).not.toHaveText('—');
   await shot(page, 'train-completed');
+
+  // The trained model downloads as ONNX: a protobuf whose first field is ir_version (tag 0x08).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-onnx').click()]);
+  expect(download.suggestedFilename()).toMatch(/^run-\d+\.onnx$/);
+  const bytes = readFileSync((await download.path())!);
+  expect(bytes.length).toBeGreaterThan(18_090 * 4);
+  expect(bytes[0]).toBe(0x08);
 });
 
 test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix and misclassified images', async () => {
