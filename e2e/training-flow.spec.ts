@@ -89,6 +89,7 @@ test('train: the live charts grow in place, pause holds them, resume continues t
 
   await page.getByTestId('pause-run').click();
   await expect(dashboard.getByTestId('run-status')).toHaveText('paused');
+  await expect(page.getByTestId('batch-progress')).toContainText(/Paused at epoch [12], batch \d+ of 250/);
   const paused = await points(loss);
   await page.waitForTimeout(1200);
   expect(await points(loss)).toBe(paused);

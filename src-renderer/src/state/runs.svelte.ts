@@ -88,6 +88,8 @@ export class LiveSeries {
       this.batch = lastBatch?.batch ?? 0;
     }
     if (lastEpoch && this.epochImagesPerSecond === null) this.epochImagesPerSecond = lastEpoch.imagesPerSecond;
+    // Steps count from 0 in every run, so the first epoch's end step is the batches per epoch.
+    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step;
     this.epochs = detail.hyperparameters.epochs;
     this.seeded = true;
     this.version++;
