@@ -10,9 +10,15 @@ import { openStudio, shot } from './studio.js';
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
+/** Uncaught exceptions and console errors of the page: the whole path must have none. */
+const pageErrors: string[] = [];
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
 });
 
 test.afterAll(async () => {
@@ -152,4 +158,5 @@ test('experiments: fork the run with another learning rate, then compare the two
   await expect.poll(() => points(page.getByTestId('compare-chart').first())).toBe(4);
   await expect(page.getByTestId('per-class-diffs')).toContainText('Ankle boot');
   await shot(page, 'experiments');
+  expect(pageErrors).toEqual([]);
 });
