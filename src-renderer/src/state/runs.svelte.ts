@@ -26,7 +26,6 @@ export class LiveSeries {
   liveImagesPerSecond = $state<number | null>(null);
   /** The last finished epoch's figure, from the worker. */
   epochImagesPerSecond = $state<number | null>(null);
-  seeded = false;
   private lastBatch: { step: number; at: number } | null = null;
 
   constructor(readonly runId: number, private readonly batchSize: number, epochs: number) {
@@ -91,7 +90,6 @@ export class LiveSeries {
     // Steps count from 0 in every run, so the first epoch's end step is the batches per epoch.
     if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step;
     this.epochs = detail.hyperparameters.epochs;
-    this.seeded = true;
     this.version++;
   }
 }
@@ -189,7 +187,8 @@ class RunsState {
     try {
       const detail = await client.get('getRun', { id, batches: true });
       const s = this.seriesFor(id);
-      if (s && !s.seeded) s.seed(detail);
+      // A merge: stored rows first, then whatever live events came after them.
+      s?.seed(detail);
       if (this.selectedId === id) this.detail = { ...detail, batches: [] };
     } catch (e) {
       this.actionError = messageOf(e);
