@@ -160,3 +160,18 @@ test('experiments: fork the run with another learning rate, then compare the two
   await shot(page, 'experiments');
   expect(pageErrors).toEqual([]);
 });
+
+test('stop: a running run stops at the end of its batch, keeps a snapshot and can be resumed later', async () => {
+  await page.getByTestId('nav-builder').click();
+  await page.getByTestId('hp-name').fill('e2e stopped');
+  await page.getByTestId('hp-epochs').fill('20');
+  await page.getByTestId('start-run').click();
+  const dashboard = page.getByTestId('run-dashboard');
+  await expect(dashboard).toContainText('e2e stopped');
+  await expect(dashboard.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 });
+  await page.getByTestId('stop-run').click();
+  await expect(dashboard.getByTestId('run-status')).toHaveText('stopped');
+  await expect(page.getByTestId('resume-run')).toBeVisible();
+  await expect(page.getByTestId('export-onnx')).toBeEnabled();
+  expect(pageErrors).toEqual([]);
+});
