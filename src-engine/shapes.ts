@@ -82,7 +82,7 @@ export function poolGeometry(label: string, spec: { poolSize: unknown; stride?: 
 }
 
 /** Throws SpecError on the first problem; returns the per-layer shapes otherwise. */
-export function inferShapesOrThrow(spec: ModelSpec): ShapeReport {
+export function inferShapesOrThrow(spec: ModelSpec, layers: LayerShape[] = []): ShapeReport {
   if (!spec || typeof spec !== 'object') throw new SpecError('model spec must be an object with inputShape and layers');
   const inShape = spec.inputShape as unknown;
   if (!Array.isArray(inShape) || inShape.length !== 3 || !inShape.every(isPosInt)) {
@@ -90,7 +90,6 @@ export function inferShapesOrThrow(spec: ModelSpec): ShapeReport {
   }
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new SpecError('the model has no layers');
   let shape: [number, number, number] = [inShape[0], inShape[1], inShape[2]];
-  const layers: LayerShape[] = [];
   const counts: Record<string, number> = {};
   spec.layers.forEach((layer, index) => {
     const type = (layer as { type?: unknown })?.type;
@@ -167,12 +166,14 @@ function withIndex<T>(index: number, f: () => T): T {
   }
 }
 
-/** Never throws: the builder shows `error` next to the layer it names. */
+/** Never throws: the builder shows `error` next to the layer it names, and the shapes of the layers
+ *  before it (`layers` holds those that were inferred). */
 export function inferShapes(spec: ModelSpec): ShapeReport {
+  const layers: LayerShape[] = [];
   try {
-    return inferShapesOrThrow(spec);
+    return inferShapesOrThrow(spec, layers);
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
-    return { ok: false, layers: [], outputShape: null, classes: null, totalParams: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message } };
+    return { ok: false, layers, outputShape: null, classes: null, totalParams: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message } };
   }
 }

@@ -43,9 +43,15 @@ describe('inferShapes', () => {
       expect(r.ok).toBe(false);
       expect(r.error!.message).toMatch(message);
       expect(r.error!.layerIndex).toBe(layerIndex);
+      if (layerIndex !== null) expect(r.layers.length).toBeGreaterThanOrEqual(layerIndex); // the layers before the error keep their shapes
       expect(() => buildModel(spec)).toThrow(message);
     });
   }
+
+  it('a spec with an error still reports the shapes of the layers before it', () => {
+    const r = inferShapes(bad[0]![1]);
+    expect(r.layers.map((l) => l.outputShape)).toEqual([[3, 3, 16]]);
+  });
 
   it('specHash is stable across key order and changes with the spec', () => {
     const a = specHash({ inputShape: [2, 2, 1], layers: [{ type: 'dense', units: 3, activation: 'softmax' }] });
