@@ -169,7 +169,24 @@ class WasmKernels implements FastKernels {
   }
 
   private get(p: Ptr, len: number, dst: FloatArray, at = 0): void {
-    dst.set(this.f32.subarray(p >> 2, (p >> 2) + len), at);
+    dst.set(this.view(this.f32, p, len), at);
+  }
+
+  // A training loop copies out of the same (address, length) every step: reusing those views
+  // keeps the hot loop from allocating.
+  private readonly views = new Map<number, Float32Array | Int32Array>();
+
+  private view<T extends Float32Array | Int32Array>(of: T, p: Ptr, len: number): T {
+    // the key is exact below 2^53: addresses under 512 MB, lengths under 2^25
+    if (p >= 2 ** 29 || len >= 2 ** 25) return of.subarray(p >> 2, (p >> 2) + len) as T;
+    const key = (p / 4) * 2 ** 26 + len * 2 + (of === this.f32 ? 0 : 1);
+    let v = this.views.get(key) as T | undefined;
+    if (!v || v.buffer !== of.buffer) {
+      if (this.views.size >= 256) this.views.clear();
+      v = of.subarray(p >> 2, (p >> 2) + len) as T;
+      this.views.set(key, v);
+    }
+    return v;
   }
 
   /** Images per chunk of a forward pass whose per-image footprint is `floatsPerImage`. */
@@ -201,12 +218,12 @@ class WasmKernels implements FastKernels {
 
   // a (N,IN) · weight (IN,OUT) is a 1×1 convolution of N 1×1 images with IN channels
   denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu = false): void {
-    this.convForward(denseShape(n, inDim, outDim), a, weight, bias, z, relu);
+    this.convForward(this.denseShape(n, inDim, outDim), a, weight, bias, z, relu);
   }
 
   denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
     dweight: FloatArray, dbias: FloatArray, da: FloatArray | null, activated: FloatArray | null = null): void {
-    this.convBackward(denseShape(n, inDim, outDim), a, weight, dz, dweight, dbias, da, activated);
+    this.convBackward(this.denseShape(n, inDim, outDim), a, weight, dz, dweight, dbias, da, activated);
   }
 
   maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void {
@@ -224,7 +241,7 @@ class WasmKernels implements FastKernels {
       this.put(x, m * inImage, xp, img * inImage);
       this.k.maxpoolForward(xp, m, h, w, c, s.ph, s.pw, s.sh, s.sw, oh, ow, op, ap, img * inImage);
       this.get(op, m * outImage, out, img * outImage);
-      argmax.set(this.i32.subarray(ap >> 2, (ap >> 2) + m * outImage), img * outImage);
+      argmax.set(this.view(this.i32, ap, m * outImage), img * outImage);
     }
   }
 
@@ -242,18 +259,35 @@ class WasmKernels implements FastKernels {
     this.get(dxp, dxLen, dx);
   }
 
-  /** Where the input has to be padded, the padded extents; otherwise the input is used as is. */
-  private static geometry(s: ConvShape): { padded: boolean; hs: number; ws: number } {
+  private readonly dense: ConvShape = { n: 0, h: 1, w: 1, c: 0, oc: 0, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
+
+  /** The geometry of a dense layer as a 1×1 convolution; one record, reused (calls never overlap). */
+  private denseShape(n: number, inDim: number, outDim: number): ConvShape {
+    const d = this.dense;
+    d.n = n;
+    d.c = inDim;
+    d.oc = outDim;
+    return d;
+  }
+
+  /** Whether the input has to be padded, and the extents (HS, WS) the kernels read it with. */
+  private padded = false;
+  private hs = 0;
+  private ws = 0;
+
+  private geometry(s: ConvShape): void {
     const hs = (s.oh - 1) * s.sh + s.kh;
     const ws = (s.ow - 1) * s.sw + s.kw;
-    const padded = s.padTop > 0 || s.padLeft > 0 || hs > s.h || ws > s.w;
-    return padded ? { padded, hs, ws } : { padded, hs: s.h, ws: s.w };
+    this.padded = s.padTop > 0 || s.padLeft > 0 || hs > s.h || ws > s.w;
+    this.hs = this.padded ? hs : s.h;
+    this.ws = this.padded ? ws : s.w;
   }
 
   // x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC)
   private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu: boolean): void {
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
-    const { padded, hs, ws } = WasmKernels.geometry(s);
+    this.geometry(s);
+    const { padded, hs, ws } = this;
     const ocp = roundUp(oc, 4);
     const k = kh * kw * c;
     const inImage = h * w * c;
@@ -290,7 +324,8 @@ class WasmKernels implements FastKernels {
   private convBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
     dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null): void {
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
-    const { padded, hs, ws } = WasmKernels.geometry(s);
+    this.geometry(s);
+    const { padded, hs, ws } = this;
     const ocp = roundUp(oc, 4);
     const k = kh * kw * c;
     const kp = roundUp(k, 8);
@@ -352,9 +387,6 @@ class WasmKernels implements FastKernels {
   }
 }
 
-function denseShape(n: number, inDim: number, outDim: number): ConvShape {
-  return { n, h: 1, w: 1, c: inDim, oc: outDim, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
-}
 
 /**
  * A fresh kernel set with its own WebAssembly instance and memory: the given variant, or the
