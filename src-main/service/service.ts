@@ -349,7 +349,7 @@ export class Service implements ContractHandler {
     const hyper = mergeHyperparameters(parent.hyperparameters, req.hyperparameters ?? {});
     checkHyperparameters(hyper, d);
     const id = this.store.insertRun({
-      name: req.name ?? `${parent.name} ⑂ epoch ${snapshot.epoch}`,
+      name: req.name ?? `${parent.name} (fork of #${parent.id} at epoch ${snapshot.epoch})`,
       datasetId: d.id, spec: parent.spec, specHash: parent.specHash, totalParams: parent.totalParams, hyperparameters: hyper,
       status: 'queued', engineVersion: ENGINE_VERSION, parentRunId: parent.id, parentSnapshotId: snapshot.id,
       notes: '', tags: parent.tags,

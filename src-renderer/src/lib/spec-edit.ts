@@ -33,32 +33,23 @@ export interface BuilderReport {
   error: { layerIndex: number | null; message: string } | null;
 }
 
-/** A throwaway classifier head so a prefix of the layers can be inferred on its own. */
-const PROBE_HEAD: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', units: 2, activation: 'softmax' }];
-
 /**
- * inferShapes on the whole spec; when it fails at layer k, the layers 0..k-1 are inferred again
- * with a probe head so their shapes stay visible. `classes` (the dataset's class count) adds the
- * classifier-width check the service makes at start.
+ * inferShapes on the whole spec (on failure it still reports the layers before the one it names, so
+ * their shapes stay visible). `classes` (the dataset's class count) adds the classifier-width check
+ * the service makes at start.
  */
 export function inferForBuilder(spec: ModelSpec, classes: number | null): BuilderReport {
   const report = inferShapes(spec);
   const shapes: (LayerShape | null)[] = spec.layers.map(() => null);
+  for (const l of report.layers) shapes[l.index] = l;
   if (report.ok) {
-    report.layers.forEach((l, i) => (shapes[i] = l));
     const last = report.layers[report.layers.length - 1];
     if (classes !== null && report.classes !== classes && last) {
       return { report, shapes, error: { layerIndex: last.index, message: `${last.label}: the classifier has ${report.classes} units but the dataset has ${classes} classes` } };
     }
     return { report, shapes, error: null };
   }
-  const error = report.error ?? { layerIndex: null, message: 'the model is not valid' };
-  const upTo = error.layerIndex ?? 0;
-  if (upTo > 0) {
-    const probe = inferShapes({ inputShape: spec.inputShape, layers: [...spec.layers.slice(0, upTo), ...PROBE_HEAD] });
-    if (probe.ok) for (let i = 0; i < upTo; i++) shapes[i] = probe.layers[i] ?? null;
-  }
-  return { report, shapes, error };
+  return { report, shapes, error: report.error ?? { layerIndex: null, message: 'the model is not valid' } };
 }
 
 export const shapeText = (s: readonly number[]) => s.join('×');

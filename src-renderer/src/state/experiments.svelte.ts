@@ -64,14 +64,13 @@ class ExperimentsState {
     this.forkError = null;
     const f = $state.snapshot(this.fork);
     const h = this.forkFrom.hyperparameters;
-    const epoch = this.forkFrom.snapshots.find((s) => s.id === f.snapshotId)?.epoch;
     const all = formToInput({
       ...f, seed: h.seed, validationSplit: h.validationSplit, patience: h.earlyStopping?.patience ?? null, kernels: h.kernels, progressEvery: h.progressEvery,
     });
     const result = await client.call('forkRun', {
       runId: this.forkFrom.id, snapshotId: f.snapshotId!,
       hyperparameters: { epochs: all.epochs, batchSize: all.batchSize, optimizer: all.optimizer, augment: all.augment, trainLimit: all.trainLimit },
-      name: f.name.trim() || `${this.forkFrom.name} (fork of #${this.forkFrom.id} at epoch ${epoch ?? '?'})`,
+      name: f.name.trim() || undefined, // the service names it "… (fork of #N at epoch E)"
     });
     this.forking = false;
     if (!result.ok) {
