@@ -116,7 +116,10 @@ export class DataParallelGradients implements GradientComputer {
     if (this.failure) throw this.failure;
     const { params, inputSize, shardSize } = this.layout;
     if (model.values.length !== params) throw new DataParallelError(`the model has ${model.values.length} parameters, the pool's replicas ${params}`);
-    if (n > this.maxBatch) throw new DataParallelError(`batch of ${n} exceeds the pool's maxBatch ${this.maxBatch}`);
+    if (!Number.isInteger(n) || n < 1 || n > this.maxBatch) throw new DataParallelError(`batch of ${n} is outside the pool's 1..${this.maxBatch} (maxBatch)`);
+    if (x.length < n * inputSize || labels.length < n) {
+      throw new DataParallelError(`batch of ${n} needs ${n * inputSize} values and ${n} labels, got ${x.length} and ${labels.length}`);
+    }
     const v = this.v;
     v.weights.set(model.values);
     v.x.set(x.length === n * inputSize ? x : x.subarray(0, n * inputSize));

@@ -188,7 +188,8 @@ describe('failures', () => {
     expect(() => p.compute(other, x, y, 8)).toThrow(/the model has 2326 parameters, the pool's replicas 12810/);
     const ok = buildModel(REFERENCE_SPEC);
     const big = batch(9);
-    expect(() => p.compute(ok, big.x, big.y, 9)).toThrow(/batch of 9 exceeds the pool's maxBatch 8/);
+    expect(() => p.compute(ok, big.x, big.y, 9)).toThrow(/batch of 9 is outside the pool's 1..8/);
+    expect(() => p.compute(ok, x.subarray(0, 784 * 7), y, 8)).toThrow(/needs 6272 values and 8 labels, got 5488 and 8/);
   });
 
   it('a replica thread that cannot start rejects start() with its error', async () => {
