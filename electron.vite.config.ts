@@ -4,9 +4,9 @@
  * entries belong to the Electron shell (a later issue); until then build the renderer alone with
  * `npm run build:renderer` (vite.renderer.config.ts).
  */
-import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 import { fileURLToPath } from 'node:url';
+import { rendererConfig } from './vite.renderer.config.js';
 
 const at = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -17,10 +17,5 @@ export default defineConfig({
   preload: {
     build: { outDir: at('./out/preload'), rolldownOptions: { input: { index: at('./src-main/preload.ts') } } },
   },
-  renderer: {
-    root: at('./src-renderer'),
-    base: './',
-    plugins: [svelte()],
-    build: { outDir: at('./out/renderer'), target: 'es2022', rolldownOptions: { input: at('./src-renderer/index.html') } },
-  },
+  renderer: rendererConfig,
 });
