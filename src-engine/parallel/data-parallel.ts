@@ -1,8 +1,10 @@
 /**
- * Data-parallel gradients: the Trainer's `gradients` hook, computed by N replicas of the model in
- * N threads. Each step the lead copies its weights and the batch into shared memory; the batch is
- * cut into shards of `shardSize` images, which the replicas take one at a time (a thread that the
- * OS slows down simply takes fewer); each shard's gradient of its mean loss goes to its own slot,
+ * Data-parallel gradients: the Trainer's `gradients` hook, computed by replicas of the model on N
+ * threads: the calling thread (the lead) and N − 1 worker threads. Each step the lead copies its
+ * weights and the batch into shared memory; the batch is cut into shards of `shardSize` images,
+ * which the threads take one at a time — the lead too, so a step needs no hand-off while there is
+ * work, and a thread that the OS slows down (a busy core) simply takes fewer; each shard's
+ * gradient of its mean loss goes to its own slot,
  * and the lead sums the slots in shard order, weighting each by its share of the batch, because
  * every shard's loss is a mean:
  *   loss = Σ_s (n_s / n) · loss_s,   grad = Σ_s (n_s / n) · grad_s
@@ -19,6 +21,7 @@ import type { ModelSpec } from '../spec.js';
 import type { GradientComputer } from '../train.js';
 import { sizeOf } from '../tensor.js';
 import { inferShapesOrThrow } from '../shapes.js';
+import { buildReplica, serveStep } from './replica.js';
 import { C, COMMAND_EXIT, COMMAND_STEP, SHARD_TAG_SHIFT, sharedBytes, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
 
 /** A started replica thread, as much of it as the pool needs. */
@@ -31,8 +34,8 @@ export interface ReplicaHandle {
 export type SpawnReplica = (init: ReplicaInit) => ReplicaHandle;
 
 export interface DataParallelOptions {
-  /** Replica threads. */
-  workers: number;
+  /** Computing threads, the calling one included: N − 1 worker threads are started. */
+  threads: number;
   /** The largest batch a step will get (the trainer's batch size). */
   maxBatch: number;
   /** Images per shard. Default 4: small shards balance the threads, and cost nothing per image
@@ -55,7 +58,7 @@ export class DataParallelError extends Error {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DataParallelGradients implements GradientComputer {
-  readonly workers: number;
+  readonly threads: number;
   readonly maxBatch: number;
   private readonly layout: SharedLayout;
   private readonly v: SharedViews;
@@ -63,21 +66,29 @@ export class DataParallelGradients implements GradientComputer {
   private readonly hasDropout: boolean;
   private readonly timeoutMs: number;
   private failure: Error | null = null;
+  /** Shards computed so far, and how many of them by the lead (the rest by the worker threads). */
+  readonly stats = { shards: 0, leadShards: 0 };
+  private readonly kernels: 'fast' | 'reference';
+  /** The lead's own replica: it computes shards with the same kernels as the threads, so the
+   *  result does not depend on who took which shard. */
+  private readonly replica: Model;
   private closed = false;
 
   private constructor(readonly spec: ModelSpec, options: DataParallelOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) throw new DataParallelError(`workers must be a positive integer, got ${options.workers}`);
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new DataParallelError(`threads must be a positive integer, got ${options.threads}`);
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new DataParallelError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
     const shardSize = options.shardSize ?? 4;
+    this.kernels = options.kernels ?? 'fast';
     if (!Number.isInteger(shardSize) || shardSize < 1) throw new DataParallelError(`shardSize must be a positive integer, got ${shardSize}`);
     if (Math.ceil(options.maxBatch / shardSize) >= 1 << SHARD_TAG_SHIFT) throw new DataParallelError(`maxBatch ${options.maxBatch} / shardSize ${shardSize} makes too many shards`);
     const shapes = inferShapesOrThrow(spec);
-    this.workers = options.workers;
+    this.threads = options.threads;
     this.maxBatch = options.maxBatch;
-    this.layout = { workers: options.workers, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize };
+    this.layout = { threads: options.threads, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize };
     this.v = sharedViews(new SharedArrayBuffer(sharedBytes(this.layout)), this.layout);
     this.hasDropout = spec.layers.some((l) => l.type === 'dropout');
     this.timeoutMs = options.stepTimeoutMs ?? 120_000;
+    this.replica = buildReplica({ spec, kernels: this.kernels, layout: this.layout });
   }
 
   /** Starts the replicas and resolves once every one has built its model. */
@@ -85,15 +96,15 @@ export class DataParallelGradients implements GradientComputer {
     const pool = new DataParallelGradients(spec, options);
     const buffer = pool.v.control.buffer as SharedArrayBuffer;
     try {
-      for (let index = 0; index < pool.workers; index++) {
-        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: options.kernels ?? 'fast' });
+      for (let index = 1; index < pool.threads; index++) {
+        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: pool.kernels });
         handle.onFailure((e) => { pool.failure ??= new DataParallelError(`replica ${index} failed: ${e.message}`); });
         pool.handles.push(handle);
       }
       const deadline = Date.now() + pool.timeoutMs;
-      while (Atomics.load(pool.v.control, C.ready) < pool.workers) {
+      while (Atomics.load(pool.v.control, C.ready) < pool.threads - 1) {
         if (pool.failure) throw pool.failure;
-        if (Date.now() > deadline) throw new DataParallelError(`only ${Atomics.load(pool.v.control, C.ready)} of ${pool.workers} replicas started within ${pool.timeoutMs} ms`);
+        if (Date.now() > deadline) throw new DataParallelError(`only ${Atomics.load(pool.v.control, C.ready)} of ${pool.threads - 1} replica threads started within ${pool.timeoutMs} ms`);
         await sleep(2);
       }
       if (Atomics.load(pool.v.control, C.failed)) throw new DataParallelError(pool.errorText());
@@ -134,6 +145,8 @@ export class DataParallelGradients implements GradientComputer {
     Atomics.store(v.control, C.nextShard, shardTag(generation));
     Atomics.store(v.control, C.generation, generation);
     Atomics.notify(v.control, C.generation);
+    this.stats.leadShards += serveStep(this.replica, v, this.layout, generation, 'lead');
+    this.stats.shards += shards;
 
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {

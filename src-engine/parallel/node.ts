@@ -38,7 +38,7 @@ export const spawnNodeReplica: SpawnReplica = (init: ReplicaInit) => {
   return nodeHandle(new Worker(bootstrap, { eval: true, workerData: init }));
 };
 
-/** Data-parallel gradients on `workers` Node worker threads. */
+/** Data-parallel gradients on `threads` threads: the caller and threads − 1 Node worker threads. */
 export function startDataParallel(spec: ModelSpec, options: Omit<DataParallelOptions, 'spawn'> & { spawn?: SpawnReplica }): Promise<DataParallelGradients> {
   return DataParallelGradients.start(spec, { ...options, spawn: options.spawn ?? spawnNodeReplica });
 }

@@ -1,7 +1,7 @@
 /**
  * Data-parallel gradients on real worker threads (Node worker_threads started through tsx):
- * the result is the same bit for bit for N = 1, 2, 3 workers (shards have their own slots, summed
- * in shard order) and within float rounding of the single-threaded gradient; one shard per batch is
+ * the result is the same bit for bit for N = 1, 2, 3 threads (the caller plus N − 1 workers; shards
+ * have their own slots, summed in shard order) and within float rounding of the single-threaded gradient; one shard per batch is
  * the single-threaded computation bit for bit; the Trainer's gradients hook trains with it (also
  * with dropout, resumably); failures surface as errors that name what went wrong.
  */
@@ -46,8 +46,8 @@ const train = {
   n: 256,
 };
 const pools: DataParallelGradients[] = [];
-async function pool(spec: ModelSpec, workers: number, maxBatch = 32, shardSize?: number): Promise<DataParallelGradients> {
-  const p = await startDataParallel(spec, { workers, maxBatch, shardSize });
+async function pool(spec: ModelSpec, threads: number, maxBatch = 32, shardSize?: number): Promise<DataParallelGradients> {
+  const p = await startDataParallel(spec, { threads, maxBatch, shardSize });
   pools.push(p);
   return p;
 }
@@ -79,7 +79,7 @@ describe('shards', () => {
 });
 
 describe('data-parallel gradients = single-threaded gradients', () => {
-  it('reference net, batch 32 in shards of 4: N = 1, 2, 3 the same bits, within 1e-5 of single-threaded, repeatable', async () => {
+  it('reference net, batch 32 in shards of 4: N = 1, 2, 3 threads the same bits, within 1e-5 of single-threaded, repeatable; the workers take shards', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 2, kernels: fastKernels() });
     const { x, y } = batch(32);
     const local = model.lossAndGradients(x, y, 32, { inputGradient: false });
@@ -100,10 +100,14 @@ describe('data-parallel gradients = single-threaded gradients', () => {
       const again = p.compute(model, x, y, 32);
       expect(again.loss).toBe(r.loss);
       expect(Array.from(model.grads)).toEqual(Array.from(grads));
+      for (let i = 0; i < 20; i++) p.compute(model, x, y, 32);
+      expect(p.stats.shards).toBe(22 * 8);
+      if (workers === 1) expect(p.stats.leadShards).toBe(p.stats.shards);
+      else expect(p.stats.leadShards, `N=${workers}: the worker threads computed some shards`).toBeLessThan(p.stats.shards);
     }
   });
 
-  it('300 steps of random batch sizes (1–32, dropout net) on 3 workers = on 1 worker, bit for bit: no lost or doubled shard', async () => {
+  it('300 steps of random batch sizes (1–32, dropout net) on 3 threads = on 1 thread, bit for bit: no lost or doubled shard', async () => {
     const p1 = await pool(DROPOUT_NET, 1, 32, 3);
     const p3 = await pool(DROPOUT_NET, 3, 32, 3);
     const a = buildModel(DROPOUT_NET, { seed: 6, kernels: fastKernels() });
@@ -134,7 +138,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
     expect(Array.from(model.grads)).toEqual(localGrads);
   });
 
-  it('a batch smaller than a shard (2 images) and an odd last batch (7 = 4 + 3) on 3 workers', async () => {
+  it('a batch smaller than a shard (2 images) and an odd last batch (7 = 4 + 3) on 3 threads', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 3, kernels: fastKernels() });
     const p = await pool(REFERENCE_SPEC, 3);
     for (const n of [2, 7]) {
@@ -151,7 +155,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 describe('the Trainer with the data-parallel hook', () => {
   const config: TrainConfig = { epochs: 1, batchSize: 32, optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: 5 };
 
-  it('one epoch on 256 images: N = 2 gives the weights of N = 1 bit for bit and tracks the single-threaded run', async () => {
+  it('one epoch on 256 images: 2 threads give the weights of 1 thread bit for bit and tracks the single-threaded run', async () => {
     const p2 = await pool(REFERENCE_SPEC, 2);
     const p1 = await pool(REFERENCE_SPEC, 1);
     const run = (gradients?: DataParallelGradients) => {
@@ -194,10 +198,10 @@ describe('failures', () => {
 
   it('a replica thread that cannot start rejects start() with its error', async () => {
     const start = startDataParallel(REFERENCE_SPEC, {
-      workers: 1, maxBatch: 4,
+      threads: 2, maxBatch: 4,
       spawn: () => nodeHandle(new Worker('throw new Error("no entry here")', { eval: true })),
     });
     await expect(start).rejects.toThrow(DataParallelError);
-    await expect(start).rejects.toThrow(/replica 0 failed: no entry here/);
+    await expect(start).rejects.toThrow(/replica 1 failed: no entry here/);
   });
 });

@@ -1,15 +1,15 @@
 /**
- * The worker side of data-parallel training: a replica of the model that, for each step the lead
+ * The replica side of data-parallel training: a copy of the model that, for each step the lead
  * starts, copies the shared weights once and then takes shards of the batch until none is left,
- * writing each shard's gradient to that shard's slot. Pure (Atomics and typed arrays only): the
+ * writing each shard's gradient to that shard's slot. The lead runs one too, on its own thread. Pure (Atomics and typed arrays only): the
  * thread it runs in is started by a bootstrap (worker-entry.ts for Node; a bundler's worker import
  * in the app).
  */
 import { fastKernels } from '../kernels/wasm/index.js';
 import { referenceKernels } from '../kernels/reference.js';
-import { buildModel } from '../model.js';
+import { buildModel, type Model } from '../model.js';
 import { Rng } from '../rng.js';
-import { C, COMMAND_EXIT, SHARD_TAG_SHIFT, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit } from './shared.js';
+import { C, COMMAND_EXIT, SHARD_TAG_SHIFT, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
 
 /** The seed of shard `index`'s dropout stream for one step, from the lead's per-step seed. */
 export function shardDropoutSeed(stepSeed: number, index: number): number {
@@ -34,21 +34,61 @@ function takeShard(control: Int32Array, generation: number, shards: number): num
   }
 }
 
-/** Serves steps until the lead says exit. Blocks this thread in Atomics.wait between steps. */
+/** A replica's model for this layout, with the kernels asked for. */
+export function buildReplica(init: Pick<ReplicaInit, 'spec' | 'kernels' | 'layout'>): Model {
+  const model = buildModel(init.spec, { kernels: init.kernels === 'reference' ? referenceKernels : fastKernels() });
+  if (model.values.length !== init.layout.params) throw new Error(`the model has ${model.values.length} parameters, the lead ${init.layout.params}`);
+  return model;
+}
+
+/**
+ * Takes shards of step `generation` until none is left: for each, the gradient of the shard's mean
+ * loss into the shard's slot. Run by every replica thread and by the lead itself; returns how many
+ * it took.
+ */
+export function serveStep(model: Model, v: SharedViews, layout: SharedLayout, generation: number, who: string): number {
+  const { params, inputSize: size, shardSize } = layout;
+  // the lead wrote everything of this step before bumping the generation
+  const n = v.control[C.n]!;
+  const shards = shardCount(n, shardSize);
+  const stepSeed = v.control[C.dropoutSeed]! >>> 0;
+  let weightsCopied = false;
+  let taken = 0;
+  for (let shard = takeShard(v.control, generation, shards); shard >= 0; shard = takeShard(v.control, generation, shards)) {
+    try {
+      if (!weightsCopied) {
+        model.values.set(v.weights);
+        weightsCopied = true;
+      }
+      const [start, end] = shardOf(shard, shardSize, n);
+      if (stepSeed !== 0) model.dropoutRng.setState(new Rng(shardDropoutSeed(stepSeed, shard)).getState());
+      const r = model.lossAndGradients(v.x.subarray(start * size, end * size), v.labels.subarray(start, end), end - start,
+        { inputGradient: false, validate: false });
+      v.grads.set(model.grads, shard * params);
+      v.results[2 * shard] = r.loss;
+      v.results[2 * shard + 1] = r.correct;
+    } catch (e) {
+      reportError(v.error, v.control, `${who}, shard ${shard}: ${(e as Error).message}`);
+    }
+    taken++;
+    if (Atomics.sub(v.control, C.remaining, 1) === 1) Atomics.notify(v.control, C.remaining);
+  }
+  return taken;
+}
+
+/** A replica thread: serves steps until the lead says exit, blocked in Atomics.wait between steps. */
 export function runReplica(init: ReplicaInit): void {
-  const { layout, index: worker } = init;
-  const v = sharedViews(init.buffer, layout);
-  let model;
+  const v = sharedViews(init.buffer, init.layout);
+  const who = `replica ${init.index}`;
+  let model: Model;
   try {
-    model = buildModel(init.spec, { kernels: init.kernels === 'reference' ? referenceKernels : fastKernels() });
-    if (model.values.length !== layout.params) throw new Error(`the model has ${model.values.length} parameters, the lead ${layout.params}`);
+    model = buildReplica(init);
   } catch (e) {
-    reportError(v.error, v.control, `replica ${worker} could not build the model: ${(e as Error).message}`);
+    reportError(v.error, v.control, `${who} could not build the model: ${(e as Error).message}`);
     Atomics.add(v.control, C.ready, 1);
     Atomics.notify(v.control, C.ready);
     return;
   }
-  const { params, inputSize: size, shardSize } = layout;
   Atomics.add(v.control, C.ready, 1);
   Atomics.notify(v.control, C.ready);
 
@@ -57,28 +97,6 @@ export function runReplica(init: ReplicaInit): void {
     Atomics.wait(v.control, C.generation, generation);
     generation = Atomics.load(v.control, C.generation);
     if (Atomics.load(v.control, C.command) === COMMAND_EXIT) return;
-    // the lead wrote everything of this step before bumping the generation
-    const n = v.control[C.n]!;
-    const shards = shardCount(n, shardSize);
-    const stepSeed = v.control[C.dropoutSeed]! >>> 0;
-    let weightsCopied = false;
-    for (let shard = takeShard(v.control, generation, shards); shard >= 0; shard = takeShard(v.control, generation, shards)) {
-      try {
-        if (!weightsCopied) {
-          model.values.set(v.weights);
-          weightsCopied = true;
-        }
-        const [start, end] = shardOf(shard, shardSize, n);
-        if (stepSeed !== 0) model.dropoutRng.setState(new Rng(shardDropoutSeed(stepSeed, shard)).getState());
-        const r = model.lossAndGradients(v.x.subarray(start * size, end * size), v.labels.subarray(start, end), end - start,
-          { inputGradient: false, validate: false });
-        v.grads.set(model.grads, shard * params);
-        v.results[2 * shard] = r.loss;
-        v.results[2 * shard + 1] = r.correct;
-      } catch (e) {
-        reportError(v.error, v.control, `replica ${worker}, shard ${shard}: ${(e as Error).message}`);
-      }
-      if (Atomics.sub(v.control, C.remaining, 1) === 1) Atomics.notify(v.control, C.remaining);
-    }
+    serveStep(model, v, init.layout, generation, who);
   }
 }

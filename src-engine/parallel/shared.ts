@@ -9,9 +9,9 @@
  *   grads    Float32Array(S·P)           per shard: the gradient of its mean loss
  *   error    Uint8Array(ERROR_BYTES)     the first worker error, UTF-8
  *
- * A batch is cut into S shards of `shardSize` images in order; workers take shards one at a time
+ * A batch is cut into S shards of `shardSize` images in order; threads take shards one at a time
  * (whoever is free takes the next), and each shard's gradient has its own slot, so the sum does
- * not depend on which thread computed what: the result is the same for any number of workers.
+ * not depend on which thread computed what: the result is the same for any number of threads.
  *
  * Pure: no node:* import, so the layout is shared by the pool (Node) and the replicas (any worker).
  */
@@ -21,7 +21,7 @@ export const ERROR_BYTES = 1024;
 
 /** Indices into the control words. */
 export const C = {
-  /** Bumped by the lead to start a step; workers Atomics.wait on it. */
+  /** Bumped by the lead to start a step; worker threads Atomics.wait on it. */
   generation: 0,
   command: 1,
   /** Set to S by the lead; decremented per finished shard; the lead waits for 0. */
@@ -46,7 +46,7 @@ export const COMMAND_STEP = 1;
 export const COMMAND_EXIT = 2;
 
 export interface SharedLayout {
-  workers: number;
+  threads: number;
   params: number;
   maxBatch: number;
   inputSize: number;

@@ -100,8 +100,8 @@ async function runEngine(name: string, train: ImageSet, test: ImageSet, seed: nu
   const workers = name === 'engine-fast-2' ? 2 : 1;
   const kernels = name === 'engine-reference' ? referenceKernels : fastKernels();
   const model = buildModel(REFERENCE_NET, { seed, kernels });
-  const pool = workers > 1 ? await startDataParallel(REFERENCE_NET, { workers, maxBatch: BATCH }) : null;
-  if (pool) notes.push(`${workers} replica threads, SharedArrayBuffer; inference on 1 thread`);
+  const pool = workers > 1 ? await startDataParallel(REFERENCE_NET, { threads: workers, maxBatch: BATCH }) : null;
+  if (pool) notes.push(`${workers} threads (the trainer's + 1 worker), shards of 4 images, SharedArrayBuffer; inference on 1 thread`);
   const trainer = new Trainer(model, train, {
     epochs: 1, batchSize: BATCH, seed, optimizer: { type: 'sgd', learningRate: LEARNING_RATE, momentum: MOMENTUM },
   }, undefined, pool ? { gradients: pool } : {});
