@@ -9,6 +9,9 @@ export { Model, buildModel, InputError, validateBatch, type BuildOptions, type L
 export type { Param } from './layers/layer.js';
 export type { Kernels, ConvShape, PoolShape } from './kernels/types.js';
 export { referenceKernels } from './kernels/reference.js';
+export { fastKernels, createWasmKernels, wasmSimdSupported, wasmVariants, WasmUnavailableError, type FastKernels, type WasmVariant } from './kernels/wasm/index.js';
+// Data-parallel gradients; the Node worker pool that starts its replicas is parallel/node.ts (Node only).
+export { DataParallelGradients, DataParallelError, type DataParallelOptions, type SpawnReplica } from './parallel/data-parallel.js';
 export { Rng } from './rng.js';
 export { createOptimizer, checkOptimizerConfig, Sgd, Adam, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
 export { learningRateAt, checkSchedule, type ScheduleConfig } from './schedules.js';

@@ -80,7 +80,7 @@ async function listAndCompare(): Promise<void> {
   const specs = TEMPLATES.map((t) => t.build([28, 28, 1], 10));
   const base: Hyperparameters = {
     epochs: 50, batchSize: 32, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, schedule: { type: 'constant' }, seed: 0, validationSplit: 0.1,
-    earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'fast', progressEvery: 10,
+    earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'fast', threads: 1, progressEvery: 10,
   };
   const t0 = performance.now();
   const ids: number[] = [];

@@ -32,7 +32,7 @@ commands:
   train --dataset <id|name|path> --model <spec.json|${TEMPLATES.map((t) => t.name).join('|')}>
         [--epochs N] [--batch-size N] [--optimizer sgd|adam] [--lr X] [--momentum X] [--seed N]
         [--val-split F] [--patience N] [--augment-flip] [--augment-shift K] [--limit N]
-        [--kernels fast|reference] [--progress-every N] [--name NAME]
+        [--kernels fast|reference] [--threads N] [--progress-every N] [--name NAME]
   runs [--dataset <id|name>] [--status S]
   show <run>
   resume <run>
@@ -78,12 +78,12 @@ const ALLOWED: Record<string, string[]> = {
   import: ['name', 'mixed-sizes', 'resize', 'channels'],
   datasets: [],
   train: ['dataset', 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'momentum', 'seed', 'val-split', 'patience', 'augment-flip',
-    'augment-shift', 'limit', 'kernels', 'progress-every', 'name'],
+    'augment-shift', 'limit', 'kernels', 'threads', 'progress-every', 'name'],
   runs: ['dataset', 'status'],
   show: [],
   resume: [],
   fork: ['snapshot', 'epochs', 'batch-size', 'optimizer', 'lr', 'momentum', 'seed', 'val-split', 'patience', 'augment-flip', 'augment-shift',
-    'limit', 'kernels', 'progress-every', 'name'],
+    'limit', 'kernels', 'threads', 'progress-every', 'name'],
   eval: ['dataset', 'split'],
   compare: [],
   export: ['format', 'out', 'snapshot'],
@@ -117,6 +117,8 @@ function hyperparametersFrom(p: Parsed): HyperparameterInput {
   if (limit !== undefined) h.trainLimit = limit;
   const every = numberFlag(p, 'progress-every', true);
   if (every !== undefined) h.progressEvery = every;
+  const threads = numberFlag(p, 'threads', true);
+  if (threads !== undefined) h.threads = threads;
   const kernels = str(p, 'kernels');
   if (kernels !== undefined) {
     if (kernels !== 'fast' && kernels !== 'reference') throw new UsageError(`--kernels must be fast or reference, got ${JSON.stringify(kernels)}`);
@@ -399,7 +401,8 @@ async function follow(ctx: Ctx, run: RunSummary): Promise<Outcome> {
       if (json) return out({ type: 'runStatus', ...e });
       if (e.status === 'running') {
         const requested = run.hyperparameters.kernels;
-        io.stdout(`run ${run.id} "${run.name}" training with ${e.kernelsUsed} kernels${requested === 'fast' && e.kernelsUsed === 'reference' ? ' (fast kernels unavailable)' : ''}\n`);
+        const threads = run.hyperparameters.threads ?? 1;
+        io.stdout(`run ${run.id} "${run.name}" training with ${e.kernelsUsed} kernels${requested === 'fast' && e.kernelsUsed === 'reference' ? ' (fast kernels unavailable)' : ''} on ${threads} thread${threads === 1 ? '' : 's'}\n`);
       }
     }),
   ];

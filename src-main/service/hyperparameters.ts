@@ -17,6 +17,7 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = {
   augment: { flipHorizontal: false, maxShift: 0 },
   trainLimit: null,
   kernels: 'fast',
+  threads: 2,
   progressEvery: 10,
 };
 
@@ -72,6 +73,7 @@ export function checkHyperparameters(h: Hyperparameters, dataset: { shape: [numb
   if (v > 0 && validationCount < 1) refuse('validationSplit', `validation split ${v} of ${dataset.trainCount} images leaves no validation image`);
   if (dataset.trainCount - validationCount < 1) refuse('validationSplit', `validation split ${v} leaves no training image`);
   if (h.kernels !== 'fast' && h.kernels !== 'reference') refuse('kernels', `kernels must be 'fast' or 'reference', got ${JSON.stringify(h.kernels)}`);
+  if (!isInt(h.threads) || h.threads < 1 || h.threads > 64) refuse('threads', `threads must be an integer from 1 to 64, got ${JSON.stringify(h.threads)}`);
   if (!isInt(h.progressEvery) || h.progressEvery < 1) refuse('progressEvery', `progressEvery must be a positive integer (batches), got ${h.progressEvery}`);
   if (!h.augment || typeof h.augment.flipHorizontal !== 'boolean') refuse('augment.flipHorizontal', `augment.flipHorizontal must be true or false, got ${JSON.stringify(h.augment?.flipHorizontal)}`);
   const shift = h.augment.maxShift;

@@ -163,6 +163,17 @@ describe('a run, end to end', () => {
     expect(r.ok ? null : r.error.message).toMatch(/is completed; only a paused, stopped or interrupted run can be resumed; fork it/);
   });
 
+  it('threads are a speed setting: 1 and 2 gradient threads give bit-identical weights (fast kernels, dropout)', async () => {
+    const spec = { ...MLP_SPEC, layers: [...MLP_SPEC.layers.slice(0, -1), { type: 'dropout' as const, rate: 0.2 }, MLP_SPEC.layers.at(-1)!] };
+    const runs = [1, 2].map((threads) => service.startRun({ datasetId, spec, hyperparameters: { ...QUICK, kernels: 'fast', threads } }));
+    for (const r of runs) expect((await service.waitForRun(r.id)).status).toBe('completed');
+    const [a, b] = runs.map((r) => finalWeights(service, r.id));
+    expect(service.getRun({ id: runs[1]!.id }).hyperparameters.threads).toBe(2);
+    expect(Buffer.from(a!.buffer, a!.byteOffset, a!.byteLength).equals(Buffer.from(b!.buffer, b!.byteOffset, b!.byteLength))).toBe(true);
+    const refused = await service.call('startRun', { datasetId, spec, hyperparameters: { ...QUICK, threads: 0 } });
+    expect(refused.ok ? null : refused.error.message).toBe('threads must be an integer from 1 to 64, got 0');
+  });
+
   it('stops a queued run without training it (pool of 1)', async () => {
     const first = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: QUICK });
     const second = service.startRun({ datasetId, spec: MLP_SPEC, hyperparameters: QUICK });

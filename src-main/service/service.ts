@@ -630,7 +630,7 @@ export class Service implements ContractHandler {
       const job: TrainJob = {
         type: 'train', runId,
         data: { cacheFile: d.cacheFile, validationSplit: h.validationSplit, splitSeed: h.seed, trainLimit: h.trainLimit },
-        spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, progressEvery: h.progressEvery,
+        spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads ?? 1, progressEvery: h.progressEvery,
         wallTimeOffset: run.trainSeconds, control,
       };
       if (snapshot) job.state = snapshot.state;

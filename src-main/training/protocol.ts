@@ -27,6 +27,8 @@ export interface TrainJob {
   /** Seeds the weight init of a fresh model. */
   seed: number;
   kernels: KernelChoice;
+  /** Gradient threads (the worker itself + threads − 1 replicas). */
+  threads: number;
   progressEvery: number;
   /** Continue exactly from this trainer state (resume). */
   state?: Uint8Array;

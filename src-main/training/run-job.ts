@@ -2,7 +2,9 @@
  * What a worker does with a job, written against a `post` function so the worker entry stays a
  * few lines (and an electron-vite `?nodeWorker` bundle can reuse it).
  */
-import { buildModel, decodeContainer, Trainer, TrainingError, type Dataset, type Model } from '../../src-engine/index.js';
+import { buildModel, decodeContainer, Trainer, TrainingError, type Dataset, type Kernels, type Model } from '../../src-engine/index.js';
+import type { DataParallelGradients } from '../../src-engine/parallel/data-parallel.js';
+import { startDataParallel } from '../../src-engine/parallel/node.js';
 import { STATE_MAGIC } from '../../src-engine/serialize.js';
 import type { ModelSpec } from '../contract.js';
 import { readCache, seededSplit } from '../datasets/index.js';
@@ -70,13 +72,26 @@ export async function runJob(job: WorkerJob, post: Post): Promise<void> {
 
 async function train(job: TrainJob, post: Post): Promise<void> {
   const started = nowSeconds();
-  const wall = () => job.wallTimeOffset + (nowSeconds() - started);
   const kernels = resolveKernels(job.kernels);
   const data = loadSplit(job.data);
   const validation = data.validation ?? undefined;
+  // Every run computes its gradients in shards, whatever its thread count, so the weights do not
+  // depend on it; threads − 1 replicas start here and stop with the run.
+  const spec = job.state ? weightsFromState(job.state).spec : job.spec;
+  const gradients = await startDataParallel(spec, { threads: job.threads, maxBatch: job.config.batchSize, kernels: job.kernels });
+  try {
+    await trainWith(job, post, kernels, data, validation, gradients, started);
+  } finally {
+    await gradients.close();
+  }
+}
+
+async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: SplitData, validation: Dataset | undefined,
+  gradients: DataParallelGradients, started: number): Promise<void> {
+  const wall = () => job.wallTimeOffset + (nowSeconds() - started);
   let trainer: Trainer;
   if (job.state) {
-    trainer = Trainer.restore(job.state, data.train, validation, { kernels });
+    trainer = Trainer.restore(job.state, data.train, validation, { kernels, gradients });
   } else {
     const model: Model = buildModel(job.spec, { seed: job.seed, kernels });
     if (job.initialWeights) {
@@ -85,7 +100,7 @@ async function train(job: TrainJob, post: Post): Promise<void> {
       }
       model.values.set(job.initialWeights);
     }
-    trainer = new Trainer(model, data.train, job.config, validation);
+    trainer = new Trainer(model, data.train, job.config, validation, { gradients });
   }
   post({
     type: 'started', kernels: kernels.name, trainCount: data.train.n, validationCount: validation?.n ?? 0,

@@ -27,12 +27,13 @@ export interface HyperparameterForm {
   /** null = every training image. */
   trainLimit: number | null;
   kernels: 'fast' | 'reference';
+  threads: number;
   progressEvery: number;
 }
 
 export const DEFAULT_FORM: HyperparameterForm = {
   name: '', epochs: 5, batchSize: 32, optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, seed: 0, validationSplit: 0.1,
-  patience: null, flipHorizontal: false, maxShift: 0, trainLimit: null, kernels: 'fast', progressEvery: 5,
+  patience: null, flipHorizontal: false, maxShift: 0, trainLimit: null, kernels: 'fast', threads: 2, progressEvery: 5,
 };
 
 export interface Template {
@@ -53,7 +54,7 @@ export function formToInput(f: HyperparameterForm): HyperparameterInput {
     augment: { flipHorizontal: f.flipHorizontal, maxShift: f.maxShift },
     earlyStopping: f.patience ? { patience: f.patience } : null,
     trainLimit: f.trainLimit || null,
-    kernels: f.kernels, progressEvery: f.progressEvery,
+    kernels: f.kernels, threads: f.threads, progressEvery: f.progressEvery,
   };
   return input;
 }

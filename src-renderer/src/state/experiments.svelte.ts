@@ -65,7 +65,7 @@ class ExperimentsState {
     const f = $state.snapshot(this.fork);
     const h = this.forkFrom.hyperparameters;
     const all = formToInput({
-      ...f, seed: h.seed, validationSplit: h.validationSplit, patience: h.earlyStopping?.patience ?? null, kernels: h.kernels, progressEvery: h.progressEvery,
+      ...f, seed: h.seed, validationSplit: h.validationSplit, patience: h.earlyStopping?.patience ?? null, kernels: h.kernels, threads: h.threads ?? 1, progressEvery: h.progressEvery,
     });
     const result = await client.call('forkRun', {
       runId: this.forkFrom.id, snapshotId: f.snapshotId!,
