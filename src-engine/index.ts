@@ -22,6 +22,7 @@ export {
 } from './train.js';
 export { saveModel, loadModel, readModelFile, ModelFormatError, encodeContainer, decodeContainer, crc32, FORMAT_VERSION } from './serialize.js';
 export { Sequential, fit, type FitOptions, type FitHistory } from './sequential.js';
+export { referenceNet } from './reference-net.js';
 export { type DType, type FloatArray, type Shape3, sizeOf } from './tensor.js';
 
 export const ENGINE_VERSION = '0.1.0';

@@ -11,20 +11,14 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastKernels } from '../kernels/wasm/index.js';
 import { buildModel } from '../model.js';
+import { referenceNet } from '../reference-net.js';
 import type { ModelSpec } from '../spec.js';
 import { Trainer, type TrainConfig } from '../train.js';
 import { DataParallelError, type DataParallelGradients } from './data-parallel.js';
 import { nodeHandle, startDataParallel } from './node.js';
 import { shardCount, shardOf } from './shared.js';
 
-const REFERENCE_SPEC: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-};
+const REFERENCE_SPEC: ModelSpec = referenceNet();
 
 const DROPOUT_NET: ModelSpec = {
   inputShape: [28, 28, 1],

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Dataset } from '../data.js';
+import { referenceNet } from '../reference-net.js';
 
 const DIR = new URL('../../resources/datasets/fashion-mnist-sample/', import.meta.url);
 
@@ -17,14 +18,4 @@ export function loadSample(split: 'train' | 't10k', limit = Infinity): Dataset &
   return { images: new Uint8Array(img.subarray(16, 16 + n * size)), labels: new Uint8Array(lab.subarray(8, 8 + n)), n };
 }
 
-export const REFERENCE_SPEC = {
-  inputShape: [28, 28, 1] as [number, number, number],
-  layers: [
-    { type: 'conv2d' as const, filters: 16, kernelSize: 3 },
-    { type: 'maxpool2d' as const, poolSize: 2 },
-    { type: 'conv2d' as const, filters: 32, kernelSize: 3 },
-    { type: 'maxpool2d' as const, poolSize: 2 },
-    { type: 'flatten' as const },
-    { type: 'dense' as const, units: 10, activation: 'softmax' as const },
-  ],
-};
+export const REFERENCE_SPEC = referenceNet();

@@ -4,8 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import type {
-  BatchMetricsRow, ClassMetrics, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
-  Misclassified, ModelSpec, RunStatus, RunSummary, SnapshotInfo,
+  BatchMetricsRow, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
+  ModelSpec, RunStatus, RunSummary, SnapshotInfo,
 } from '../contract.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import { migrate } from './schema.js';
@@ -48,18 +48,7 @@ export interface EpochCommit {
   pendingBatches: (BatchMetricsRow & { runId: number })[];
 }
 
-export interface NewEvaluation {
-  runId: number;
-  datasetId: number;
-  snapshotId: number;
-  split: EvaluationInfo['split'];
-  accuracy: number;
-  loss: number;
-  count: number;
-  perClass: ClassMetrics[];
-  confusion: number[][];
-  misclassified: Misclassified[];
-}
+export type NewEvaluation = Omit<EvaluationInfo, 'id' | 'createdAt'>;
 
 const now = () => new Date().toISOString();
 

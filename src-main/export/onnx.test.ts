@@ -3,22 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src-engine/model.js';
 import { Rng } from '../../src-engine/rng.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
+import { referenceNet } from '../../src-engine/reference-net.js';
 import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx.js';
 import { ExportError, parameterLayout } from './layout.js';
 
 /** Specs that exercise every branch of the exporter. */
 const SPECS: Record<string, ModelSpec> = {
-  'reference net 28×28×1, conv16 k3 → pool2 → conv32 k3 → pool2 → flatten → dense10': {
-    inputShape: [28, 28, 1],
-    layers: [
-      { type: 'conv2d', filters: 16, kernelSize: 3 },
-      { type: 'maxpool2d', poolSize: 2 },
-      { type: 'conv2d', filters: 32, kernelSize: 3 },
-      { type: 'maxpool2d', poolSize: 2 },
-      { type: 'flatten' },
-      { type: 'dense', units: 10 },
-    ],
-  },
+  'reference net 28×28×1, conv16 k3 → pool2 → conv32 k3 → pool2 → flatten → dense10': referenceNet(),
   '8×10×2, conv k3 s2 same (asymmetric pads) → conv k3×2 s1×2 same (pads H 1+1, W 0+1) → flatten → dense5': {
     inputShape: [8, 10, 2],
     layers: [

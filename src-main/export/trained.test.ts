@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src-engine/model.js';
+import { referenceNet } from '../../src-engine/reference-net.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
 import { Trainer, type EpochMetrics } from '../../src-engine/train.js';
 import { metricsCsv } from './csv.js';
@@ -24,17 +25,7 @@ function readIdx(prefix: string, n: number): { images: Uint8Array; labels: Uint8
   return { images, labels };
 }
 
-const REFERENCE_NET: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 16, kernelSize: 3 },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3 },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10 },
-  ],
-};
+const REFERENCE_NET: ModelSpec = referenceNet();
 
 describe('exports of a trained reference net (28×28×1 conv16-pool-conv32-pool-dense10) on Fashion-MNIST', () => {
   it('1 epoch on 1,000 sample images; 200 test images: ONNX probabilities within 1e-4, same predicted classes; JSON reload bit-identical', async () => {

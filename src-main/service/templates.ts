@@ -1,5 +1,6 @@
 /** Ready-made ModelSpecs for a dataset's shape and class count (the CLI's --model reference|mlp|…). */
 import type { ModelSpec } from '../contract.js';
+import { referenceNet } from '../../src-engine/reference-net.js';
 
 export interface Template {
   name: string;
@@ -11,17 +12,7 @@ export const TEMPLATES: readonly Template[] = [
   {
     name: 'reference',
     description: 'conv 16 3×3 → maxpool 2 → conv 32 3×3 → maxpool 2 → flatten → dense (classes): the reference net',
-    build: (shape, classes) => ({
-      inputShape: shape,
-      layers: [
-        { type: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu' },
-        { type: 'maxpool2d', poolSize: 2 },
-        { type: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu' },
-        { type: 'maxpool2d', poolSize: 2 },
-        { type: 'flatten' },
-        { type: 'dense', units: classes, activation: 'softmax' },
-      ],
-    }),
+    build: (shape, classes) => referenceNet(shape, classes),
   },
   {
     name: 'mlp',

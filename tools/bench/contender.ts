@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { fastKernels } from '../../src-engine/kernels/wasm/index.js';
 import { referenceKernels } from '../../src-engine/kernels/reference.js';
 import { buildModel, type Model } from '../../src-engine/model.js';
+import { referenceNet } from '../../src-engine/reference-net.js';
 import { startDataParallel } from '../../src-engine/parallel/node.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
 import { Trainer } from '../../src-engine/train.js';
@@ -42,17 +43,7 @@ export interface ContenderResult {
   notes: string[];
 }
 
-export const REFERENCE_NET: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 16, kernelSize: 3 },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3 },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-};
+export const REFERENCE_NET: ModelSpec = referenceNet();
 const BATCH = 32;
 const LEARNING_RATE = 0.01;
 const MOMENTUM = 0.9;

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../model.js';
 import { Rng } from '../../rng.js';
+import { referenceNet } from '../../reference-net.js';
 import { convGeometry, poolGeometry } from '../../shapes.js';
 import type { ModelSpec } from '../../spec.js';
 import { reluBackward, reluForward } from '../activations.js';
@@ -273,14 +274,7 @@ it.runIf(!relaxedInProcess)('the relaxed-SIMD (FMA) variant = reference, in a ch
   expect(out.worst).toBeGreaterThan(0);
 });
 
-const REFERENCE_NET: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-};
+const REFERENCE_NET: ModelSpec = referenceNet();
 
 const ODD_NET: ModelSpec = {
   inputShape: [11, 9, 3],
