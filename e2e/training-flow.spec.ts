@@ -131,6 +131,12 @@ test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix and mi
   expect(cells.reduce((s, t) => s + (t ? Number(t) : 0), 0)).toBe(1000);
   await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible();
   await shot(page, 'evaluate');
+  // Evaluating again can be cancelled; the stored result stays on screen.
+  await page.getByTestId('evaluate-button').click();
+  await page.getByTestId('evaluate-cancel').click();
+  await expect(page.getByTestId('evaluate-error')).toContainText(/evaluation of run \d+ cancelled/);
+  await expect(page.getByTestId('evaluate-button')).toBeEnabled();
+  await expect(accuracy).toHaveText(`${value.toFixed(2)}%`);
 });
 
 test('experiments: fork the run with another learning rate, then compare the two', async () => {

@@ -327,6 +327,8 @@ export interface Commands {
   forkRun: { request: ForkRunRequest; response: RunSummary };
   compareRuns: { request: { ids: number[] }; response: CompareResponse };
   evaluateRun: { request: EvaluateRunRequest; response: EvaluationInfo };
+  /** Stops the run's evaluations in progress; each rejects with code 'cancelled'. */
+  cancelEvaluation: { request: { runId: number }; response: { cancelled: boolean } };
   exportRun: { request: ExportRunRequest; response: ExportRunResponse };
   deleteRun: { request: { id: number }; response: { deleted: true } };
   updateRun: { request: { id: number; name?: string; notes?: string; tags?: string[] }; response: RunSummary };
@@ -338,7 +340,7 @@ export type ResponseOf<C extends CommandName> = Commands[C]['response'];
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'listDatasets', 'getDataset', 'importDataset', 'cancelImport', 'deleteDataset', 'getThumbnails', 'validateSpec', 'templates',
-  'startRun', 'pauseRun', 'resumeRun', 'stopRun', 'listRuns', 'getRun', 'forkRun', 'compareRuns', 'evaluateRun', 'exportRun',
+  'startRun', 'pauseRun', 'resumeRun', 'stopRun', 'listRuns', 'getRun', 'forkRun', 'compareRuns', 'evaluateRun', 'cancelEvaluation', 'exportRun',
   'deleteRun', 'updateRun',
 ];
 

@@ -265,6 +265,15 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     await service.evaluateRun({ runId: forkId });
   });
 
+  it('cancels an evaluation in progress: it rejects with code cancelled and stores nothing', async () => {
+    const before = service.getRun({ id: parentId }).evaluations.length;
+    const pending = service.evaluateRun({ runId: parentId, split: 'train' });
+    expect(service.cancelEvaluation({ runId: parentId })).toEqual({ cancelled: true });
+    await expect(pending).rejects.toMatchObject({ code: 'cancelled', message: `evaluation of run ${parentId} cancelled` });
+    expect(service.getRun({ id: parentId }).evaluations.length).toBe(before);
+    expect(service.cancelEvaluation({ runId: parentId })).toEqual({ cancelled: false });
+  });
+
   it('compares runs: aligned epochs, hyperparameter and architecture differences, per-class F1', async () => {
     const other = service.startRun({ datasetId, spec: { ...MLP_SPEC, layers: [{ type: 'flatten' }, { type: 'dense', units: 8 }, { type: 'dense', units: 10 }] }, hyperparameters: { ...QUICK, epochs: 1 } });
     await service.waitForRun(other.id);

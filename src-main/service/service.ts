@@ -65,7 +65,8 @@ export class Service implements ContractHandler {
   private readonly active = new Map<number, ActiveRun>();
   private readonly imports = new Map<string, AbortController>();
   private readonly cacheMemo = new Map<string, CachedTensors>();
-  private readonly evaluations = new Set<Worker>();
+  /** Evaluation workers in flight, with the run they evaluate and how to cancel them. */
+  private readonly evaluations = new Map<Worker, { runId: number; cancel: () => void }>();
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxMisclassified: number;
@@ -121,7 +122,7 @@ export class Service implements ContractHandler {
     });
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 30_000).unref())]);
     await this.pool.close();
-    await Promise.all([...this.evaluations].map((w) => w.terminate()));
+    await Promise.all([...this.evaluations.keys()].map((w) => w.terminate()));
     this.flush();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.store.close();
@@ -540,7 +541,13 @@ export class Service implements ContractHandler {
         },
         onCrash: (message) => reject(new ServiceError('internal', `evaluation of run ${run.id} failed: ${message}`)),
       });
-      this.evaluations.add(worker);
+      this.evaluations.set(worker, {
+        runId: run.id,
+        cancel: () => {
+          reject(new ServiceError('cancelled', `evaluation of run ${run.id} cancelled`));
+          void worker.terminate();
+        },
+      });
       worker.once('exit', () => this.evaluations.delete(worker));
     });
     if (this.closed) throw new ServiceError('cancelled', 'the service closed during the evaluation');
@@ -548,6 +555,17 @@ export class Service implements ContractHandler {
       runId: run.id, datasetId: d.id, snapshotId: snapshot.id, split, accuracy: result.accuracy, loss: result.loss, count: result.count,
       perClass: result.perClass, confusion: result.confusion, misclassified: result.misclassified,
     });
+  }
+
+  cancelEvaluation(req: { runId: number }): { cancelled: boolean } {
+    let cancelled = false;
+    for (const [worker, e] of this.evaluations) {
+      if (e.runId !== Number(req.runId)) continue;
+      this.evaluations.delete(worker);
+      e.cancel();
+      cancelled = true;
+    }
+    return { cancelled };
   }
 
   exportRun(req: ExportRunRequest): ExportRunResponse {

@@ -37,6 +37,16 @@ class EvaluationState {
     }
   }
 
+  /** Stops the evaluation in progress; evaluate() then shows "evaluation of run N cancelled". */
+  async cancel(): Promise<void> {
+    if (this.running === null) return;
+    try {
+      await client.get('cancelEvaluation', { runId: this.running });
+    } catch (err) {
+      this.error = messageOf(err);
+    }
+  }
+
   async loadThumbnails(e: EvaluationInfo): Promise<void> {
     const indices = e.misclassified.slice(0, GALLERY).map((m) => m.index).filter((i) => !(i in this.thumbnails));
     if (indices.length === 0) return;
