@@ -3,21 +3,14 @@
  * first. Small self-contained readers (zip: stored + deflate through node:zlib; tar: ustar + GNU/pax
  * long names) so no package is needed. Entries that would land outside the target are refused.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { constants, gunzipSync, inflateRawSync } from 'node:zlib';
+import { readHead } from './read-head.js';
 import { DatasetImportError } from './types.js';
 
 export function sniffArchive(path: string): 'zip' | 'tar' | 'tar.gz' | null {
-  const fd = openSync(path, 'r');
-  const head = Buffer.alloc(4096);
-  let length: number;
-  try {
-    length = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const bytes = head.subarray(0, length);
+  const bytes = readHead(path, 4096);
   if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return 'zip';
   if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x06054b50) return 'zip'; // empty zip
   const isTar = (b: Buffer): boolean => b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar';

@@ -4,11 +4,12 @@
  * sharp to raw pixels at its own size; the majority size and the channel count (1 if every image is
  * grayscale, else 3) are decided afterwards, then every kept image is converted into one NHWC buffer.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import sharp from 'sharp';
 import type { TensorSplit } from './cache.js';
 import type { DecodedDataset, ProgressSink } from './decoded.js';
+import { readHead } from './read-head.js';
 import { grayToRgb, rgbToGray } from './transform.js';
 import { DatasetImportError, type ImportOptions, type LintIssue } from './types.js';
 
@@ -19,17 +20,6 @@ export function sniffImage(head: Uint8Array): 'png' | 'jpeg' | 'webp' | 'gif' | 
   if (head.length >= 12 && String.fromCharCode(...head.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...head.subarray(8, 12)) === 'WEBP') return 'webp';
   if (head.length >= 6 && String.fromCharCode(...head.subarray(0, 4)) === 'GIF8') return 'gif';
   return null;
-}
-
-export function readHead(path: string, length = 16): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(length);
-    const read = readSync(fd, head, 0, length, 0);
-    return head.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Hidden files and OS litter are not part of a dataset. */

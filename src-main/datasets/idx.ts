@@ -4,11 +4,12 @@
  * big-endian uint32 per dimension; the data follows, row-major.
  *   images: dims (N, H, W) or (N, H, W, C)     labels: dims (N)
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { TensorSplit } from './cache.js';
 import { type DecodedDataset, type ProgressSink, defaultClassNames } from './decoded.js';
+import { readHead } from './read-head.js';
 import { DatasetImportError } from './types.js';
 
 const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
@@ -24,15 +25,7 @@ function isGzip(bytes: Uint8Array): boolean {
 
 /** The first bytes of a file, gunzipped if needed (enough to read an IDX header). */
 function peekHeader(path: string): Buffer | null {
-  const fd = openSync(path, 'r');
-  const head = Buffer.alloc(4096);
-  let length: number;
-  try {
-    length = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const bytes = head.subarray(0, length);
+  const bytes = readHead(path, 4096);
   if (!isGzip(bytes)) return bytes;
   try {
     return gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
