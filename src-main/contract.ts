@@ -8,6 +8,7 @@
  */
 import type { ModelSpec } from '../src-engine/spec.js';
 import type { ShapeReport } from '../src-engine/shapes.js';
+import type { EpochMetrics } from '../src-engine/train.js';
 import type { ImportedDataset } from './datasets/types.js';
 
 export type { ModelSpec, ShapeReport };
@@ -162,19 +163,14 @@ export interface RunSummary {
   stopReason: string | null;
 }
 
-export interface EpochMetricsRow {
+/** An epoch's metrics as stored: the engine's EpochMetrics, counted from 1, with the run's step and clock. */
+export type EpochMetricsRow = Omit<EpochMetrics, 'epoch' | 'improved'> & {
+  /** 1-based, as users count epochs (the engine's EpochMetrics.epoch is 0-based). */
   epoch: number;
   step: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number | null;
-  valAccuracy: number | null;
-  learningRate: number;
-  imagesPerSecond: number;
-  seconds: number;
   /** Wall-clock time since the run started training (s). */
   wallTime: number;
-}
+};
 
 export interface BatchMetricsRow {
   epoch: number;

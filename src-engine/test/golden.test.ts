@@ -14,6 +14,7 @@ import { buildModel, Model } from '../model.js';
 import { inferShapesOrThrow } from '../shapes.js';
 import type { ModelSpec } from '../spec.js';
 import type { FloatArray } from '../tensor.js';
+import { relativeError } from './compare.js';
 
 interface GoldenFixture {
   name: string;
@@ -39,17 +40,6 @@ const fixtures: GoldenFixture[] = readdirSync(fixtureDir)
   .filter((f) => f.endsWith('.json'))
   .sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, fixtureDir), 'utf8')) as GoldenFixture);
-
-function relativeError(ours: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (ours.length !== expected.length) throw new Error(`length ${ours.length} ≠ expected ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 /** "conv2d 2×7×5×3, k3 s2 same → conv2d k3 s2 same → dense 3": the batch, input and each layer. */
 function describeShapes(f: GoldenFixture): string {

@@ -48,12 +48,6 @@ export interface FastKernels extends Kernels {
   readonly fusesRelu: true;
   /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   readonly memoryBytes: number;
-  conv2dForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
-  conv2dBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated?: FloatArray | null): void;
-  denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu?: boolean): void;
-  denseBackward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, dz: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, da: FloatArray | null, activated?: FloatArray | null): void;
 }
 
 export class WasmUnavailableError extends Error {

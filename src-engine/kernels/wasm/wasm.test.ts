@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../model.js';
 import { Rng } from '../../rng.js';
+import { relativeError } from '../../test/compare.js';
 import { referenceNet } from '../../reference-net.js';
 import { convGeometry, poolGeometry } from '../../shapes.js';
 import type { ModelSpec } from '../../spec.js';
@@ -22,17 +23,6 @@ import { buildArtifact } from './build.js';
 import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants } from './index.js';
 
 const TOLERANCE = 1e-4;
-
-function relativeError(ours: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(ours.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 const rng = new Rng(1234);
 function random(len: number, zeroFraction = 0): Float32Array {
