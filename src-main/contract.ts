@@ -8,7 +8,7 @@
  */
 import type { ModelSpec } from '../src-engine/spec.js';
 import type { ShapeReport } from '../src-engine/shapes.js';
-import type { EpochMetrics } from '../src-engine/train.js';
+import type { BatchEvent, EpochMetrics } from '../src-engine/train.js';
 import type { ImportedDataset } from './datasets/types.js';
 
 export type { ModelSpec, ShapeReport };
@@ -343,17 +343,11 @@ export const COMMAND_NAMES: readonly CommandName[] = [
 // ---------------------------------------------------------------------------------------------
 // Events
 
-export interface RunBatchEvent {
+/** A batch's progress as the engine reports it (BatchEvent), with epoch and batch counted from 1. */
+export type RunBatchEvent = Omit<BatchEvent, 'epochEnd'> & {
   runId: number;
   kind: 'batch';
-  epoch: number;
-  batch: number;
-  batchesPerEpoch: number;
-  step: number;
-  loss: number;
-  accuracy: number;
-  learningRate: number;
-}
+};
 
 export interface RunEpochEvent extends EpochMetricsRow {
   runId: number;
