@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ContractApi } from './ipc.js';
-import { API_KEY, bindIpcMain, exposeContractApi } from './ipc.js';
-import type { Events } from './contract.js';
+import { API_KEY, bindIpcMain, exposeStudioApi } from './ipc.js';
+import type { Events, StudioApi } from './contract/index.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service/service.js';
 import { MLP_SPEC, openService, QUICK, tempDir } from './service/testing.js';
 
@@ -52,8 +51,8 @@ afterAll(async () => {
 it('exposes one function per command and on(); commands and events go through the IPC fakes to the real service', async () => {
   const e = fakeElectron();
   const unbind = bindIpcMain(e.ipcMain as never, service, () => [e.webContents as never]);
-  exposeContractApi(e.contextBridge as never, e.ipcRenderer as never);
-  const api = e.world[API_KEY] as ContractApi;
+  exposeStudioApi(e.contextBridge as never, e.ipcRenderer as never);
+  const api = e.world[API_KEY] as StudioApi;
   expect(Object.keys(api).sort()).toContain('startRun');
   expect('invoke' in api).toBe(false);
 
@@ -66,7 +65,7 @@ it('exposes one function per command and on(); commands and events go through th
   const off = api.on('runStatus', (p: Events['runStatus']) => statuses.push(p.status));
   const started = await api.startRun({ datasetId: 1, spec: MLP_SPEC, hyperparameters: { ...QUICK, epochs: 1 } });
   expect(started.ok).toBe(true);
-  if (started.ok) await service.waitForRun(started.value.id);
+  if (started.ok) await service.runs.waitFor(started.value.id);
   off();
   expect(statuses).toEqual(['queued', 'running', 'completed']);
   unbind();

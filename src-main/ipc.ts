@@ -3,24 +3,15 @@
  * `import type` only), so this file loads in plain Node and is tested with fakes.
  *
  * Main process:  bindIpcMain(ipcMain, service, () => windows' webContents)
- * Preload:       exposeContractApi(contextBridge, ipcRenderer)  → window.cnnStudio
+ * Preload:       exposeStudioApi(contextBridge, ipcRenderer)  → window.cnnStudio
  * The preload exposes one function per command and an `on(event, listener)`; never ipcRenderer itself.
  */
 import type { IpcMain, IpcRenderer, ContextBridge, WebContents } from 'electron';
-import {
-  COMMAND_NAMES, EVENT_NAMES, type CommandName, type ContractHandler, type EventName, type Events, type RequestOf, type ResponseOf, type Result,
-} from './contract.js';
+import { COMMAND_NAMES, EVENT_NAMES, type ContractHandler, type EventName, type StudioApi } from './contract/index.js';
 
 export const COMMAND_CHANNEL_PREFIX = 'cnn-studio:command:';
 export const EVENT_CHANNEL_PREFIX = 'cnn-studio:event:';
 export const API_KEY = 'cnnStudio';
-
-/** What the renderer sees as window.cnnStudio. */
-export type ContractApi = {
-  [C in CommandName]: (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
-} & {
-  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
-};
 
 type IpcMainLike = Pick<IpcMain, 'handle' | 'removeHandler'>;
 type IpcRendererLike = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
@@ -42,13 +33,13 @@ export function bindIpcMain(ipcMain: IpcMainLike, handler: ContractHandler, targ
 }
 
 /** Builds the renderer-side API over ipcRenderer and exposes it as window[API_KEY]. */
-export function exposeContractApi(contextBridge: ContextBridgeLike, ipcRenderer: IpcRendererLike): ContractApi {
-  const api = createContractApi(ipcRenderer);
+export function exposeStudioApi(contextBridge: ContextBridgeLike, ipcRenderer: IpcRendererLike): StudioApi {
+  const api = createStudioApi(ipcRenderer);
   contextBridge.exposeInMainWorld(API_KEY, api);
   return api;
 }
 
-export function createContractApi(ipcRenderer: IpcRendererLike): ContractApi {
+export function createStudioApi(ipcRenderer: IpcRendererLike): StudioApi {
   const api: Record<string, unknown> = {};
   for (const command of COMMAND_NAMES) {
     api[command] = (request: unknown) => ipcRenderer.invoke(COMMAND_CHANNEL_PREFIX + command, request ?? {});
@@ -59,5 +50,5 @@ export function createContractApi(ipcRenderer: IpcRendererLike): ContractApi {
     ipcRenderer.on(EVENT_CHANNEL_PREFIX + event, wrapped);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL_PREFIX + event, wrapped);
   };
-  return api as ContractApi;
+  return api as StudioApi;
 }

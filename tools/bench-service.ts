@@ -10,9 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Service, SAMPLE_DATASET_NAME } from '../src-main/service/service.js';
+import { openStudio } from '../src-main/composition.js';
+import { compareRuns } from '../src-main/service/compare.js';
+import { SAMPLE_DATASET_NAME } from '../src-main/service/service.js';
 import { TEMPLATES } from '../src-main/service/templates.js';
-import type { Hyperparameters } from '../src-main/contract.js';
+import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../src-main/contract/index.js';
 import { buildModel, Trainer } from '../src-engine/index.js';
 import { toTrainConfig } from '../src-main/service/hyperparameters.js';
 import { cleanLintReport } from '../src-main/datasets/lint.js';
@@ -25,7 +27,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const dir = mkdtempSync(join(tmpdir(), 'bench-service-'));
 
 async function writeShare(): Promise<void> {
-  const service = await Service.open(join(dir, 'train.sqlite'), join(dir, 'train-data'));
+  const service = await openStudio(join(dir, 'train.sqlite'), {}, join(dir, 'train-data'));
   const store = service.store;
   let writeMs = 0;
   let writes = 0;
@@ -44,11 +46,11 @@ async function writeShare(): Promise<void> {
       }
     };
   }
-  const d = service.findDataset(SAMPLE_DATASET_NAME);
+  const d = service.datasets.find(SAMPLE_DATASET_NAME);
   const spec = TEMPLATES.find((t) => t.name === 'reference')!.build(d.shape, d.classNames.length);
-  const run = service.startRun({ datasetId: d.id, spec, hyperparameters: { epochs: arg('epochs', 2), trainLimit: arg('limit', 3000), batchSize: 32, progressEvery: 1, seed: 1 } });
-  const done = await service.waitForRun(run.id);
-  const detail = service.getRun({ id: run.id });
+  const run = service.runs.start({ datasetId: d.id, spec, hyperparameters: { epochs: arg('epochs', 2), trainLimit: arg('limit', 3000), batchSize: 32, progressEvery: 1, seed: 1 } });
+  const done = await service.runs.waitFor(run.id);
+  const detail = service.runs.detail(run.id, true);
   await service.close();
   // The worker's side of a snapshot: Trainer.saveState() on the same net, timed here.
   const model = buildModel(spec, { seed: 1 });
@@ -70,7 +72,7 @@ async function writeShare(): Promise<void> {
 }
 
 async function listAndCompare(): Promise<void> {
-  const service = await Service.open(join(dir, 'many.sqlite'), join(dir, 'many-data'), { importSample: false });
+  const service = await openStudio(join(dir, 'many.sqlite'), { importSample: false }, join(dir, 'many-data'));
   const store = service.store;
   const classNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
   const d = store.insertDataset({
@@ -78,10 +80,7 @@ async function listAndCompare(): Promise<void> {
     countsPerClass: { train: Array(10).fill(6000), test: Array(10).fill(1000) }, contentHash: 'synthetic', cacheFile: join(dir, 'none.cnnds'), lint: cleanLintReport(Array(10).fill(6000), [28, 28]),
   });
   const specs = TEMPLATES.map((t) => t.build([28, 28, 1], 10));
-  const base: Hyperparameters = {
-    epochs: 50, batchSize: 32, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, schedule: { type: 'constant' }, seed: 0, validationSplit: 0.1,
-    earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'fast', threads: 1, progressEvery: 10,
-  };
+  const base: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, epochs: 50, threads: 1 };
   const t0 = performance.now();
   const ids: number[] = [];
   store.db.transaction(() => {
@@ -115,10 +114,10 @@ async function listAndCompare(): Promise<void> {
     f();
     return performance.now() - t;
   }));
-  const list = time(() => JSON.stringify(service.listRuns()));
-  const compare = time(() => JSON.stringify(service.compareRuns({ ids: ids.slice(0, 10) })));
-  const listCount = service.listRuns().length;
-  const c = service.compareRuns({ ids: ids.slice(0, 10) });
+  const list = time(() => JSON.stringify(service.runs.list({})));
+  const compare = time(() => JSON.stringify(compareRuns(service.store, service.runs, service.datasets, ids.slice(0, 10))));
+  const listCount = service.runs.list({}).length;
+  const c = compareRuns(service.store, service.runs, service.datasets, ids.slice(0, 10));
   console.log(`  listRuns → ${listCount} runs (as JSON): median ${list.toFixed(1)} ms (target ≤ 100 ms)`);
   console.log(`  compareRuns of 10 runs × ${c.epochs.length} epochs (as JSON): median ${compare.toFixed(1)} ms (target ≤ 100 ms)`);
   console.log(JSON.stringify({ bench: 'service-queries', listRunsMs: list, compareRunsMs: compare }));

@@ -95,7 +95,7 @@ describe('cnn-studio on the bundled sample', () => {
     expect(shown.stdout).toMatch(/forked from run 1 \(snapshot \d+, epoch 1\)/);
     expect(shown.stdout).toMatch(/sgd lr 0.02/);
     expect((await cli('show', '1')).stdout).toMatch(/forks: 3/);
-    expect(existsSync(join(dir.path, 'm.bin'))).toBe(true);
+    expect(existsSync(join(dir.path, 'm.json.bin'))).toBe(true);
   });
 
   it('exit codes: 2 for bad usage and refused input, 1 for a failure (resuming a completed run)', async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { startImportWorker } from './start-worker.js';
+import { workerFactories } from '../worker-factories/index.js';
 import { DatasetImportError, type DatasetImportErrorCode, type ImportOptions, type ImportProgress, type ImportedDataset } from './types.js';
 import type { ImportWorkerData } from './worker.js';
 
@@ -16,15 +16,7 @@ export { readCache, readCacheInfo, verifyCache, cacheFilePath, removeStaleImport
 export { imagePng } from './thumbnail.js';
 export { cleanLintReport } from './lint.js';
 export { seededSplit, bundledSamplePath, setBundledSamplePath } from './split.js';
-export { startImportWorker } from './start-worker.js';
 export type { ImportWorkerData } from './worker.js';
-
-let workerStarter: (data: ImportWorkerData) => Worker = startImportWorker;
-
-/** Replaces how the import worker is started (the bundled app passes its own bundled entry). */
-export function setImportWorkerStarter(starter: (data: ImportWorkerData) => Worker): void {
-  workerStarter = starter;
-}
 
 type WorkerMessage =
   | { type: 'progress'; progress: ImportProgress }
@@ -40,7 +32,12 @@ export function importDataset(
   source: string,
   cacheDir: string,
   options: ImportOptions = {},
-  hooks: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal } = {},
+  hooks: {
+    onProgress?: (p: ImportProgress) => void;
+    signal?: AbortSignal;
+    /** How the import worker starts; default the composition's (src-main/worker-factories). */
+    startWorker?: (data: ImportWorkerData) => Worker;
+  } = {},
 ): Promise<ImportedDataset> {
   const absoluteCacheDir = resolve(cacheDir);
   const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -58,7 +55,7 @@ export function importDataset(
       return;
     }
     mkdirSync(absoluteCacheDir, { recursive: true });
-    const worker = workerStarter({ source: resolve(source), cacheDir: absoluteCacheDir, options, tempPath, extractDir });
+    const worker = (hooks.startWorker ?? workerFactories.importer)({ source: resolve(source), cacheDir: absoluteCacheDir, options, tempPath, extractDir });
     let settled = false;
     const finish = (action: () => void): void => {
       if (settled) return;

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
 import { tempDir } from '../service/testing.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../contract/index.js';
 import { Store } from './store.js';
 import { cleanLintReport } from '../datasets/lint.js';
 
@@ -38,7 +39,7 @@ it('refuses a database written by a newer schema', () => {
 
 it('enforces foreign keys: a run needs its dataset, a dataset with runs cannot be deleted, deleting a run cascades', () => {
   const s = new Store(join(dir.path, 'fk.sqlite'));
-  const hyper = { epochs: 1, batchSize: 1, optimizer: { type: 'sgd' as const, learningRate: 0.1 }, schedule: { type: 'constant' as const }, seed: 1, validationSplit: 0, earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'reference' as const, threads: 1, progressEvery: 1 };
+  const hyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, epochs: 1, batchSize: 1, seed: 1, validationSplit: 0, kernels: 'reference', threads: 1, progressEvery: 1 };
   const run = { name: 'r', spec: { inputShape: [2, 2, 1] as [number, number, number], layers: [] }, specHash: 'x', totalParams: 0, hyperparameters: hyper, status: 'queued' as const, engineVersion: '0', parentRunId: null, parentSnapshotId: null, notes: '', tags: [] };
   expect(() => s.insertRun({ ...run, datasetId: 42 })).toThrow(/FOREIGN KEY constraint failed/);
   const d = s.insertDataset(dataset);
@@ -60,7 +61,7 @@ it('enforces foreign keys: a run needs its dataset, a dataset with runs cannot b
 it('rewinds a run to a snapshot: later epochs, batch rows and snapshots go', () => {
   const s = new Store(join(dir.path, 'rewind.sqlite'));
   const d = s.insertDataset(dataset);
-  const hyper = { epochs: 3, batchSize: 1, optimizer: { type: 'sgd' as const, learningRate: 0.1 }, schedule: { type: 'constant' as const }, seed: 1, validationSplit: 0, earlyStopping: null, augment: { flipHorizontal: false, maxShift: 0 }, trainLimit: null, kernels: 'reference' as const, threads: 1, progressEvery: 1 };
+  const hyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, epochs: 3, batchSize: 1, seed: 1, validationSplit: 0, kernels: 'reference', threads: 1, progressEvery: 1 };
   const id = s.insertRun({ name: 'r', datasetId: d.id, spec: { inputShape: [2, 2, 1], layers: [] }, specHash: 'x', totalParams: 0, hyperparameters: hyper, status: 'running', engineVersion: '0', parentRunId: null, parentSnapshotId: null, notes: '', tags: [] });
   const snaps: number[] = [];
   for (let e = 1; e <= 2; e++) {

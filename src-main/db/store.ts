@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type {
   BatchMetricsRow, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
   ModelSpec, RunStatus, RunSummary, SnapshotInfo,
-} from '../contract.js';
+} from '../contract/index.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import { migrate } from './schema.js';
 

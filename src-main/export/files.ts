@@ -2,7 +2,7 @@
  * Writing exports to disk, for the CLI and the service: the pure functions produce the bytes, these
  * put them in files. The model JSON's weights go next to it as FILE.bin, and the JSON names that file.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Kernels } from '../../src-engine/kernels/types.js';
 import type { Model } from '../../src-engine/model.js';
@@ -11,16 +11,26 @@ import { ExportError } from './layout.js';
 import { exportModelJson, importModelJson, modelFromJson, type ImportedModel, type ModelJsonMeta } from './model-json.js';
 import { exportOnnx, type ExportMeta } from './onnx.js';
 
+/** The weights file beside a model JSON file: its name + '.bin' (model.json → model.json.bin). */
+export function modelJsonWeightsName(jsonName: string): string {
+  return `${jsonName}.bin`;
+}
+
 /** Write to a temporary name, then rename: a crash never leaves half a file under the real name. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
+export function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Writes FILE (JSON) and FILE.bin; returns both paths. */
 export function writeModelJsonFiles(path: string, spec: ModelSpec, weights: Float32Array, meta: Omit<ModelJsonMeta, 'weightsFile'> = {}): { jsonPath: string; binPath: string } {
-  const binPath = `${path}.bin`;
+  const binPath = join(dirname(path), modelJsonWeightsName(basename(path)));
   const { json, bin } = exportModelJson(spec, weights, { ...meta, weightsFile: basename(binPath) });
   writeAtomic(binPath, bin);
   writeAtomic(path, json);
@@ -34,7 +44,7 @@ function readWeightsFor(path: string, json: string): Uint8Array {
   } catch {
     file = undefined; // importModelJson reports the parse error with its own message
   }
-  const binPath = typeof file === 'string' && file !== '' ? join(dirname(path), basename(file)) : `${path}.bin`;
+  const binPath = join(dirname(path), typeof file === 'string' && file !== '' ? basename(file) : modelJsonWeightsName(basename(path)));
   try {
     return readFileSync(binPath);
   } catch (e) {

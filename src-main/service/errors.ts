@@ -1,4 +1,4 @@
-import type { ErrorCode, ServiceErrorData } from '../contract.js';
+import type { ErrorCode, ServiceErrorData } from '../contract/index.js';
 
 /** A refusal the caller can act on: carried to every transport as `{ ok: false, error }`. */
 export class ServiceError extends Error {

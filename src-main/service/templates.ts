@@ -1,5 +1,5 @@
 /** Ready-made ModelSpecs for a dataset's shape and class count (the CLI's --model reference|mlp|…). */
-import type { ModelSpec } from '../contract.js';
+import type { ModelSpec } from '../contract/index.js';
 import { referenceNet } from '../../src-engine/reference-net.js';
 
 export interface Template {

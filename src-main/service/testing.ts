@@ -2,16 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HyperparameterInput, ModelSpec } from '../contract.js';
-import { Service, type ServiceOptions } from './service.js';
+import type { HyperparameterInput, ModelSpec } from '../contract/index.js';
+import { openStudio, type StudioOptions } from '../composition.js';
+import type { Service } from './service.js';
 
 export function tempDir(prefix = 'cnn-studio-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function openService(dir: string, options: ServiceOptions = {}): Promise<Service> {
-  return Service.open(join(dir, 'studio.sqlite'), dir, options);
+export async function openService(dir: string, options: StudioOptions = {}): Promise<Service> {
+  return openStudio(join(dir, 'studio.sqlite'), options, dir);
 }
 
 export const MLP_SPEC: ModelSpec = {

@@ -4,7 +4,7 @@
  */
 import { referenceKernels, type Kernels } from '../../src-engine/index.js';
 import { fastKernels } from '../../src-engine/kernels/wasm/index.js';
-import type { KernelChoice } from '../contract.js';
+import type { KernelChoice } from '../contract/index.js';
 
 export function resolveKernels(choice: KernelChoice): Kernels {
   if (choice === 'reference') return referenceKernels;

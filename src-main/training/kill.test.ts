@@ -48,30 +48,30 @@ it('kill -9 mid-epoch, restart, resume: bit-identical final weights', async () =
   try {
     expect(service.startup.interrupted).toEqual([runId]);
     expect(service.startup.integrity).toBe('ok');
-    const before = service.getRun({ id: runId });
+    const before = service.runs.detail(runId, true);
     expect(before.status).toBe('interrupted');
     expect(before.snapshots.map((s) => s.epoch)).toEqual([1]);
     expect(before.epochs.map((e) => e.epoch)).toEqual([1]);
     expect(before.batches.some((b) => b.epoch === 2)).toBe(true);
 
-    service.resumeRun({ id: runId });
-    const resumed = await service.waitForRun(runId);
+    service.runs.resume(runId);
+    const resumed = await service.runs.waitFor(runId);
     expect(resumed.status).toBe('completed');
-    const after = service.getRun({ id: runId });
+    const after = service.runs.detail(runId, true);
     expect(after.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     expect(after.batches.map((b) => b.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
 
-    const straight = service.startRun({
+    const straight = service.runs.start({
       datasetId: before.datasetId, spec: before.spec, hyperparameters: before.hyperparameters,
     });
-    expect((await service.waitForRun(straight.id)).status).toBe('completed');
+    expect((await service.runs.waitFor(straight.id)).status).toBe('completed');
     const a = weightsFromState(service.store.latestSnapshot(runId)!.state).weights;
     const b = weightsFromState(service.store.latestSnapshot(straight.id)!.state).weights;
     expect(a.length).toBe(before.totalParams);
     expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
     // and the per-epoch metrics agree too
     const m1 = after.epochs.map((e) => [e.trainLoss, e.valAccuracy]);
-    const m2 = service.getRun({ id: straight.id }).epochs.map((e) => [e.trainLoss, e.valAccuracy]);
+    const m2 = service.runs.detail(straight.id, true).epochs.map((e) => [e.trainLoss, e.valAccuracy]);
     expect(m1).toEqual(m2);
   } finally {
     await service.close();

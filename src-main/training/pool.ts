@@ -4,21 +4,10 @@
  * that pause/stop set and the worker reads between batches.
  */
 import type { Worker } from 'node:worker_threads';
-import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_RUN, type WorkerJob, type WorkerMessage } from './protocol.js';
 
-/** Makes a worker running training/worker.ts's code; the built Electron app passes its `?nodeWorker` import. */
+/** Makes a worker running training/worker.ts's code (from src-main/worker-factories). */
 export type WorkerFactory = () => Worker;
-
-/** A factory for `entry` (a .ts file through tsx, or built .js). */
-export function tsxWorkerFactory(entry: URL, workerData?: unknown): WorkerFactory {
-  return () => startWorker(entry, workerData);
-}
-
-/** worker.ts next to this file when running from source, worker.js when running built JavaScript. */
-export function defaultWorkerFactory(): WorkerFactory {
-  return tsxWorkerFactory(siblingEntry(import.meta.url, 'worker'));
-}
 
 export interface JobHandlers {
   onMessage(message: WorkerMessage): void;

@@ -2,7 +2,7 @@
  * Messages between the service (main thread) and a training/evaluation worker. Only the ModelSpec,
  * the config and trainer-state bytes cross; the worker reads the dataset cache file itself.
  */
-import type { ClassMetrics, KernelChoice, Misclassified, ModelSpec } from '../contract.js';
+import type { ClassMetrics, KernelChoice, Misclassified, ModelSpec } from '../contract/index.js';
 import type { BatchEvent, EpochMetrics, StopReason, TrainConfig } from '../../src-engine/train.js';
 
 /** Int32 slot 0 of the control buffer: what the main thread asks of a running worker. */

@@ -4,14 +4,18 @@
  */
 import { buildModel, decodeContainer, Trainer, TrainingError, type Dataset, type Kernels, type Model } from '../../src-engine/index.js';
 import type { DataParallelGradients } from '../../src-engine/parallel/data-parallel.js';
-import { startDataParallel } from '../../src-engine/parallel/node.js';
+import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js';
+import type { ReplicaInit } from '../../src-engine/parallel/shared.js';
+import type { Worker } from 'node:worker_threads';
 import { STATE_MAGIC } from '../../src-engine/serialize.js';
-import type { ModelSpec } from '../contract.js';
+import type { ModelSpec } from '../contract/index.js';
 import { readCache, seededSplit } from '../datasets/index.js';
 import { resolveKernels } from './kernels.js';
 import { CONTROL_PAUSE, CONTROL_STOP, type DataSelection, type EvaluateJob, type TrainJob, type WorkerJob, type WorkerMessage } from './protocol.js';
 
 export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
+/** Starts a gradient replica thread (src-main/worker-factories: tsx from source, a chunk when bundled). */
+export type StartReplica = (init: ReplicaInit) => Worker;
 
 const nowSeconds = () => performance.now() / 1000;
 
@@ -60,9 +64,9 @@ export function weightsFromState(state: Uint8Array): { spec: ModelSpec; weights:
   return { spec: header.spec as ModelSpec, weights: blobs.weights as Float32Array, epoch: header.epoch as number, step: header.step as number };
 }
 
-export async function runJob(job: WorkerJob, post: Post): Promise<void> {
+export async function runJob(job: WorkerJob, post: Post, startReplica: StartReplica): Promise<void> {
   try {
-    if (job.type === 'train') await train(job, post);
+    if (job.type === 'train') await train(job, post, startReplica);
     else await evaluate(job, post);
   } catch (e) {
     const code = e instanceof TrainingError ? e.code : (e as Error)?.name ?? 'error';
@@ -70,7 +74,7 @@ export async function runJob(job: WorkerJob, post: Post): Promise<void> {
   }
 }
 
-async function train(job: TrainJob, post: Post): Promise<void> {
+async function train(job: TrainJob, post: Post, startReplica: StartReplica): Promise<void> {
   const started = nowSeconds();
   const kernels = resolveKernels(job.kernels);
   const data = loadSplit(job.data);
@@ -78,7 +82,9 @@ async function train(job: TrainJob, post: Post): Promise<void> {
   // Every run computes its gradients in shards, whatever its thread count, so the weights do not
   // depend on it; threads − 1 replicas start here and stop with the run.
   const spec = job.state ? weightsFromState(job.state).spec : job.spec;
-  const gradients = await startDataParallel(spec, { threads: job.threads, maxBatch: job.config.batchSize, kernels: job.kernels });
+  const gradients = await startDataParallel(spec, {
+    threads: job.threads, maxBatch: job.config.batchSize, kernels: job.kernels, spawn: (init) => nodeHandle(startReplica(init)),
+  });
   try {
     await trainWith(job, post, kernels, data, validation, gradients, started);
   } finally {

@@ -2,9 +2,9 @@
  * `npm run web [-- --port N] [--db FILE] [--renderer DIR]`: the service and the browser transport on
  * 127.0.0.1. Prints the address with this start's token; Ctrl-C pauses running runs and exits.
  */
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { openStudio } from '../composition.js';
 import { defaultDatabasePath } from '../service/paths.js';
-import { Service } from '../service/service.js';
 import { startWebServer } from './server.js';
 
 function flag(name: string): string | undefined {
@@ -25,7 +25,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const dbPath = resolve(flag('db') ?? defaultDatabasePath());
-const service = await Service.open(dbPath, dirname(dbPath));
+const service = await openStudio(dbPath);
 if (service.startup.sampleError) console.error(`warning: the bundled sample dataset could not be imported (${service.startup.sampleError})`);
 const rendererDir = flag('renderer');
 const server = await startWebServer(service, { port, ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}) });

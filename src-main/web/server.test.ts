@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { DatasetInfo, Events, Result, RunSummary } from '../contract.js';
+import type { DatasetInfo, Events, Result, RunSummary } from '../contract/index.js';
 import { SAMPLE_DATASET_NAME, type Service } from '../service/service.js';
 import { MLP_SPEC, openService, QUICK, tempDir } from '../service/testing.js';
 import { startWebServer, type WebServer } from './server.js';

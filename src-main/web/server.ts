@@ -10,8 +10,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { COMMAND_NAMES, EVENT_NAMES, type CommandName, type ContractHandler } from '../contract.js';
+import { COMMAND_NAMES, EVENT_NAMES, isCommandName, type ContractHandler } from '../contract/index.js';
 
 export interface WebServerOptions {
   /** Default 0: a random free port. */
@@ -40,8 +41,12 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon', '.wasm': 'application/wasm', '.woff2': 'font/woff2', '.map': 'application/json',
 };
 
+/** out/renderer of this checkout (from source) or beside the built bundle (out/main → out/renderer). */
 export function defaultRendererDir(): string {
-  return resolve(new URL('../../out/renderer', import.meta.url).pathname);
+  // fileURLToPath, not URL.pathname: a folder with a space (%20) or a Windows drive letter must survive
+  const fromSource = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+  const fromBundle = fileURLToPath(new URL('../renderer', import.meta.url));
+  return existsSync(join(fromBundle, 'index.html')) ? fromBundle : fromSource;
 }
 
 function sameToken(given: string | null, token: string): boolean {
@@ -99,7 +104,6 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
   const rendererDir = options.rendererDir === undefined ? defaultRendererDir() : options.rendererDir;
   const hasRenderer = !!rendererDir && existsSync(join(rendererDir, 'index.html'));
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
-  const commands = new Set<string>(COMMAND_NAMES);
   let apiUrl = '';
 
   const server = createServer(async (req, res) => {
@@ -111,7 +115,7 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
         }
         const command = url.pathname.slice('/api/'.length);
         if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: `use POST for /api/${command}` } });
-        if (!commands.has(command)) return sendJson(res, 404, { ok: false, error: { code: 'bad_request', message: `unknown command ${JSON.stringify(command)}` } });
+        if (!isCommandName(command)) return sendJson(res, 404, { ok: false, error: { code: 'bad_request', message: `unknown command ${JSON.stringify(command)}` } });
         let request: unknown = {};
         const body = await readBody(req, maxBody);
         if (body.trim() !== '') {
@@ -121,7 +125,7 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
             return sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: `request body is not JSON: ${(e as Error).message}` } });
           }
         }
-        const result = await handler.call(command as CommandName, request as never);
+        const result = await handler.call(command, request);
         return sendJson(res, 200, result);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'only GET serves files' } });

@@ -6,13 +6,13 @@
  */
 import type {
   CommandName, EventName, Events, RequestOf, ResponseOf, Result, ServiceErrorData,
-} from '../../../src-main/contract.js';
+} from '../../../src-main/contract/index.js';
 
 export type {
   ClassMetrics, CompareResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, HyperparameterInput, Hyperparameters,
   ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
   RunStatusEvent, RunSummary, ServiceErrorData, ShapeReport, SnapshotInfo, Thumbnail,
-} from '../../../src-main/contract.js';
+} from '../../../src-main/contract/index.js';
 
 /** What window.cnnStudio provides in Electron, and what the web client below provides in a browser. */
 export type StudioApi = {

@@ -1,0 +1,248 @@
+/**
+ * The CLI's commands, one entry each: its usage line, the flags it takes and what it does. The
+ * usage text and the unknown-flag check are built from this table.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
+import type { DatasetInfo, ModelSpec } from '../contract/index.js';
+import { writeAtomic } from '../export/index.js';
+import { ServiceError } from '../service/errors.js';
+import type { Service } from '../service/service.js';
+import { findTemplate, TEMPLATES } from '../service/templates.js';
+import { choiceFlag, HYPERPARAMETER_FLAGS, hyperparametersFrom, numberFlag, str, UsageError, type Parsed } from './args.js';
+import { follow, showRun } from './follow.js';
+import type { CliIo } from './index.js';
+import { bar, num, pct, table } from './format.js';
+
+export interface Ctx {
+  service: Service;
+  io: CliIo;
+  json: boolean;
+  out: (value: unknown) => void;
+  parsed: Parsed;
+  args: string[];
+}
+
+export interface Outcome {
+  code: number;
+  value?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface CliCommand {
+  /** What follows the command's name in the usage text. */
+  usage: string;
+  flags: readonly string[];
+  run(ctx: Ctx): Promise<Outcome>;
+}
+
+function needArgs(ctx: Ctx, count: number, what: string): void {
+  if (ctx.args.length < count) throw new UsageError(`missing ${what}`);
+}
+
+const TEMPLATE_NAMES = TEMPLATES.map((t) => t.name).join('|');
+
+export const CLI_COMMANDS: Record<string, CliCommand> = {
+  import: {
+    usage: '<path> [--name NAME] [--mixed-sizes skip|resize|refuse] [--resize HxW] [--channels 1|3]',
+    flags: ['name', 'mixed-sizes', 'resize', 'channels'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the path to import');
+      const { service, io, json, out, parsed } = ctx;
+      const resize = str(parsed, 'resize');
+      const mixedSizes = choiceFlag(parsed, 'mixed-sizes', ['skip', 'resize', 'refuse'] as const);
+      const channels = numberFlag(parsed, 'channels', true);
+      if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels must be 1 or 3, got ${channels}`);
+      let resizeTo: [number, number] | undefined;
+      if (resize !== undefined) {
+        const m = /^(\d+)x(\d+)$/i.exec(resize);
+        if (!m) throw new UsageError(`--resize must be HxW, e.g. 28x28, got ${JSON.stringify(resize)}`);
+        resizeTo = [Number(m[1]), Number(m[2])];
+      }
+      let lastPhase = '';
+      const off = service.on('importProgress', (p) => {
+        if (json) out({ type: 'importProgress', ...p });
+        else if (io.isTTY) io.stderr(`\r${p.phase.padEnd(9)} ${bar(p.total ? p.done / p.total : 0)} ${p.done}/${p.total}   `);
+        else if (p.phase !== lastPhase) io.stderr(`${p.phase}…\n`);
+        lastPhase = p.phase;
+      });
+      const r = await service.datasets.import({
+        path: resolve(ctx.args[0]!), name: str(parsed, 'name'), mixedSizes, resizeTo, channels: channels as 1 | 3 | undefined,
+      }).finally(off);
+      if (!json) {
+        if (io.isTTY) io.stderr('\n');
+        const d = r.dataset;
+        io.stdout(`${r.alreadyImported ? 'already imported as' : 'imported'} dataset ${d.id} "${d.name}": ${d.format}, ${d.shape.join('×')}, ${d.classNames.length} classes, ${d.trainCount} train + ${d.testCount} test images\n`);
+        for (const w of (d.lint as { warnings?: string[] } | null)?.warnings ?? []) io.stdout(`  warning: ${w}\n`);
+      }
+      return { code: 0, value: r };
+    },
+  },
+
+  datasets: {
+    usage: '',
+    flags: [],
+    async run(ctx) {
+      const list = ctx.service.datasets.list();
+      if (!ctx.json) {
+        ctx.io.stdout(table(['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'runs'],
+          list.map((d) => [d.id, d.name, d.format, d.shape.join('×'), d.classNames.length, d.trainCount, d.testCount, d.runCount])) + '\n');
+      }
+      return { code: 0, value: list };
+    },
+  },
+
+  train: {
+    usage: `--dataset <id|name|path> --model <spec.json|${TEMPLATE_NAMES}> [--name NAME] [hyperparameter flags]`,
+    flags: ['dataset', 'model', 'name', ...HYPERPARAMETER_FLAGS],
+    async run(ctx) {
+      const { service, parsed } = ctx;
+      const datasetArg = str(parsed, 'dataset');
+      const modelArg = str(parsed, 'model');
+      if (!datasetArg) throw new UsageError('train needs --dataset <id|name|path>');
+      if (!modelArg) throw new UsageError(`train needs --model <spec.json|${TEMPLATE_NAMES}>`);
+      const dataset = await resolveDataset(ctx, datasetArg);
+      let spec: ModelSpec;
+      const template = findTemplate(modelArg);
+      if (template) spec = template.build(dataset.shape, dataset.classNames.length);
+      else if (existsSync(modelArg)) {
+        try {
+          spec = JSON.parse(readFileSync(modelArg, 'utf8')) as ModelSpec;
+        } catch (e) {
+          throw new ServiceError('bad_request', `${modelArg}: not a JSON ModelSpec (${(e as Error).message})`);
+        }
+      } else throw new UsageError(`--model ${JSON.stringify(modelArg)} is neither a spec file nor a template (${TEMPLATES.map((t) => t.name).join(', ')})`);
+      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters: hyperparametersFrom(parsed), name: str(parsed, 'name') });
+      return follow(ctx, run);
+    },
+  },
+
+  runs: {
+    usage: '[--dataset <id|name>] [--status S]',
+    flags: ['dataset', 'status'],
+    async run(ctx) {
+      const ds = str(ctx.parsed, 'dataset');
+      const status = choiceFlag(ctx.parsed, 'status', ['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'] as const);
+      const list = ctx.service.runs.list({ datasetId: ds ? ctx.service.datasets.find(ds).id : undefined, status });
+      if (!ctx.json) {
+        ctx.io.stdout(table(['id', 'name', 'status', 'dataset', 'epochs', 'val acc', 'test acc', 'kernels', 'parent'],
+          list.map((r) => [r.id, r.name, r.status, r.datasetName, `${r.epochsDone}/${r.hyperparameters.epochs}`, pct(r.lastValAccuracy), pct(r.testAccuracy), r.kernelsUsed, r.parentRunId])) + '\n');
+      }
+      return { code: 0, value: list };
+    },
+  },
+
+  show: {
+    usage: '<run>',
+    flags: [],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the run to show');
+      const run = ctx.service.runs.detail(ctx.service.runs.find(ctx.args[0]!).id, false);
+      if (!ctx.json) ctx.io.stdout(showRun(run));
+      return { code: 0, value: run };
+    },
+  },
+
+  resume: {
+    usage: '<run>',
+    flags: [],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the run to resume');
+      return follow(ctx, ctx.service.runs.resume(ctx.service.runs.find(ctx.args[0]!).id));
+    },
+  },
+
+  fork: {
+    usage: '<run> [--snapshot ID] [--name NAME] [hyperparameter flags, as for train]',
+    flags: ['snapshot', 'name', ...HYPERPARAMETER_FLAGS],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the run to fork');
+      const parent = ctx.service.runs.find(ctx.args[0]!);
+      const run = ctx.service.runs.fork({ runId: parent.id, snapshotId: numberFlag(ctx.parsed, 'snapshot', true), hyperparameters: hyperparametersFrom(ctx.parsed), name: str(ctx.parsed, 'name') });
+      return follow(ctx, run);
+    },
+  },
+
+  eval: {
+    usage: '<run> [--dataset <id|name>] [--split test|validation|train]',
+    flags: ['dataset', 'split'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the run to evaluate');
+      const run = ctx.service.runs.find(ctx.args[0]!);
+      const ds = str(ctx.parsed, 'dataset');
+      const split = choiceFlag(ctx.parsed, 'split', ['test', 'validation', 'train'] as const);
+      const datasetId = ds ? (await resolveDataset(ctx, ds)).id : undefined;
+      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split });
+      if (!ctx.json) {
+        ctx.io.stdout(`run ${run.id} on ${e.split} (${e.count} images): accuracy ${pct(e.accuracy)}, loss ${num(e.loss)}\n`);
+        ctx.io.stdout(table(['class', 'precision', 'recall', 'f1', 'support'], e.perClass.map((c) => [c.className, num(c.precision, 3), num(c.recall, 3), num(c.f1, 3), c.support])) + '\n');
+        ctx.io.stdout('confusion (rows: true class, columns: predicted)\n');
+        ctx.io.stdout(table(['', ...e.perClass.map((_, i) => String(i))], e.confusion.map((row, i) => [e.perClass[i]!.className === String(i) ? String(i) : `${i} ${e.perClass[i]!.className}`, ...row])) + '\n');
+      }
+      return { code: 0, value: e };
+    },
+  },
+
+  compare: {
+    usage: '<run> <run>...',
+    flags: [],
+    async run(ctx) {
+      if (ctx.args.length < 2) throw new UsageError('compare needs two or more runs');
+      const ids = ctx.args.map((a) => ctx.service.runs.find(a).id);
+      const c = await ctx.service.exec('compareRuns', { ids });
+      if (!ctx.json) {
+        const o = ctx.io.stdout;
+        o(table(['epoch', ...ids.map((id) => `#${id} val acc`), ...ids.map((id) => `#${id} train loss`)],
+          c.epochs.map((e, i) => [e, ...ids.map((id) => pct(c.series[id]!.valAccuracy[i])), ...ids.map((id) => num(c.series[id]!.trainLoss[i]))])) + '\n');
+        if (c.hyperparameterDiffs.length) o('\nhyperparameters that differ\n' + table(['', ...ids.map((id) => `#${id}`)], c.hyperparameterDiffs.map((d) => [d.path, ...d.values.map((v) => JSON.stringify(v))])) + '\n');
+        else o('\nsame hyperparameters\n');
+        if (c.architectureDiffs.length) o('\narchitecture differences\n' + table(['layer', ...ids.map((id) => `#${id}`)], c.architectureDiffs.map((d) => [d.layer, ...d.values])) + '\n');
+        else o('same architecture\n');
+        if (c.testAccuracy.some((a) => a !== null)) {
+          o('\nper-class F1 (latest evaluation)\n' + table(['class', ...ids.map((id) => `#${id}`)], [
+            ...c.perClass.map((p) => [p.className, ...p.f1.map((f) => num(f, 3))]),
+            ['accuracy', ...c.testAccuracy.map(pct)],
+          ]) + '\n');
+        }
+      }
+      return { code: 0, value: c };
+    },
+  },
+
+  export: {
+    usage: '<run> --format json|onnx|csv --out FILE [--snapshot ID]',
+    flags: ['format', 'out', 'snapshot'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the run to export');
+      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv'] as const);
+      const outPath = str(ctx.parsed, 'out');
+      if (!format) throw new UsageError('export needs --format json|onnx|csv');
+      if (!outPath) throw new UsageError('export needs --out FILE');
+      const target = resolve(outPath);
+      const r = await ctx.service.exec('exportRun', {
+        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
+      });
+      // The local user chose the path: the CLI writes there (the service never writes by request).
+      mkdirSync(dirname(target), { recursive: true });
+      const written = r.files.map((f) => {
+        const path = join(dirname(target), f.name);
+        writeAtomic(path, Buffer.from(f.base64, 'base64'));
+        return { name: f.name, path, bytes: f.bytes };
+      });
+      if (!ctx.json) for (const f of written) ctx.io.stdout(`wrote ${f.path} (${f.bytes} bytes)\n`);
+      return { code: 0, value: { files: written } };
+    },
+  },
+};
+
+/** A dataset by id or name, or a path on disk (imported first; the same content is recognised). */
+async function resolveDataset(ctx: Ctx, arg: string): Promise<DatasetInfo> {
+  try {
+    return ctx.service.datasets.find(arg);
+  } catch (e) {
+    if (!(e instanceof ServiceError) || e.code !== 'not_found' || !existsSync(arg)) throw e;
+  }
+  const r = await ctx.service.datasets.import({ path: resolve(arg) });
+  if (!ctx.json) ctx.io.stderr(`${r.alreadyImported ? 'using' : 'imported'} dataset ${r.dataset.id} "${r.dataset.name}"\n`);
+  return r.dataset;
+}

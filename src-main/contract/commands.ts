@@ -1,0 +1,193 @@
+/**
+ * The command map: every command the service answers, as a value. Each entry is the command's
+ * request schema; the request types are inferred from them and the response types are listed in
+ * `Responses` beside them. The renderer's web client, the Electron IPC binding and the web server
+ * all iterate this one map, and the service validates every request against it where a transport
+ * hands it over (`Service.call`), so a malformed call gets `bad_request` naming the field.
+ */
+import type { ModelSpec, ShapeReport } from './types.js';
+import type {
+  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, ImportDatasetResponse, Result, RunDetail, RunSummary, Thumbnail,
+} from './types.js';
+import { RUN_STATUSES } from './types.js';
+import { hyperparameterInputSchema } from './hyperparameters.js';
+import {
+  array, boolean, custom, id, integer, none, oneOf, optional, request, RequestError, string, tuple, type Infer, type Schema,
+} from './schema.js';
+
+/** Request sizes the service accepts (each is checked before any work is done). */
+export const REQUEST_LIMITS = {
+  /** Thumbnails per getThumbnails call (a gallery page asks for far fewer). */
+  thumbnailsPerCall: 500,
+  /** Runs in one comparison. */
+  compareRuns: 20,
+  /** Layers in a ModelSpec. */
+  layers: 256,
+  /** Characters of a name / of notes; tags per run. */
+  nameLength: 200,
+  notesLength: 20_000,
+  tags: 50,
+} as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A ModelSpec's outline; the engine's inferShapes checks the rest and names the layer. */
+const modelSpec = custom<ModelSpec>(
+  `a ModelSpec: { inputShape: [H, W, C], layers: [{ type, … }] } with at most ${REQUEST_LIMITS.layers} layers`,
+  (v) => isObject(v) && Array.isArray(v.inputShape) && v.inputShape.length === 3 && v.inputShape.every((x) => typeof x === 'number') &&
+    Array.isArray(v.layers) && v.layers.length <= REQUEST_LIMITS.layers && v.layers.every((l) => isObject(l) && typeof l.type === 'string') &&
+    Object.keys(v).every((k) => k === 'inputShape' || k === 'layers'),
+);
+
+const name = () => string({ minLength: 1, maxLength: REQUEST_LIMITS.nameLength });
+/** A file's name without any folder: requests never choose where the service writes. */
+const fileName = custom<string>('a file name without folders (no / or \\)', (v) =>
+  typeof v === 'string' && v.length > 0 && v.length <= 200 && !/[\\/\0]/.test(v) && v !== '.' && v !== '..');
+const split = oneOf(['test', 'validation', 'train'] as const);
+
+export const COMMANDS = {
+  listDatasets: none(),
+  getDataset: request({ id: id() }),
+  importDataset: request({
+    path: string({ minLength: 1, maxLength: 4096 }),
+    name: optional(name()),
+    mixedSizes: optional(oneOf(['skip', 'resize', 'refuse'] as const)),
+    resizeTo: optional(tuple([integer({ min: 1, max: 4096 }), integer({ min: 1, max: 4096 })] as const)),
+    channels: optional(oneOf([1, 3] as const)),
+    /** Chosen by the caller so it can cancel and match progress events; one is made up otherwise. */
+    importId: optional(string({ minLength: 1, maxLength: 100 })),
+  }),
+  cancelImport: request({ importId: string({ minLength: 1, maxLength: 100 }) }),
+  deleteDataset: request({ id: id() }),
+  getThumbnails: request({
+    datasetId: id(),
+    split: oneOf(['train', 'test'] as const),
+    indices: array(integer({ min: 0 }), { maxItems: REQUEST_LIMITS.thumbnailsPerCall }),
+    /** 'png' (default): base64 PNG per image; 'raw': base64 of the H×W×C uint8 pixels. */
+    format: optional(oneOf(['png', 'raw'] as const)),
+    /** Upscale factor for PNGs (nearest neighbour); default 1. */
+    scale: optional(integer({ min: 1, max: 16 })),
+  }),
+  validateSpec: request({ datasetId: optional(id()), spec: modelSpec }),
+  templates: request({ datasetId: optional(id()) }),
+
+  startRun: request({
+    datasetId: id(),
+    spec: modelSpec,
+    hyperparameters: optional(hyperparameterInputSchema),
+    name: optional(name()),
+    notes: optional(string({ maxLength: REQUEST_LIMITS.notesLength })),
+    tags: optional(array(name(), { maxItems: REQUEST_LIMITS.tags })),
+  }),
+  pauseRun: request({ id: id() }),
+  resumeRun: request({ id: id() }),
+  stopRun: request({ id: id() }),
+  listRuns: request({ datasetId: optional(id()), status: optional(oneOf(RUN_STATUSES)), limit: optional(integer({ min: 1, max: 100_000 })) }),
+  getRun: request({ id: id(), batches: optional(boolean()) }),
+  forkRun: request({
+    runId: id(),
+    /** Default: the run's latest snapshot. */
+    snapshotId: optional(id()),
+    /** Changes on top of the parent's hyperparameters. */
+    hyperparameters: optional(hyperparameterInputSchema),
+    name: optional(name()),
+  }),
+  compareRuns: request({ ids: array(id(), { minItems: 2, maxItems: REQUEST_LIMITS.compareRuns }) }),
+  evaluateRun: request({
+    runId: id(),
+    /** Another dataset with the same shape and classes; default the run's own. */
+    datasetId: optional(id()),
+    /** Default the run's latest snapshot. */
+    snapshotId: optional(id()),
+    /** Default 'test' when the dataset has a test set, else 'validation'. */
+    split: optional(split),
+  }),
+  /** Stops the run's evaluations in progress; each rejects with code 'cancelled'. */
+  cancelEvaluation: request({ runId: id() }),
+  exportRun: request({
+    runId: id(),
+    format: oneOf(['json', 'onnx', 'csv'] as const),
+    /** Default the run's latest snapshot. */
+    snapshotId: optional(id()),
+    /** The main file's name (default run-<id>.<format>); a JSON export's weights are that name + '.bin'. */
+    fileName: optional(fileName),
+  }),
+  deleteRun: request({ id: id() }),
+  updateRun: request({
+    id: id(),
+    name: optional(name()),
+    notes: optional(string({ maxLength: REQUEST_LIMITS.notesLength })),
+    tags: optional(array(name(), { maxItems: REQUEST_LIMITS.tags })),
+  }),
+} satisfies Record<string, Schema<unknown>>;
+
+export type CommandName = keyof typeof COMMANDS;
+export type RequestOf<C extends CommandName> = Infer<(typeof COMMANDS)[C]>;
+
+/** What each command answers. */
+export interface Responses {
+  listDatasets: DatasetInfo[];
+  getDataset: DatasetInfo;
+  importDataset: ImportDatasetResponse;
+  cancelImport: { cancelled: boolean };
+  deleteDataset: { deleted: true };
+  getThumbnails: Thumbnail[];
+  validateSpec: ShapeReport & { datasetMessage?: string };
+  templates: { name: string; description: string; spec: ModelSpec }[];
+  startRun: RunSummary;
+  pauseRun: RunSummary;
+  resumeRun: RunSummary;
+  stopRun: RunSummary;
+  listRuns: RunSummary[];
+  getRun: RunDetail;
+  forkRun: RunSummary;
+  compareRuns: CompareResponse;
+  evaluateRun: EvaluationInfo;
+  cancelEvaluation: { cancelled: boolean };
+  exportRun: ExportRunResponse;
+  deleteRun: { deleted: true };
+  updateRun: RunSummary;
+}
+// Both ways: a command without a response type, or a response without a command, fails to compile.
+type Exact<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const _responsesCoverCommands: Exact<Responses, typeof COMMANDS> = true;
+void _responsesCoverCommands;
+
+export type ResponseOf<C extends CommandName> = Responses[C];
+
+export type StartRunRequest = RequestOf<'startRun'>;
+export type ForkRunRequest = RequestOf<'forkRun'>;
+export type ImportDatasetRequest = RequestOf<'importDataset'>;
+export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
+export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
+export type ExportRunRequest = RequestOf<'exportRun'>;
+
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** A request as the service may take it, or the refusal naming the field. */
+export function parseRequest<C extends CommandName>(command: C, raw: unknown): Result<RequestOf<C>> {
+  try {
+    return { ok: true, value: (COMMANDS[command] as Schema<RequestOf<C>>).parse(raw, '') };
+  } catch (e) {
+    if (e instanceof RequestError) return { ok: false, error: { code: 'bad_request', message: `${command}: ${e.message}`, detail: { field: e.field } } };
+    throw e;
+  }
+}
+
+/** The one API type: a function per command (errors as data) and a subscription per event. What
+ *  window.cnnStudio is in Electron, the web client is in a browser, and every transport binds to. */
+export type StudioApi = {
+  [C in CommandName]: (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/** What a transport needs from the service: one call (validated there) and one subscription per event. */
+export interface ContractHandler {
+  call<C extends CommandName>(command: C, request: unknown): Promise<Result<ResponseOf<C>>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}

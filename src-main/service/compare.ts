@@ -1,0 +1,64 @@
+/** Comparing runs: their epoch curves on one axis, the hyperparameters and layers that differ, per-class scores. */
+import { inferShapes, type ShapeReport } from '../../src-engine/index.js';
+import type { CompareResponse, ModelSpec } from '../contract/index.js';
+import type { Store } from '../db/store.js';
+import type { DatasetLibrary } from './datasets.js';
+import type { RunManager } from './runs.js';
+import { describeLayer } from './specs.js';
+
+export function compareRuns(store: Store, runsOf: RunManager, datasets: DatasetLibrary, ids: number[]): CompareResponse {
+  const runs = ids.map((id) => runsOf.row(id));
+  const runIds = runs.map((r) => r.id);
+  const epochsByRun = store.epochsOfRuns(runIds);
+  const maxEpoch = Math.max(0, ...[...epochsByRun.values()].map((rows) => rows.reduce((m, r) => Math.max(m, r.epoch), 0)));
+  const epochs = Array.from({ length: maxEpoch }, (_, i) => i + 1);
+  const series: CompareResponse['series'] = {};
+  for (const r of runs) {
+    const byEpoch = new Map(epochsByRun.get(r.id)!.map((row) => [row.epoch, row]));
+    const col = (f: (row: NonNullable<ReturnType<typeof byEpoch.get>>) => number | null) => epochs.map((e) => {
+      const row = byEpoch.get(e);
+      return row ? f(row) : null;
+    });
+    series[r.id] = {
+      trainLoss: col((x) => x.trainLoss), trainAccuracy: col((x) => x.trainAccuracy), valLoss: col((x) => x.valLoss),
+      valAccuracy: col((x) => x.valAccuracy), learningRate: col((x) => x.learningRate),
+    };
+  }
+  const flat = runs.map((r) => flatten({ ...r.hyperparameters, dataset: r.datasetName }));
+  const paths = [...new Set(flat.flatMap((f) => [...f.keys()]))].sort();
+  const hyperparameterDiffs = paths
+    .map((path) => ({ path, values: flat.map((f) => (f.has(path) ? f.get(path) : null)) }))
+    .filter((d) => new Set(d.values.map((v) => JSON.stringify(v))).size > 1);
+  const shapes = runs.map((r) => inferShapes(r.spec));
+  const layerCount = Math.max(...shapes.map((s) => s.layers.length));
+  const describe = (s: ShapeReport, i: number, spec: ModelSpec): string | null => {
+    const l = s.layers[i];
+    if (!l) return null;
+    return `${describeLayer(spec.layers[i]!)} → ${l.outputShape.join('×')} (${l.params} params)`;
+  };
+  const architectureRows = Array.from({ length: layerCount }, (_, i) => ({ layer: i + 1, values: shapes.map((s, k) => describe(s, i, runs[k]!.spec)) }));
+  const architectureDiffs = architectureRows.filter((row) => new Set(row.values).size > 1);
+  const inputDiff = new Set(runs.map((r) => r.spec.inputShape.join('×')));
+  const evals = store.latestEvaluations(runIds);
+  const classNames = datasets.row(runs[0]!.datasetId).classNames;
+  const perClass = classNames.map((className, c) => {
+    const pick = (f: 'f1' | 'precision' | 'recall') => runs.map((r) => evals.get(r.id)?.perClass[c]?.[f] ?? null);
+    return { className, f1: pick('f1'), precision: pick('precision'), recall: pick('recall') };
+  });
+  return {
+    runs: runs.map((r) => ({ id: r.id, name: r.name, status: r.status, specHash: r.specHash, datasetId: r.datasetId })),
+    epochs, series, hyperparameterDiffs, architectureDiffs,
+    sameArchitecture: new Set(runs.map((r) => r.specHash)).size === 1 || (architectureDiffs.length === 0 && inputDiff.size === 1),
+    perClass,
+    testAccuracy: runs.map((r) => evals.get(r.id)?.accuracy ?? null),
+  };
+}
+
+function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, value);
+  }
+  return out;
+}

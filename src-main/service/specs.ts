@@ -1,0 +1,60 @@
+/** Specs against datasets: templates sized to a dataset, and the checks that refuse a spec before a run exists. */
+import { inferShapes, type ShapeReport } from '../../src-engine/index.js';
+import type { ModelSpec } from '../contract/index.js';
+import type { DatasetRow } from '../db/store.js';
+import { ServiceError } from './errors.js';
+import { TEMPLATES } from './templates.js';
+
+export function templatesFor(d: DatasetRow | null): { name: string; description: string; spec: ModelSpec }[] {
+  const shape: [number, number, number] = d ? d.shape : [28, 28, 1];
+  const classes = d ? d.classNames.length : 10;
+  return TEMPLATES.map((t) => ({ name: t.name, description: t.description, spec: t.build(shape, classes) }));
+}
+
+/** The engine's report, or the first way the spec does not fit the dataset (as a failed report). */
+export function validateSpec(spec: ModelSpec, d: DatasetRow | null): ShapeReport & { datasetMessage?: string } {
+  const report = inferShapes(spec);
+  if (!report.ok || !d) return report;
+  const problem = specDatasetMismatch(spec, report, d);
+  return problem ? { ...report, ok: false, error: { layerIndex: problem.layerIndex, message: problem.message }, datasetMessage: problem.message } : report;
+}
+
+/** Throws invalid_spec with the engine's message (or the dataset mismatch). */
+export function checkSpec(spec: ModelSpec, d: DatasetRow): ShapeReport {
+  const report = inferShapes(spec);
+  if (!report.ok) throw new ServiceError('invalid_spec', report.error!.message, { layerIndex: report.error!.layerIndex });
+  const problem = specDatasetMismatch(spec, report, d);
+  if (problem) throw new ServiceError('invalid_spec', problem.message, { layerIndex: problem.layerIndex });
+  return report;
+}
+
+function specDatasetMismatch(spec: ModelSpec, report: ShapeReport, d: DatasetRow): { message: string; layerIndex: number | null } | null {
+  const [h, w, c] = spec.inputShape;
+  if (h !== d.shape[0] || w !== d.shape[1] || c !== d.shape[2]) {
+    return { message: `the model's input is ${h}×${w}×${c} but dataset ${JSON.stringify(d.name)} has ${d.shape.join('×')} images`, layerIndex: null };
+  }
+  if (report.classes !== d.classNames.length) {
+    const last = report.layers[report.layers.length - 1]!;
+    return { message: `${last.label}: the classifier has ${report.classes} units but dataset ${JSON.stringify(d.name)} has ${d.classNames.length} classes`, layerIndex: last.index };
+  }
+  return null;
+}
+
+export function describeLayer(l: ModelSpec['layers'][number]): string {
+  switch (l.type) {
+    case 'conv2d': {
+      const k = Array.isArray(l.kernelSize) ? l.kernelSize.join('×') : `${l.kernelSize}×${l.kernelSize}`;
+      const s = l.stride !== undefined && l.stride !== 1 ? ` s${Array.isArray(l.stride) ? l.stride.join('×') : l.stride}` : '';
+      return `conv ${l.filters} ${k}${s}${l.padding === 'same' ? ' same' : ''}${l.activation === 'linear' ? ' linear' : ''}`;
+    }
+    case 'maxpool2d': return `maxpool ${Array.isArray(l.poolSize) ? l.poolSize.join('×') : l.poolSize}`;
+    case 'flatten': return 'flatten';
+    case 'dense': return `dense ${l.units}${l.activation ? ' ' + l.activation : ''}`;
+    case 'dropout': return `dropout ${l.rate}`;
+  }
+}
+
+/** "conv 16 3×3 → maxpool 2 → dense 10 softmax": how run names describe a network. */
+export function describeSpec(spec: ModelSpec): string {
+  return spec.layers.filter((l) => l.type !== 'flatten').map(describeLayer).join(' → ');
+}
