@@ -1,0 +1,100 @@
+/**
+ * The built app, not the sources: `electron-vite build` makes out/main (the shell, the CLI, the web
+ * server and their worker chunks), out/preload and out/renderer; then, in plain Node,
+ *  - the built shell runs on the Electron stand-in and, through the built preload's API, imports
+ *    the bundled sample, trains one epoch on 2 threads (gradient replicas are bundled chunks too)
+ *    and evaluates it;
+ *  - the built CLI answers --help without the service;
+ *  - `npm pack` ships what an installed CLI needs, and an install with --omit=dev runs it.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../service/testing.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = join(ROOT, 'out');
+const SAMPLE = join(ROOT, 'resources', 'datasets', 'fashion-mnist-sample');
+const dir = tempDir('cnn-studio-built-');
+
+beforeAll(() => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`electron-vite build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+});
+afterAll(() => dir.remove());
+
+type Step = { step: string; value: Record<string, unknown> & unknown[] };
+
+describe('electron-vite build', () => {
+  it('writes the main, preload and renderer bundles; the preload is CommonJS (sandboxed preloads cannot be ES modules)', () => {
+    for (const file of ['main/index.js', 'main/cli.js', 'main/web.js', 'preload/index.cjs', 'renderer/index.html']) expect(existsSync(join(OUT, file)), file).toBe(true);
+    // the worker entries are chunks of their own, started with new Worker(new URL(chunk, import.meta.url))
+    expect(readdirSync(join(OUT, 'main')).filter((f) => /^(worker|replica|worker-entry)-.*\.js$/.test(f)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the built shell on the Electron stand-in: through the built preload, import the sample, train 1 epoch on 2 threads, evaluate, quit', () => {
+    const home = join(dir.path, 'stand-in-home');
+    const r = spawnSync(process.execPath, [join(ROOT, 'e2e/electron-stand-in/drive-built-app.mjs'), OUT, SAMPLE], {
+      cwd: dir.path, encoding: 'utf8', env: { ...process.env, CNN_STUDIO_STAND_IN_HOME: home }, timeout: 300_000,
+    });
+    expect(r.status, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
+    const steps = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Step).map((s) => [s.step, s.value]));
+    expect(steps.get('window')).toMatchObject({ webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false } });
+    expect(steps.get('api')).toMatchObject({ exposesIpcRenderer: false });
+    expect((steps.get('api')!.functions as string[])).toContain('startRun');
+    expect(steps.get('datasets')).toEqual([{ id: 1, name: 'Fashion-MNIST sample', trainCount: 5000 }]);
+    expect(steps.get('import')).toEqual({ id: 1, alreadyImported: true });
+    expect(steps.get('run')).toMatchObject({ status: 'completed', threads: 2, epochs: 1, error: null });
+    expect(String(steps.get('run')!.kernelsUsed)).toMatch(/^wasm-(relaxed-)?simd$/);
+    expect(steps.get('evaluation')).toMatchObject({ split: 'test', count: 1000 });
+    expect(steps.get('evaluation')!.accuracy as number).toBeGreaterThan(0.3);
+    expect(steps.get('quit')).toEqual({ quitCount: 1 });
+    // the library is where the desktop app keeps it: app.getPath('userData')
+    expect(existsSync(join(home, 'userData', 'studio.sqlite'))).toBe(true);
+  });
+
+  it('the built CLI answers --help without opening a library', () => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [join(OUT, 'main/cli.js'), '--help', '--db', join(dir.path, 'never.sqlite')], { encoding: 'utf8' });
+    console.log(`built cnn-studio --help: ${(performance.now() - t0).toFixed(0)} ms`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: cnn-studio/);
+    expect(r.stdout).toContain('--batch-size N');
+    expect(existsSync(join(dir.path, 'never.sqlite'))).toBe(false);
+  });
+});
+
+describe('npm pack', () => {
+  it('ships the built app and the sample, not the sources or tests; installed with --omit=dev, the CLI runs', () => {
+    // --ignore-scripts: beforeAll built already (prepack would build again)
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir.path], { cwd: ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
+    const files = packed[0]!.files.map((f) => f.path);
+    for (const f of ['bin/cnn-studio.js', 'out/main/cli.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'resources/datasets/fashion-mnist-sample/train-images-idx3-ubyte.gz', 'package.json']) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith('src-') || f.endsWith('.test.ts') || f.startsWith('e2e/'))).toEqual([]);
+
+    const app = join(dir.path, 'installed');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), '{"name":"try-cnn-studio","private":true}');
+    // Without install scripts, better-sqlite3's native addon is not compiled (that takes a minute here;
+    // on a user's machine prebuild-install fetches it): copy this checkout's build, the same Node ABI.
+    execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', join(dir.path, packed[0]!.filename)], { cwd: app, stdio: 'pipe' });
+    const addon = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+    mkdirSync(join(app, 'node_modules/better-sqlite3/build/Release'), { recursive: true });
+    copyFileSync(join(ROOT, addon), join(app, addon));
+    expect(existsSync(join(app, 'node_modules/tsx')), 'tsx is a dev dependency and must not be installed').toBe(false);
+
+    const bin = join(app, 'node_modules/.bin/cnn-studio');
+    const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^usage: cnn-studio/);
+    const db = join(dir.path, 'installed.sqlite');
+    const train = spawnSync(bin, ['--db', db, '--json', 'train', '--dataset', '1', '--model', 'mlp', '--epochs', '1', '--limit', '300', '--threads', '2'], { encoding: 'utf8', timeout: 180_000 });
+    expect(train.status, train.stderr).toBe(0);
+    const result = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { ok: boolean; value: { status: string; hyperparameters: { threads: number } } };
+    expect([result.ok, result.value.status, result.value.hyperparameters.threads]).toEqual([true, 'completed', 2]);
+  });
+});
