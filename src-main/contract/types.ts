@@ -124,7 +124,7 @@ export interface SnapshotInfo {
   runId: number;
   epoch: number;
   step: number;
-  kind: 'epoch' | 'pause' | 'stop' | 'final';
+  kind: 'epoch' | 'pause' | 'stop';
   isBest: boolean;
   bytes: number;
   createdAt: string;

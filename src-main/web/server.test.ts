@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { DatasetInfo, Events, Result, RunSummary } from '../contract/index.js';
 import { SAMPLE_DATASET_NAME, type Service } from '../service/service.js';
 import { MLP_SPEC, openService, QUICK, tempDir } from '../service/testing.js';
-import { startWebServer, type WebServer } from './server.js';
+import { rendererDirFor, startWebServer, type WebServer } from './server.js';
 
 let dir: ReturnType<typeof tempDir>;
 let service: Service;
@@ -78,4 +78,11 @@ it('serves a page saying the UI is not built, with the API address, when there i
   const page = await (await fetch(`http://127.0.0.1:${server.port}/`)).text();
   expect(page).toContain('The user interface is not built yet');
   expect(page).toContain(`${server.apiUrl}/&lt;command&gt;`);
+});
+
+it('finds the renderer build under a folder whose name has a space, from source and from the bundle', () => {
+  const never = () => false;
+  expect(rendererDirFor('file:///home/a%20user/cnn%20studio/src-main/web/server.ts', never)).toBe('/home/a user/cnn studio/out/renderer');
+  const bundled = (path: string) => path === '/opt/cnn studio/out/renderer/index.html';
+  expect(rendererDirFor('file:///opt/cnn%20studio/out/main/web.js', bundled)).toBe('/opt/cnn studio/out/renderer');
 });

@@ -41,12 +41,18 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon', '.wasm': 'application/wasm', '.woff2': 'font/woff2', '.map': 'application/json',
 };
 
-/** out/renderer of this checkout (from source) or beside the built bundle (out/main → out/renderer). */
+/**
+ * Where the built renderer is for the module at `moduleUrl`: beside the bundle (out/main/web.js →
+ * out/renderer) when that exists, else out/renderer of the checkout (src-main/web/server.ts).
+ * fileURLToPath, not URL.pathname: a folder with a space (%20) or a Windows drive letter must survive.
+ */
+export function rendererDirFor(moduleUrl: string, exists: (path: string) => boolean = existsSync): string {
+  const fromBundle = fileURLToPath(new URL('../renderer', moduleUrl));
+  return exists(join(fromBundle, 'index.html')) ? fromBundle : fileURLToPath(new URL('../../out/renderer', moduleUrl));
+}
+
 export function defaultRendererDir(): string {
-  // fileURLToPath, not URL.pathname: a folder with a space (%20) or a Windows drive letter must survive
-  const fromSource = fileURLToPath(new URL('../../out/renderer', import.meta.url));
-  const fromBundle = fileURLToPath(new URL('../renderer', import.meta.url));
-  return existsSync(join(fromBundle, 'index.html')) ? fromBundle : fromSource;
+  return rendererDirFor(import.meta.url);
 }
 
 function sameToken(given: string | null, token: string): boolean {
