@@ -1,17 +1,5 @@
 /**
- * Picks the kernel set for a run: 'fast' is the WASM SIMD set when this JavaScript engine supports
- * it, else the reference loops; the run records the name of the set it really used.
+ * The kernel resolver lives in the engine (src-engine/kernels/resolve.ts), where the model, the
+ * data-parallel replicas and the jobs all use it; this re-export keeps the older import path working.
  */
-import { referenceKernels, type Kernels } from '../../src-engine/index.js';
-import { fastKernels } from '../../src-engine/kernels/wasm/index.js';
-import type { KernelChoice } from '../contract.js';
-
-export function resolveKernels(choice: KernelChoice): Kernels {
-  if (choice === 'reference') return referenceKernels;
-  try {
-    return fastKernels();
-  } catch {
-    // no WebAssembly SIMD here (WasmUnavailableError): the reference loops give the same results, slower
-    return referenceKernels;
-  }
-}
+export { resolveKernels } from '../../src-engine/kernels/resolve.js';
