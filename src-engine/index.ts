@@ -14,6 +14,7 @@ export { onnxGraph, ONNX_OPSET, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, type OnnxGrap
 export { Model, buildModel, InputError, validateBatch, type BuildOptions, type LossResult, type Classification } from './model.js';
 export type { Kernels, ConvShape, PoolShape } from './kernels/types.js';
 export { referenceKernels } from './kernels/reference.js';
+export { resolveKernels, type KernelChoice } from './kernels/resolve.js';
 export { fastKernels, createWasmKernels, wasmSimdSupported, wasmVariants, WasmUnavailableError, type FastKernels, type WasmVariant } from './kernels/wasm/index.js';
 // Data-parallel gradients; the Node worker pool that starts its replicas is parallel/node.ts (Node only).
 export { DataParallelGradients, DataParallelError, type DataParallelOptions, type SpawnReplica } from './parallel/data-parallel.js';
@@ -25,7 +26,8 @@ export {
   Trainer, TrainingError, checkTrainConfig, localGradients,
   type TrainConfig, type BatchEvent, type EpochMetrics, type EarlyStoppingConfig, type GradientComputer, type TrainerOptions, type StopReason,
 } from './train.js';
-export { saveModel, loadModel, readModelFile, ModelFormatError, encodeContainer, decodeContainer, crc32, FORMAT_VERSION } from './serialize.js';
+export { saveModel, loadModel, readModelFile, ModelFormatError, FORMAT_VERSION } from './serialize.js';
+export { readTrainerState, isFinished, type TrainerState, type TrainerStateHeader, type TrainerStateBlobs } from './trainer-state.js';
 export { Sequential, fit, type FitOptions, type FitHistory } from './sequential.js';
 export { referenceNet } from './reference-net.js';
 export { type DType, type FloatArray, type Shape3, sizeOf } from './tensor.js';
