@@ -51,6 +51,7 @@ export const dropoutLayer: LayerDefinition<DropoutSpec> = {
     if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new SpecError(`${label}: rate must be in [0, 1), got ${JSON.stringify(r)}`);
     return { outputShape: inputShape, params: 0, macs: 0 };
   },
+  random: true,
   build(spec, { label, inputShape }, _params, ctx) {
     return new Dropout(label, spec.rate, inputShape, ctx);
   },

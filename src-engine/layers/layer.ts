@@ -92,6 +92,9 @@ export interface LayerDefinition<S extends LayerSpec = LayerSpec> {
   /** Draws its parameters' initial values from the model's one init stream (layers in order);
    *  what it draws is part of "same seed, same weights". Absent: nothing drawn, all zero. */
   init?(spec: S, site: LayerSite, params: Param[], rng: Rng): void;
+  /** Draws from the model's dropout stream (ctx.dropoutRng) in training; the data-parallel pool
+   *  then seeds each shard's stream. Absent: false. */
+  readonly random?: boolean;
   /** The runtime layer, over views of the model's buffers (`params` as `parameters` listed them). */
   build(spec: S, site: LayerSite, params: Param[], ctx: LayerContext): Layer;
   /** One line for the run list and the compare table, e.g. "conv 16 3×3 s2 same". */

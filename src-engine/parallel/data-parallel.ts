@@ -18,6 +18,7 @@
  */
 import { resolveKernels, type KernelChoice } from '../kernels/resolve.js';
 import type { Kernels } from '../kernels/types.js';
+import { layerDefinition } from '../layers/registry.js';
 import type { Model } from '../model.js';
 import type { ModelSpec } from '../spec.js';
 import type { GradientComputer } from '../train.js';
@@ -90,7 +91,7 @@ export class DataParallelGradients implements GradientComputer {
     this.maxBatch = options.maxBatch;
     this.layout = { threads: options.threads, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize };
     this.v = sharedViews(new SharedArrayBuffer(sharedBytes(this.layout)), this.layout);
-    this.hasDropout = spec.layers.some((l) => l.type === 'dropout');
+    this.hasDropout = spec.layers.some((l) => layerDefinition(l).random === true);
     this.timeoutMs = options.stepTimeoutMs ?? 120_000;
     this.replica = buildReplica({ spec, kernels: this.kernels.name, layout: this.layout });
   }
