@@ -3,16 +3,20 @@
  * content-addressed tensor cache file. Independent of SQLite and Electron: the service stores the
  * returned metadata; training workers read the cache file with readCache.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import { importTempPaths } from './cache.js';
+import { formatCount, resolveLimits } from './limits.js';
 import { startImportWorker } from './start-worker.js';
-import { DatasetImportError, type DatasetImportErrorCode, type ImportOptions, type ImportProgress, type ImportedDataset } from './types.js';
+import {
+  DatasetImportError, type DatasetImportErrorCode, type ImportLimitDetail, type ImportOptions, type ImportProgress, type ImportedDataset,
+} from './types.js';
 import type { ImportWorkerData } from './worker.js';
 
 export * from './types.js';
 export { readCache, readCacheInfo, verifyCache, cacheFilePath, removeStaleImportFiles, CacheFormatError, CACHE_EXTENSION } from './cache.js';
+export { DEFAULT_IMPORT_LIMITS, resolveLimits, type ImportLimits } from './limits.js';
 export { imagePng } from './thumbnail.js';
 export { cleanLintReport } from './lint.js';
 export { seededSplit, bundledSamplePath, setBundledSamplePath } from './split.js';
@@ -29,12 +33,26 @@ export function setImportWorkerStarter(starter: (data: ImportWorkerData) => Work
 type WorkerMessage =
   | { type: 'progress'; progress: ImportProgress }
   | { type: 'result'; result: ImportedDataset }
-  | { type: 'error'; code?: DatasetImportErrorCode; message: string; file?: string; stack?: string };
+  | { type: 'error'; code?: DatasetImportErrorCode; message: string; file?: string; limit?: ImportLimitDetail; stack?: string };
+
+/**
+ * Import workers of this process that have not exited yet. A cancelled import counts until its worker
+ * is really gone: a worker stuck in a read that never returns still holds a thread.
+ */
+let liveWorkers = 0;
+
+/** Import workers of this process that are running or still stopping (for tests and diagnostics). */
+export function runningImports(): number {
+  return liveWorkers;
+}
 
 /**
  * Decodes off the main thread (worker_threads), writes the cache file into cacheDir named by content
  * hash (if the same content is already there, reuses it: `reused` is true), returns the metadata.
- * Aborting the signal terminates the worker, removes its partial files and rejects with code 'cancelled'.
+ * Aborting the signal rejects with code 'cancelled' at once and removes the import's partial files,
+ * even when the worker is stuck in I/O and cannot stop yet: it is terminated, and whatever it leaves
+ * is removed again when it finally exits. At most limits.maxConcurrentImports workers live at once;
+ * one more is refused with code 'busy'.
  */
 export function importDataset(
   source: string,
@@ -43,9 +61,7 @@ export function importDataset(
   hooks: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal } = {},
 ): Promise<ImportedDataset> {
   const absoluteCacheDir = resolve(cacheDir);
-  const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  const tempPath = join(absoluteCacheDir, `.import-${id}.partial`);
-  const extractDir = join(absoluteCacheDir, `.import-${id}.extract`);
+  const { tempPath, extractDir } = importTempPaths(absoluteCacheDir);
   const cleanUp = (): void => {
     rmSync(tempPath, { force: true });
     rmSync(extractDir, { recursive: true, force: true });
@@ -57,8 +73,21 @@ export function importDataset(
       reject(cancelled());
       return;
     }
+    let limit: number;
+    try {
+      limit = resolveLimits(options.limits).maxConcurrentImports;
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (liveWorkers >= limit) {
+      const message = `${source}: ${formatCount(liveWorkers)} imports are already running (or still stopping) in this process, the limit; try again when one has finished`;
+      reject(new DatasetImportError('busy', message, source, { name: 'maxConcurrentImports', actual: liveWorkers + 1, limit }));
+      return;
+    }
     mkdirSync(absoluteCacheDir, { recursive: true });
     const worker = workerStarter({ source: resolve(source), cacheDir: absoluteCacheDir, options, tempPath, extractDir });
+    liveWorkers++;
     let settled = false;
     const finish = (action: () => void): void => {
       if (settled) return;
@@ -68,10 +97,9 @@ export function importDataset(
     };
     const onAbort = (): void => {
       finish(() => {
-        void worker.terminate().finally(() => {
-          cleanUp();
-          reject(cancelled());
-        });
+        void worker.terminate();
+        cleanUp();
+        reject(cancelled());
       });
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -84,7 +112,7 @@ export function importDataset(
       } else {
         finish(() => {
           cleanUp();
-          if (message.code) reject(new DatasetImportError(message.code, message.message, message.file));
+          if (message.code) reject(new DatasetImportError(message.code, message.message, message.file, message.limit));
           else {
             const error = new Error(`import of ${source} failed: ${message.message}`);
             if (message.stack) error.stack = message.stack;
@@ -98,9 +126,11 @@ export function importDataset(
       cleanUp();
       reject(new Error(`import worker for ${source} crashed: ${error.message}`));
     }));
-    worker.on('exit', (code) => finish(() => {
+    worker.on('exit', (code) => {
+      liveWorkers--;
+      finish(() => reject(new Error(`import worker for ${source} exited with code ${code} before answering`)));
+      // A cancelled worker may have written after it was told to stop (a finished one has renamed its file).
       cleanUp();
-      reject(new Error(`import worker for ${source} exited with code ${code} before answering`));
-    }));
+    });
   });
 }

@@ -62,8 +62,8 @@ describe('folder of class subfolders', () => {
     expect(result.countsPerClass.train).toEqual([4, 4]);
     expect(result.lint.corruptCount).toBe(3);
     const reasons = Object.fromEntries(result.lint.corrupt.map((c) => [c.file, c.reason]));
-    expect(reasons[join('a', 'notes.png')]).toBe('not a PNG or JPEG image (unrecognised content)');
-    expect(reasons[join('b', 'cut.png')]).toMatch(/^corrupt PNG: /);
+    expect(reasons[join('a', 'notes.png')]).toBe('not an image (a text file)');
+    expect(reasons[join('b', 'cut.png')]).toBe('truncated or corrupt PNG');
     expect(reasons[join('b', 'empty.png')]).toBe('empty file (0 bytes)');
     expect(result.lint.warnings[0]).toMatch(/^3 unreadable or non-image files skipped/);
   });
@@ -215,7 +215,7 @@ describe('folder: bad input (one-line errors naming the path)', () => {
     writeFileSync(join(root, 'b', 'y.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     const error = await importError(importDataset(root, tempDir()));
     expect(error.code).toBe('no_images');
-    expect(error.message).toBe(`${root}: none of the 2 files is a decodable PNG/JPEG image (e.g. ${join('a', 'x.png')}: not a PNG or JPEG image (unrecognised content))`);
+    expect(error.message).toBe(`${root}: none of the 2 files is a decodable PNG/JPEG image (e.g. ${join('a', 'x.png')}: not an image (a text file))`);
   });
 
   it('every image of one class corrupt → single_class after skipping', async () => {
