@@ -36,14 +36,15 @@ type WorkerMessage =
   | { type: 'error'; code?: DatasetImportErrorCode; message: string; file?: string; limit?: ImportLimitDetail; stack?: string };
 
 /**
- * Import workers of this process that have not exited yet. A cancelled import counts until its worker
- * is really gone: a worker stuck in a read that never returns still holds a thread.
+ * Imports of this process that hold a worker. One that answered stops counting when it settles (its
+ * worker is about to exit); a cancelled one counts until its worker has really exited, since a worker
+ * stuck in a read that never returns still holds a thread.
  */
-let liveWorkers = 0;
+let activeImports = 0;
 
-/** Import workers of this process that are running or still stopping (for tests and diagnostics). */
+/** Imports of this process that are running, or cancelled and still stopping (for tests and diagnostics). */
 export function runningImports(): number {
-  return liveWorkers;
+  return activeImports;
 }
 
 /**
@@ -80,19 +81,25 @@ export function importDataset(
       reject(error);
       return;
     }
-    if (liveWorkers >= limit) {
-      const message = `${source}: ${formatCount(liveWorkers)} imports are already running (or still stopping) in this process, the limit; try again when one has finished`;
-      reject(new DatasetImportError('busy', message, source, { name: 'maxConcurrentImports', actual: liveWorkers + 1, limit }));
+    if (activeImports >= limit) {
+      const message = `${source}: ${formatCount(activeImports)} import${activeImports === 1 ? ' is' : 's are'} already running (or still stopping) in this process, the limit; try again when one has finished`;
+      reject(new DatasetImportError('busy', message, source, { name: 'maxConcurrentImports', actual: activeImports + 1, limit }));
       return;
     }
     mkdirSync(absoluteCacheDir, { recursive: true });
     const worker = workerStarter({ source: resolve(source), cacheDir: absoluteCacheDir, options, tempPath, extractDir });
-    liveWorkers++;
+    activeImports++;
+    let counted = true;
+    const release = (): void => {
+      if (counted) activeImports--;
+      counted = false;
+    };
     let settled = false;
-    const finish = (action: () => void): void => {
+    const finish = (action: () => void, stillRunning = false): void => {
       if (settled) return;
       settled = true;
       hooks.signal?.removeEventListener('abort', onAbort);
+      if (!stillRunning) release();
       action();
     };
     const onAbort = (): void => {
@@ -100,7 +107,7 @@ export function importDataset(
         void worker.terminate();
         cleanUp();
         reject(cancelled());
-      });
+      }, true);
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (message: WorkerMessage) => {
@@ -127,7 +134,7 @@ export function importDataset(
       reject(new Error(`import worker for ${source} crashed: ${error.message}`));
     }));
     worker.on('exit', (code) => {
-      liveWorkers--;
+      release();
       finish(() => reject(new Error(`import worker for ${source} exited with code ${code} before answering`)));
       // A cancelled worker may have written after it was told to stop (a finished one has renamed its file).
       cleanUp();
