@@ -121,6 +121,12 @@ describe('a folder import reads only regular files', () => {
       { file: join('dog', 'locked'), reason: 'folder cannot be read: permission denied' },
     ]);
     expect(readdirSync(cacheDir).filter((n) => n.startsWith('.import-'))).toEqual([]);
+
+    // the imported folder itself unreadable: the whole import is refused, in words
+    chmodSync(root, 0o000);
+    const locked = JSON.parse((await runChild('import-child.ts', [root, cacheDir], asUser)).stdout) as { ok: boolean; code: string; message: string };
+    chmodSync(root, 0o755);
+    expect(locked).toMatchObject({ ok: false, code: 'unreadable', message: `${root}: folder cannot be read: permission denied` });
   });
 
   it('a source that is a pipe, a broken link or a device is refused at once, not opened', async () => {
