@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import type { TensorSplit } from './cache.js';
 import type { DecodedDataset, ProgressSink } from './decoded.js';
 import { formatBytes, formatCount, limitError, type ImportLimits } from './limits.js';
-import { decoderReason, nonImageReason, type ImageKind } from './reasons.js';
+import { decodeFailureReason, nonImageReason, type ImageKind } from './reasons.js';
 import { readHead, readRegularFile } from './regular-file.js';
 import { grayToRgb, rgbToGray } from './transform.js';
 import { DatasetImportError, type ImportOptions, type LintIssue } from './types.js';
@@ -126,11 +126,11 @@ async function readHeader(candidate: Candidate, name: string, limits: ImportLimi
   try {
     meta = await sharp(file.bytes).metadata();
   } catch (error) {
-    return { file: name, reason: decoderReason(file.kind, (error as Error).message) };
+    return { file: name, reason: decodeFailureReason(file.kind, file.bytes, (error as Error).message) };
   }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
-  if (!(width > 0 && height > 0)) return { file: name, reason: decoderReason(file.kind, 'corrupt header') };
+  if (!(width > 0 && height > 0)) return { file: name, reason: decodeFailureReason(file.kind, file.bytes, 'corrupt header') };
   if (width * height > limits.maxImagePixels) {
     return { file: name, reason: `${height}×${width} pixels (${formatCount(width * height)}), more than the limit of ${formatCount(limits.maxImagePixels)} pixels per image` };
   }
@@ -164,7 +164,7 @@ async function decodeImage(header: ImageHeader, outH: number, outW: number, limi
     }
     return { header, channels: info.channels, gray: info.channels === 1, data };
   } catch (error) {
-    return { file: name, reason: decoderReason(file.kind, (error as Error).message) };
+    return { file: name, reason: decodeFailureReason(file.kind, file.bytes, (error as Error).message) };
   }
 }
 

@@ -63,7 +63,7 @@ describe('folder of class subfolders', () => {
     expect(result.lint.corruptCount).toBe(3);
     const reasons = Object.fromEntries(result.lint.corrupt.map((c) => [c.file, c.reason]));
     expect(reasons[join('a', 'notes.png')]).toBe('not an image (a text file)');
-    expect(reasons[join('b', 'cut.png')]).toBe('truncated or corrupt PNG');
+    expect(reasons[join('b', 'cut.png')]).toBe('truncated PNG (the file ends before the image does)');
     expect(reasons[join('b', 'empty.png')]).toBe('empty file (0 bytes)');
     expect(result.lint.warnings[0]).toMatch(/^3 unreadable or non-image files skipped/);
   });
