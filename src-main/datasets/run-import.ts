@@ -76,7 +76,7 @@ async function decodeDirectory(dir: string, context: DecodeContext, walker = new
     }
   }
   // A folder holding just one archive (e.g. a download folder).
-  if (files.length === 1 && dirs.length === 0 && sniffArchive(files[0]!)) return decodeArchiveFile(files[0]!, context);
+  if (files.length === 1 && dirs.length === 0 && sniffArchive(files[0]!)) return withSkipped(await decodeArchiveFile(files[0]!, context));
   return withSkipped(await decodeFolder(dir, walker, context.options, context.limits, context.progress, context.isCancelled));
 }
 
@@ -135,7 +135,7 @@ function defaultName(source: string): string {
   return basename(source).replace(/\.(tar\.gz|tgz|tar|zip|csv|gz)$/i, '') || source;
 }
 
-function applyOptions(data: DecodedDataset, options: ImportOptions, limits: ImportLimits): DecodedDataset {
+function applyOptions(source: string, data: DecodedDataset, options: ImportOptions, limits: ImportLimits): DecodedDataset {
   if (data.format === 'folder') return data; // the folder reader resizes and converts with sharp itself
   let { shape, train, test } = data;
   const [outH, outW] = options.resizeTo ?? shape;
@@ -143,7 +143,7 @@ function applyOptions(data: DecodedDataset, options: ImportOptions, limits: Impo
   const images = train.n + (test?.n ?? 0);
   const outBytes = images * outH * outW * outC;
   if (outBytes > limits.maxDatasetBytes) {
-    throw limitError('maxDatasetBytes', `${formatCount(images)} images resized to ${outH}×${outW}×${outC} would be ${formatBytes(outBytes)}, more than the limit of ${formatBytes(limits.maxDatasetBytes)} per dataset`, outBytes, limits.maxDatasetBytes);
+    throw limitError('maxDatasetBytes', `${source}: ${formatCount(images)} images converted to ${outH}×${outW}×${outC} would be ${formatBytes(outBytes)}, more than the limit of ${formatBytes(limits.maxDatasetBytes)} per dataset`, outBytes, limits.maxDatasetBytes, source);
   }
   if (options.resizeTo && (options.resizeTo[0] !== shape[0] || options.resizeTo[1] !== shape[1])) {
     train = resizeSplit(train, shape, outH, outW);
@@ -185,7 +185,7 @@ export async function runImport(input: RunImportInput, progress: ProgressSink, i
   } finally {
     rmSync(input.extractDir, { recursive: true, force: true });
   }
-  const data = applyOptions(decoded.data, options, limits);
+  const data = applyOptions(source, decoded.data, options, limits);
 
   const trainCounts = countPerClass(data.train.labels, data.train.n, data.classNames.length);
   const present = trainCounts.filter((n) => n > 0).length;

@@ -218,7 +218,7 @@ describe('IDX: headers checked against the file and the limits before the data i
     const { images, labels } = sampleSubset(300);
     writeIdxPair(dir, 'train', images, labels);
     const error = await refused(dir, { resizeTo: [4096, 4096] });
-    expect(error.message).toBe('300 images resized to 4096×4096×1 would be 4.7 GiB (5,033,164,800 bytes), more than the limit of 1.0 GiB (1,073,741,824 bytes) per dataset');
+    expect(error.message).toBe(`${dir}: 300 images converted to 4096×4096×1 would be 4.7 GiB (5,033,164,800 bytes), more than the limit of 1.0 GiB (1,073,741,824 bytes) per dataset`);
   });
 });
 
