@@ -11,8 +11,9 @@ import sharp from 'sharp';
 import type { TensorSplit } from './cache.js';
 import type { DecodedDataset, ProgressSink } from './decoded.js';
 import { formatBytes, formatCount, limitError, type ImportLimits } from './limits.js';
+import { PNG_HEAD_BYTES, pngHeader } from './png-header.js';
 import { decodeFailureReason, nonImageReason, type ImageKind } from './reasons.js';
-import { readHead, readRegularFile } from './regular-file.js';
+import { readHead, readImageBytes } from './regular-file.js';
 import { grayToRgb, rgbToGray } from './transform.js';
 import { DatasetImportError, type ImportOptions, type LintIssue } from './types.js';
 import type { FolderWalker } from './walk.js';
@@ -108,34 +109,49 @@ function allChannelsEqual(data: Buffer, pixels: number): boolean {
   return true;
 }
 
-/** The image bytes of a file and their kind, or why the file is skipped. */
-async function readImageFile(path: string, limits: ImportLimits): Promise<{ bytes: Buffer; kind: ImageKind } | { reason: string }> {
-  const read = await readRegularFile(path, limits.maxImageFileBytes);
+/** The image bytes of a file (or their first `headBytes`) and their kind, or why the file is skipped. */
+function readImageFile(path: string, limits: ImportLimits, headBytes?: number): { bytes: Buffer; size: number; kind: ImageKind } | { reason: string } {
+  const read = readImageBytes(path, limits.maxImageFileBytes, headBytes);
   if ('reason' in read) return read;
-  if (read.bytes.length === 0) return { reason: 'empty file (0 bytes)' };
+  if (read.size === 0) return { reason: 'empty file (0 bytes)' };
   const kind = sniffImage(read.bytes.subarray(0, 16));
   if (!kind) return { reason: nonImageReason(read.bytes) };
-  return { bytes: read.bytes, kind };
+  return { ...read, kind };
 }
 
-/** Pass 1: the header only (sharp reads no pixels for metadata); over-limit images are skipped here. */
+/**
+ * Pass 1: the header only. A PNG's is read from its first bytes (png-header.ts); other kinds, and
+ * PNGs that EXIF may rotate, ask sharp, which reads no pixels for metadata. Over-limit images are
+ * skipped here.
+ */
 async function readHeader(candidate: Candidate, name: string, limits: ImportLimits): Promise<ImageHeader | LintIssue> {
-  const file = await readImageFile(candidate.path, limits);
-  if ('reason' in file) return { file: name, reason: file.reason };
-  let meta;
-  try {
-    meta = await sharp(file.bytes).metadata();
-  } catch (error) {
-    return { file: name, reason: decodeFailureReason(file.kind, file.bytes, (error as Error).message) };
+  const head = readImageFile(candidate.path, limits, PNG_HEAD_BYTES);
+  if ('reason' in head) return { file: name, reason: head.reason };
+  let size: { width: number; height: number; colour: boolean } | null = null;
+  if (head.kind === 'png') {
+    const png = pngHeader(head.bytes);
+    if (png === 'corrupt') return { file: name, reason: 'corrupt PNG header (not a readable PNG file)' };
+    size = png;
   }
-  const width = meta.autoOrient?.width ?? meta.width;
-  const height = meta.autoOrient?.height ?? meta.height;
-  if (!(width > 0 && height > 0)) return { file: name, reason: decodeFailureReason(file.kind, file.bytes, 'corrupt header') };
+  if (!size) {
+    const file = head.bytes.length === head.size ? head : readImageFile(candidate.path, limits);
+    if ('reason' in file) return { file: name, reason: file.reason };
+    let meta;
+    try {
+      meta = await sharp(file.bytes).metadata();
+    } catch (error) {
+      return { file: name, reason: decodeFailureReason(file.kind, file.bytes, (error as Error).message) };
+    }
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!(width > 0 && height > 0)) return { file: name, reason: decodeFailureReason(file.kind, file.bytes, 'corrupt header') };
+    size = { width, height, colour: (meta.channels ?? 3) - (meta.hasAlpha ? 1 : 0) >= 3 };
+  }
+  const { width, height, colour } = size;
   if (width * height > limits.maxImagePixels) {
     return { file: name, reason: `${height}×${width} pixels (${formatCount(width * height)}), more than the limit of ${formatCount(limits.maxImagePixels)} pixels per image` };
   }
-  const colourChannels = (meta.channels ?? 3) - (meta.hasAlpha ? 1 : 0);
-  return { candidate, name, width, height, colour: colourChannels >= 3 };
+  return { candidate, name, width, height, colour };
 }
 
 /**
@@ -144,7 +160,7 @@ async function readHeader(candidate: Candidate, name: string, limits: ImportLimi
  */
 async function decodeImage(header: ImageHeader, outH: number, outW: number, limits: ImportLimits): Promise<DecodedImage | LintIssue> {
   const name = header.name;
-  const file = await readImageFile(header.candidate.path, limits);
+  const file = readImageFile(header.candidate.path, limits);
   if ('reason' in file) return { file: name, reason: file.reason };
   try {
     // autoOrient: phone photos store their rotation in EXIF; the pixels should be upright.

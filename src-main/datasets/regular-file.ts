@@ -5,7 +5,6 @@
  * once instead of hanging the import, and the size that is checked is the size that is read.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatBytes, limitError, type ImportLimits } from './limits.js';
 import { fileErrorReason, specialFileReason } from './reasons.js';
@@ -82,32 +81,22 @@ export function readRegularFileSync(path: string, limits: ImportLimits): Buffer 
 }
 
 /**
- * A whole regular file of at most `maxBytes` (an image), read asynchronously so that the worker stays
- * responsive (and terminable) while the disk is slow. Problems come back as a reason, not a throw:
- * one bad file is skipped, not the import.
+ * A regular file of at most `maxBytes` (an image) — whole, or only its first `headBytes`; `size` is
+ * the whole file's. Problems come back as a reason, not a throw: one bad file is skipped, not the
+ * import. Synchronous: for thousands of small files, four thread-pool round trips per file (open,
+ * stat, read, close) cost more than the reads, and the pool is sharp's. Cancelling does not need the
+ * worker to be interruptible (importDataset settles at once and cleans up after it).
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<{ bytes: Buffer } | { reason: string }> {
-  let handle;
+export function readImageBytes(path: string, maxBytes: number, headBytes = Infinity): { bytes: Buffer; size: number } | { reason: string } {
+  const opened = openRegularSync(path);
+  if ('reason' in opened) return { reason: opened.reason };
   try {
-    handle = await open(path, OPEN_FLAGS);
-  } catch (error) {
-    return { reason: fileErrorReason(error) };
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return { reason: specialFileReason(stat) };
-    if (stat.size > maxBytes) return { reason: `${formatBytes(stat.size)}, more than the limit of ${formatBytes(maxBytes)} per image file` };
-    const bytes = Buffer.allocUnsafe(stat.size);
-    let offset = 0;
-    while (offset < stat.size) {
-      const { bytesRead } = await handle.read(bytes, offset, stat.size - offset, offset);
-      if (bytesRead === 0) break;
-      offset += bytesRead;
-    }
-    return { bytes: bytes.subarray(0, offset) };
+    const size = opened.stat.size;
+    if (size > maxBytes) return { reason: `${formatBytes(size)}, more than the limit of ${formatBytes(maxBytes)} per image file` };
+    return { bytes: readFully(opened.fd, Math.min(size, headBytes)), size };
   } catch (error) {
     return { reason: fileErrorReason(error) };
   } finally {
-    await handle.close();
+    closeSync(opened.fd);
   }
 }

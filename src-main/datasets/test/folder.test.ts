@@ -151,6 +151,21 @@ describe('folder of class subfolders', () => {
     expect(result.lint.mixedSizes.files).toEqual([]);
   });
 
+  it('a PNG whose EXIF says "rotate 90°" counts as rotated too (its header alone would say otherwise)', async () => {
+    const root = tempDir();
+    const rng = new Rng(22);
+    for (let i = 0; i < 2; i++) {
+      const rotated = await sharp(randomPixels(rng, 4, 6, 3), { raw: { width: 6, height: 4, channels: 3 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+      mkdirSync(join(root, 'photo'), { recursive: true });
+      writeFileSync(join(root, 'photo', `p${i}.png`), rotated);
+      await writeImage(join(root, 'scan', `s${i}.png`), randomPixels(rng, 6, 4, 3), 6, 4, 3);
+    }
+    const result = await importDataset(root, tempDir());
+    expect(result.shape).toEqual([6, 4, 3]);
+    expect(result.trainCount).toBe(4);
+    expect(result.lint.mixedSizes.files).toEqual([]);
+  });
+
   it('train/ + test/ layout: duplicates, train/test overlap and class imbalance are reported', async () => {
     const root = tempDir();
     const rng = new Rng(11);
