@@ -299,7 +299,10 @@ test('evaluate: a long evaluation can be cancelled; nothing is stored', async ()
   await page.getByTestId('stop-run').click();
   await expect(dashboard.getByTestId('run-status')).toHaveText('stopped');
 
-  await page.getByTestId('evaluate-run').click();
+  await page.getByTestId('nav-evaluate').click();
+  await expect(page.getByTestId('evaluate-run-select').locator('option:checked')).toContainText('e2e heavy');
+  await page.getByTestId('evaluate-split').selectOption('test');
+  await page.getByTestId('evaluate-button').click();
   await page.getByTestId('evaluate-cancel').click();
   const heavy = await runNamed('e2e heavy');
   await expect(page.getByTestId('evaluate-error')).toHaveText(`evaluation of run ${heavy.id} cancelled`);
