@@ -127,6 +127,10 @@ export class RunsState {
     client.on('runStatus', (e) => {
       this.patch(e.runId, { status: e.status, error: e.error, stopReason: e.stopReason, kernelsUsed: e.kernelsUsed });
       this.refreshSoon();
+      // At rest (paused, stopped, completed, failed) every batch the run reported is stored: the
+      // shown run's history is read again, so its charts hold exactly that, even a batch whose
+      // event came before the run was in the list.
+      if (e.runId === this.selectedId && !ACTIVE.has(e.status)) void this.loadDetail(e.runId);
     });
     client.on('runProgress', (e) => {
       const s = this.seriesFor(e.runId);

@@ -135,3 +135,24 @@ describe('runs state', () => {
     expect(service.requestsOf('getRun')).toHaveLength(2);
   });
 });
+
+describe('runs state at rest', () => {
+  test('when the shown run stops, its stored history is read again: a batch whose event was missed is drawn', async () => {
+    const { service, runs } = await started([]);
+    // The first batch's event came before the run was listed (the page was still adopting it).
+    service.emit('runProgress', batch(0, { runId: 4 }));
+    service.answer('getRun', detail({ id: 4 }));
+    await runs.adopt(run({ id: 4 }));
+    service.emit('runProgress', batch(1, { runId: 4 }));
+    expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([1]);
+    const row = (step: number) => ({ epoch: 1, batch: step + 1, step, loss: 2, accuracy: 0.1, learningRate: 0.01, wallTime: step });
+    service.answer('getRun', detail({ id: 4, status: 'stopped', batches: [row(0), row(1)] }));
+    service.emit('runStatus', { runId: 4, status: 'running', previous: 'queued', error: null, stopReason: null, kernelsUsed: 'fast' });
+    await settle();
+    expect(service.requestsOf('getRun')).toHaveLength(1);
+    service.emit('runStatus', { runId: 4, status: 'stopped', previous: 'running', error: null, stopReason: 'stopped', kernelsUsed: 'fast' });
+    await settle();
+    expect(service.requestsOf('getRun')).toHaveLength(2);
+    expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([0, 1]);
+  });
+});
