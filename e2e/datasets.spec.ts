@@ -4,7 +4,7 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { api, openStudio, shot, studioUrl } from './studio.js';
+import { api, openStudio, shot, studioUrl, WORK } from './studio.js';
 
 test('before any run, the run views say what to do next', async ({ page }) => {
   await openStudio(page, 'train');
@@ -113,13 +113,13 @@ test('an import in progress shows its progress, and Cancel stops it without a ne
     await page.getByTestId('import-path').fill(dir);
     await page.getByTestId('import-button').click();
     // Real progress from importProgress events: the files found, then those decoded before the pipe.
-    await expect(page.getByTestId('import-progress')).toContainText(/ of 8/);
+    await expect(page.getByTestId('import-progress')).toContainText(/ of 8/, WORK);
     await page.getByTestId('import-progress').screenshot({ path: 'e2e/screenshots/import-progress.png' });
     const cancelled = page.waitForResponse((r) => r.url().endsWith('/api/cancelImport'));
     await page.getByTestId('import-cancel').click();
     expect(await (await cancelled).json()).toEqual({ ok: true, value: { cancelled: true } });
     release();
-    await expect(page.getByTestId('import-error')).toHaveText('import cancelled');
+    await expect(page.getByTestId('import-error')).toHaveText('import cancelled', WORK);
     await expect(page.getByTestId('import-progress')).toHaveCount(0);
     await expect(page.getByTestId('dataset-row')).toHaveCount(before);
     expect((await api('listDatasets', {})).length).toBe(before);

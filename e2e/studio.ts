@@ -2,6 +2,12 @@
 import type { Page } from '@playwright/test';
 import type { CommandName, RequestOf, ResponseOf, Result } from '../src-main/contract/index.js';
 
+/**
+ * For waits on real work (training, evaluating, a worker starting): the time a 2-core machine busy
+ * with other work needs. They end as soon as the state is there; only a failure waits this long.
+ */
+export const WORK = { timeout: 240_000 };
+
 export function studioUrl(): string {
   const url = process.env.CNN_STUDIO_URL;
   if (!url) throw new Error('CNN_STUDIO_URL is not set: run the specs through playwright.config.ts (its globalSetup starts the studio)');

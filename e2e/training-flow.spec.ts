@@ -12,7 +12,7 @@ import { expect, test, type Download, type Locator, type Page } from '@playwrigh
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RunSummary } from '../src-main/contract/index.js';
-import { api, openStudio, shot } from './studio.js';
+import { api, openStudio, shot, WORK } from './studio.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -117,7 +117,7 @@ test('train: the run trains to completion; every stored point is on the chart; t
   const dashboard = page.getByTestId('run-dashboard');
   const loss = page.getByTestId('loss-chart');
   const chartId = await loss.getAttribute('data-chart-id');
-  await expect(dashboard.getByTestId('run-status')).toHaveText('completed', { timeout: 180_000 });
+  await expect(dashboard.getByTestId('run-status')).toHaveText('completed', WORK);
   await expect(page.getByTestId('epoch-progress')).toContainText('2 of 2 epochs done');
   await expect(page.getByTestId('val-accuracy')).not.toHaveText('—');
   const run = await runNamed('e2e baseline');
@@ -155,7 +155,7 @@ test('train: the run trains to completion; every stored point is on the chart; t
 test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix; the mistakes page by page, each its own split\'s image', async () => {
   await page.getByTestId('evaluate-run').click();
   const accuracy = page.getByTestId('test-accuracy');
-  await expect(accuracy).toBeVisible({ timeout: 60_000 });
+  await expect(accuracy).toBeVisible(WORK);
   const value = parseFloat(await accuracy.innerText());
   expect(value).toBeGreaterThan(30);
   await expect(page.getByTestId('class-metrics').locator('tbody tr')).toHaveCount(10);
@@ -163,14 +163,14 @@ test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix; the m
   // The matrix counts every test image once.
   const cells = await page.getByTestId('confusion-cell').allInnerTexts();
   expect(cells.reduce((s, t) => s + (t ? Number(t) : 0), 0)).toBe(1000);
-  await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible();
+  await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible(WORK);
   await shot(page, 'evaluate');
 
   // The training images, evaluated: the same indices now name other images.
   const run = await runNamed('e2e baseline');
   await page.getByTestId('evaluate-split').selectOption('train');
   await page.getByTestId('evaluate-button').click();
-  await expect(page.getByTestId('evaluated-on')).toContainText('on the train split (4,500 images');
+  await expect(page.getByTestId('evaluated-on')).toContainText('on the train split (4,500 images', WORK);
   const shownAreStored = async () => {
     const items = page.getByTestId('misclassified-item');
     await expect(items.first().locator('img')).toBeVisible();
@@ -203,7 +203,7 @@ test('experiments: fork the run with another learning rate, then compare the two
   await page.getByTestId('fork-submit').click();
   const dashboard = page.getByTestId('run-dashboard');
   await expect(dashboard).toContainText('(fork of #');
-  await expect(dashboard.getByTestId('run-status')).toHaveText('completed', { timeout: 180_000 });
+  await expect(dashboard.getByTestId('run-status')).toHaveText('completed', WORK);
 
   await page.getByTestId('nav-experiments').click();
   await page.getByTestId('pick-run').nth(0).check();
@@ -231,15 +231,15 @@ test('train: a long run\'s live charts grow in place; pause holds exactly what i
   const dashboard = page.getByTestId('run-dashboard');
   await expect(dashboard).toContainText('e2e live');
   const loss = page.getByTestId('loss-chart');
-  await expect(dashboard.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 });
-  await expect.poll(() => points(loss), { timeout: 30_000 }).toBeGreaterThan(3);
+  await expect(dashboard.getByTestId('run-status')).toHaveText('running', WORK);
+  await expect.poll(() => points(loss), WORK).toBeGreaterThan(3);
   const chartId = await loss.getAttribute('data-chart-id');
   const before = await points(loss);
-  await expect.poll(() => points(loss), { timeout: 30_000 }).toBeGreaterThan(before);
+  await expect.poll(() => points(loss), WORK).toBeGreaterThan(before);
   expect(await loss.getAttribute('data-chart-id')).toBe(chartId);
 
   await page.getByTestId('pause-run').click();
-  await expect(dashboard.getByTestId('run-status')).toHaveText('paused');
+  await expect(dashboard.getByTestId('run-status')).toHaveText('paused', WORK);
   const label = page.getByTestId('batch-progress');
   await expect(label).toContainText(/Paused at epoch \d+, batch \d+ of 125/);
   // Paused: the service has stored every batch it reported, and the chart shows exactly those.
@@ -253,8 +253,8 @@ test('train: a long run\'s live charts grow in place; pause holds exactly what i
   await shot(page, 'train-paused');
 
   await page.getByTestId('resume-run').click();
-  await expect.poll(() => points(loss), { timeout: 30_000 }).toBeGreaterThan(paused);
-  await expect(dashboard.getByTestId('run-status')).toHaveText('running');
+  await expect.poll(() => points(loss), WORK).toBeGreaterThan(paused);
+  await expect(dashboard.getByTestId('run-status')).toHaveText('running', WORK);
   expect(await loss.getAttribute('data-chart-id')).toBe(chartId);
 });
 
@@ -262,7 +262,7 @@ test('stop: a running run stops at the end of its batch, keeps a snapshot and ca
   const dashboard = page.getByTestId('run-dashboard');
   await expect(dashboard.getByTestId('run-status')).toHaveText('running');
   await page.getByTestId('stop-run').click();
-  await expect(dashboard.getByTestId('run-status')).toHaveText('stopped');
+  await expect(dashboard.getByTestId('run-status')).toHaveText('stopped', WORK);
   await expect(page.getByTestId('resume-run')).toBeVisible();
   await expect(page.getByTestId('export-onnx')).toBeEnabled();
   const run = await api('getRun', { id: (await runNamed('e2e live')).id, batches: false });
@@ -295,9 +295,9 @@ test('evaluate: a long evaluation can be cancelled; nothing is stored', async ()
   const dashboard = page.getByTestId('run-dashboard');
   await expect(dashboard).toContainText('e2e heavy');
   // One epoch is 1,125 batches of this model: stopped at its first reported batch, it has a snapshot to evaluate.
-  await expect(page.getByTestId('batch-progress')).toContainText(/Epoch 1, batch \d+ of 1125/, { timeout: 60_000 });
+  await expect(page.getByTestId('batch-progress')).toContainText(/Epoch 1, batch \d+ of 1125/, WORK);
   await page.getByTestId('stop-run').click();
-  await expect(dashboard.getByTestId('run-status')).toHaveText('stopped');
+  await expect(dashboard.getByTestId('run-status')).toHaveText('stopped', WORK);
 
   await page.getByTestId('nav-evaluate').click();
   await expect(page.getByTestId('evaluate-run-select').locator('option:checked')).toContainText('e2e heavy');
@@ -305,7 +305,7 @@ test('evaluate: a long evaluation can be cancelled; nothing is stored', async ()
   await page.getByTestId('evaluate-button').click();
   await page.getByTestId('evaluate-cancel').click();
   const heavy = await runNamed('e2e heavy');
-  await expect(page.getByTestId('evaluate-error')).toHaveText(`evaluation of run ${heavy.id} cancelled`);
+  await expect(page.getByTestId('evaluate-error')).toHaveText(`evaluation of run ${heavy.id} cancelled`, WORK);
   await expect(page.getByTestId('evaluate-button')).toBeEnabled();
   await expect(page.getByTestId('evaluation')).toHaveCount(0);
   expect((await api('getRun', { id: heavy.id, batches: false })).evaluations).toEqual([]);

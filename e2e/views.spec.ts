@@ -4,7 +4,7 @@
  * to look at. Runs after training-flow.spec.ts (files run in name order, one worker).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { openStudio, shot } from './studio.js';
+import { openStudio, shot, WORK } from './studio.js';
 
 const SIZES = [
   { width: 1280, height: 800 },
@@ -28,14 +28,14 @@ const READY: Record<string, (page: Page) => Promise<void>> = {
     const select = page.getByTestId('evaluate-run-select');
     const baseline = select.locator('option', { hasText: /^#\d+ e2e baseline \(completed\)$/ });
     await select.selectOption(await baseline.getAttribute('value'));
-    await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible();
+    await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible(WORK);
   },
   experiments: async (page) => {
     await expect(page.getByTestId('pick-run').first()).toBeVisible();
     await page.getByTestId('pick-run').nth(0).check();
     await page.getByTestId('pick-run').nth(1).check();
     await page.getByTestId('compare-button').click();
-    await expect(page.getByTestId('comparison')).toBeVisible();
+    await expect(page.getByTestId('comparison')).toBeVisible(WORK);
   },
 };
 
