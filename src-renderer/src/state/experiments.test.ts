@@ -49,9 +49,10 @@ describe('experiments state', () => {
   test('compare asks for the picked runs, oldest first', async () => {
     const { service, state } = experiments();
     state.toggle(7);
-    state.toggle(3);
     state.toggle(5);
+    state.toggle(3);
     state.toggle(7);
+    expect(state.picked).toEqual([5, 3]);
     service.answer('compareRuns', (r) => ({
       runs: r.ids.map((id) => ({ id, name: `#${id}`, status: 'completed' as const, specHash: 'x', datasetId: 1 })), epochs: [1], series: {},
       hyperparameterDiffs: [], architectureDiffs: [], sameArchitecture: true, perClass: [], testAccuracy: r.ids.map(() => null),
