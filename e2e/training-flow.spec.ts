@@ -165,6 +165,16 @@ test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix; the m
   expect(cells.reduce((s, t) => s + (t ? Number(t) : 0), 0)).toBe(1000);
   await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible(WORK);
   await shot(page, 'evaluate');
+  // Every page of the test mistakes, each page's images loaded: the page has now seen these indices as test images.
+  const testIndices: number[] = [];
+  const pages = Number(/of (\d+)$/.exec(await page.getByTestId('misclassified-page').innerText())![1]);
+  for (let p = 0; p < pages; p++) {
+    if (p > 0) await page.getByTestId('misclassified-next').click();
+    await expect(page.getByTestId('misclassified-range')).toContainText(`Images ${p * 24 + 1}–`);
+    await expect(page.getByTestId('misclassified-item').locator('.placeholder')).toHaveCount(0);
+    testIndices.push(...await page.getByTestId('misclassified-item').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index')))));
+  }
+  expect(testIndices.length).toBeGreaterThan(24);
 
   // The training images, evaluated: the same indices now name other images.
   const run = await runNamed('e2e baseline');
@@ -188,6 +198,24 @@ test('evaluate: test accuracy, per-class table, a 10×10 confusion matrix; the m
   await expect(page.getByTestId('misclassified-range')).toContainText('Images 25–48 of');
   const second = await shownAreStored();
   expect(second.some((i) => first.includes(i))).toBe(false);
+
+  // An index whose test image the page already showed, now a training image: the gallery shows the
+  // training image. (~200 test and ~700 training mistakes share dozens of indices; the runs are
+  // seeded, so which ones is fixed.)
+  const stored = (await api('getRun', { id: run.id, batches: false })).evaluations.at(-1)!;
+  expect(stored.split).toBe('train');
+  const at = stored.misclassified.findIndex((m) => testIndices.includes(m.index));
+  expect(at, 'no index is misclassified in both the test and the training images').toBeGreaterThanOrEqual(0);
+  const shared = stored.misclassified[at]!.index;
+  const range = page.getByTestId('misclassified-range');
+  for (let shown = 1, target = Math.floor(at / 24); shown !== target; shown += shown < target ? 1 : -1) {
+    await page.getByTestId(shown < target ? 'misclassified-next' : 'misclassified-previous').click();
+    await expect(range).toContainText(`Images ${(shown + (shown < target ? 1 : -1)) * 24 + 1}–`);
+  }
+  const [trainImage] = await api('getThumbnails', { datasetId: run.datasetId, split: 'train', indices: [shared], scale: 3 });
+  const [testImage] = await api('getThumbnails', { datasetId: run.datasetId, split: 'test', indices: [shared], scale: 3 });
+  expect(trainImage!.base64).not.toBe(testImage!.base64);
+  await expect(page.locator(`[data-testid="misclassified-item"][data-index="${shared}"] img`)).toHaveAttribute('src', `data:image/png;base64,${trainImage!.base64}`);
 });
 
 test('experiments: fork the run with another learning rate, then compare the two', async () => {
