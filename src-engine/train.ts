@@ -7,6 +7,8 @@
 import { augmentBatch, checkDataset, evaluateDataset, gatherBatch, type AugmentConfig, type Dataset } from './data.js';
 import type { Kernels } from './kernels/types.js';
 import { buildModel, InputError, type Model } from './model.js';
+import type { NonFiniteStep } from './inspect/findings.js';
+import { firstNonFinite } from './inspect/health.js';
 import { checkOptimizerConfig, createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
 import { Rng } from './rng.js';
 import { checkSchedule, learningRateAt, type ScheduleConfig } from './schedules.js';
@@ -64,10 +66,21 @@ export interface EpochMetrics {
 export type StopReason = 'completed' | 'early-stopped' | 'stopped' | 'failed';
 
 export class TrainingError extends Error {
-  constructor(readonly code: 'nan_loss' | 'bad_config' | 'bad_state', message: string) {
+  constructor(readonly code: 'nan_loss' | 'bad_config' | 'bad_state', message: string, readonly nonFinite?: NonFiniteStep) {
     super(message);
     this.name = 'TrainingError';
   }
+}
+
+/** What a step trained on, for whoever watches it (training health): read it, change nothing. */
+export interface StepView {
+  event: BatchEvent;
+  /** The batch as the gradient saw it (augmented), n images. */
+  x: Float32Array;
+  labels: Int32Array;
+  n: number;
+  /** The values before this step's update; model.values holds them after, model.grads the batch's gradient. */
+  before: Float32Array;
 }
 
 /** Computes a batch's mean loss and writes (overwrites) model.grads. The default is the model's own
@@ -85,6 +98,9 @@ export const localGradients: GradientComputer = {
 
 export interface TrainerOptions {
   gradients?: GradientComputer;
+  /** Called after every step, before the epoch's validation; it must not change the model
+   *  (training health measures here: a forward pass in inference mode draws no randomness). */
+  afterStep?: (step: StepView) => void;
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -136,6 +152,7 @@ export class Trainer {
   private readonly augTmp: Float32Array;
   private readonly prevValues: Float32Array;
   private readonly gradients: GradientComputer;
+  private readonly afterStep?: (step: StepView) => void;
 
   constructor(model: Model, readonly train: Dataset, config: TrainConfig, readonly validation?: Dataset, options: TrainerOptions = {}) {
     const problem = checkTrainConfig(config);
@@ -159,6 +176,7 @@ export class Trainer {
     this.prevValues = new Float32Array(model.values.length);
     this.bestValues = new Float32Array(model.values.length);
     this.gradients = options.gradients ?? localGradients;
+    this.afterStep = options.afterStep;
   }
 
   get batchesPerEpoch(): number {
@@ -202,11 +220,16 @@ export class Trainer {
     const lr = this.learningRate;
     const { loss, correct } = this.gradients.compute(model, x, y, m);
     if (!Number.isFinite(loss)) {
-      // The weights that produced this loss are already bad; the ones before the last update were not.
+      // Which layer went non-finite first, with the weights that produced this loss; then back to
+      // the ones before the last update, which did not.
+      const layer = firstNonFinite(model, x, m);
+      const where = layer ? `${layer.label}'s ${layer.what} went non-finite first` : 'every layer\'s output was finite: the loss itself overflowed';
       if (this.step_ > 0) model.values.set(this.prevValues);
       this.done = true;
       this.stopReason = 'failed';
-      throw new TrainingError('nan_loss', `loss became ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; the weights are kept at the last finite loss (try a lower learning rate)`);
+      throw new TrainingError('nan_loss',
+        `loss became ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1} (${where}); the weights are kept at the last finite loss (try a lower learning rate)`,
+        { step: this.step_ + 1, epoch: this.epoch + 1, batch: this.batch + 1, loss, layer });
     }
     this.prevValues.set(model.values);
     this.optimizer.step(model.values, model.grads, lr);
@@ -219,6 +242,7 @@ export class Trainer {
       epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, step: this.step_,
       loss, accuracy: correct / m, learningRate: lr,
     };
+    this.afterStep?.({ event, x, labels: y, n: m, before: this.prevValues });
     this.batch++;
     if (this.batch >= this.batchesPerEpoch) event.epochEnd = this.endEpoch(lr);
     return event;

@@ -10,6 +10,7 @@ import { pair, samePadding, type Conv2dSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { checkPair, dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
+import { conv2dInspector } from './conv2d-inspect.js';
 
 /** Geometry of one conv layer, shared by shape inference, the layer and its ONNX node. */
 export interface ConvGeometry {
@@ -143,6 +144,7 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
     return `conv ${spec.filters} ${pairText(spec.kernelSize)}${s}${spec.padding === 'same' ? ' same' : ''}${spec.activation === 'linear' ? ' linear' : ''}`;
   },
   inSummary: true,
+  inspect: conv2dInspector,
 
   // Conv on NCHW; explicit pads [top, left, bottom, right], so 'same' with an odd total pads
   // bottom/right as the engine does.

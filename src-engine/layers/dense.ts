@@ -7,6 +7,7 @@ import type { DenseSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
+import { denseInspector } from './dense-inspect.js';
 
 export type DenseActivation = 'relu' | 'linear' | 'softmax';
 
@@ -90,6 +91,7 @@ export const denseLayer: LayerDefinition<DenseSpec> = {
 
   describe: (spec) => `dense ${spec.units}${spec.activation ? ' ' + spec.activation : ''}`,
   inSummary: true,
+  inspect: denseInspector,
 
   // Gemm takes the engine's (in, out) weight as its B as is; the head's Softmax is the graph output
   onnxInput: 'flat',

@@ -3,6 +3,7 @@ import type { DropoutSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
+import { dropoutInspector } from './dropout-inspect.js';
 
 /** In training each value is zeroed with probability `rate` and the survivors are scaled by
  *  1/(1 − rate), so predict needs no change and passes x through. */
@@ -57,6 +58,7 @@ export const dropoutLayer: LayerDefinition<DropoutSpec> = {
   },
   describe: (spec) => `dropout ${spec.rate}`,
   inSummary: true,
+  inspect: dropoutInspector,
   onnxInput: 'any',
   onnx: (_spec, _site, { input }) => ({ nodes: [], initializers: [], output: input }),
 };

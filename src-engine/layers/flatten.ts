@@ -2,6 +2,7 @@
 import type { FlattenSpec } from '../spec.js';
 import type { FloatArray, Shape3 } from '../tensor.js';
 import type { Layer, LayerDefinition, Param } from './layer.js';
+import { flattenInspector } from './flatten-inspect.js';
 
 export class Flatten implements Layer {
   readonly outShape: Shape3;
@@ -27,6 +28,7 @@ export const flattenLayer: LayerDefinition<FlattenSpec> = {
   },
   describe: () => 'flatten',
   inSummary: false,
+  inspect: flattenInspector,
   // asking for flat input is all it takes: the graph goes back to NHWC before its Flatten node, so
   // the order is the engine's H, W, C and the dense weights after it need no permutation
   onnxInput: 'flat',

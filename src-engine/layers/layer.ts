@@ -1,3 +1,4 @@
+import type { LayerInspector } from '../inspect/types.js';
 import type { Kernels } from '../kernels/types.js';
 import type { OnnxNode, OnnxTensor } from '../onnx-graph.js';
 import type { Rng } from '../rng.js';
@@ -105,4 +106,7 @@ export interface LayerDefinition<S extends LayerSpec = LayerSpec> {
   readonly onnxInput: 'image' | 'flat' | 'any';
   /** Its inference-time ONNX nodes (opset 13), as plain data. */
   onnx(spec: S, site: LayerSite, io: OnnxLayerInput): OnnxLayerNodes;
+  /** What the inspection tools (filters, feature maps, the step-through, training health) need to
+   *  know of this type, in its own module beside this one; absent: they say it is not supported yet. */
+  readonly inspect?: LayerInspector<S>;
 }

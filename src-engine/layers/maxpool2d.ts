@@ -4,6 +4,7 @@ import type { MaxPool2dSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { checkPair, dims, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
+import { maxpool2dInspector } from './maxpool2d-inspect.js';
 
 export interface PoolGeometry { ph: number; pw: number; sh: number; sw: number; oh: number; ow: number }
 
@@ -70,6 +71,7 @@ export const maxpool2dLayer: LayerDefinition<MaxPool2dSpec> = {
     return `maxpool ${Array.isArray(spec.poolSize) ? spec.poolSize.join('×') : spec.poolSize}`;
   },
   inSummary: true,
+  inspect: maxpool2dInspector,
 
   // floor mode (ceil_mode 0) drops the leftover rows/columns, as the engine does
   onnxInput: 'image',
