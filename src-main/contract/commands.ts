@@ -7,12 +7,13 @@
  */
 import type { ModelSpec, ShapeReport } from './types.js';
 import type {
-  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, ImportDatasetResponse, Result, RunDetail, RunSummary, Thumbnail,
+  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse,
+  ImportDatasetResponse, PredictResponse, Result, RunDetail, RunSummary, StepThroughResponse, Thumbnail,
 } from './types.js';
 import { RUN_STATUSES } from './types.js';
 import { hyperparameterInputSchema } from './hyperparameters.js';
 import {
-  array, boolean, custom, id, integer, none, oneOf, optional, request, RequestError, string, tuple, type Infer, type Schema,
+  array, boolean, custom, id, integer, none, object, oneOf, optional, request, RequestError, string, tuple, variants, type Infer, type Schema,
 } from './schema.js';
 
 /** Request sizes the service accepts (each is checked before any work is done). */
@@ -27,6 +28,13 @@ export const REQUEST_LIMITS = {
   nameLength: 200,
   notesLength: 20_000,
   tags: 50,
+  /** Bytes of an image file handed to an inspection (base64 in the request: 4/3 of it). Its pixel
+   *  count is bounded too, from its header, before it is decoded (the import's maxImagePixels). */
+  imageFileBytes: 8 * 1024 * 1024,
+  /** Width or height of drawn pixels. */
+  pixelsSide: 1024,
+  /** Inspections computing at once (each in a worker of its own); one more is refused. */
+  inspectionsRunning: 4,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,6 +52,29 @@ const name = () => string({ minLength: 1, maxLength: REQUEST_LIMITS.nameLength }
 const fileName = custom<string>('a file name without folders (no / or \\)', (v) =>
   typeof v === 'string' && v.length > 0 && v.length <= 200 && !/[\\/\0]/.test(v) && v !== '.' && v !== '..');
 const split = oneOf(['test', 'validation', 'train'] as const);
+
+const base64Of = (bytes: number) => string({ minLength: 1, maxLength: Math.ceil(bytes / 3) * 4 });
+/** An image to look at with a model: one of a dataset's own, a file's bytes (PNG, JPEG, WebP, GIF), or drawn pixels. */
+const imageInput = variants({
+  dataset: object({ type: oneOf(['dataset'] as const), datasetId: id(), split: oneOf(['train', 'test'] as const), index: integer({ min: 0 }) }),
+  file: object({ type: oneOf(['file'] as const), base64: base64Of(REQUEST_LIMITS.imageFileBytes), name: optional(string({ maxLength: REQUEST_LIMITS.nameLength })) }),
+  pixels: object({
+    type: oneOf(['pixels'] as const),
+    width: integer({ min: 1, max: REQUEST_LIMITS.pixelsSide }),
+    height: integer({ min: 1, max: REQUEST_LIMITS.pixelsSide }),
+    channels: oneOf([1, 3] as const),
+    /** H×W×C uint8, row-major. */
+    base64: base64Of(REQUEST_LIMITS.pixelsSide * REQUEST_LIMITS.pixelsSide * 3),
+  }),
+});
+/** What every inspection names: the run, its snapshot (default the latest), and an id to cancel it by. */
+const inspection = {
+  runId: id(),
+  snapshotId: optional(id()),
+  /** Chosen by the caller so it can cancel (cancelInspection). */
+  inspectionId: optional(string({ minLength: 1, maxLength: 100 })),
+};
+const unitOf = tuple([integer({ min: 0 }), integer({ min: 0 }), integer({ min: 0 })] as const);
 
 export const COMMANDS = {
   listDatasets: none(),
@@ -112,6 +143,23 @@ export const COMMANDS = {
     /** The main file's name (default run-<id>.<format>); a JSON export's weights are that name + '.bin'. */
     fileName: optional(fileName),
   }),
+  /** Class probabilities of one image, preprocessed as the run's training images were. */
+  predict: request({ ...inspection, image: imageInput }),
+  /** Every conv and pool layer's output for one image, with each unit's receptive field. */
+  featureMaps: request({ ...inspection, image: imageInput }),
+  /** Every conv layer's filters as tiles. */
+  inspectFilters: request({ ...inspection }),
+  /** One image forward and backward, layer by layer, with the engine's numbers. */
+  stepThrough: request({
+    ...inspection,
+    image: imageInput,
+    /** The class the loss is taken against; default the dataset's label, else the predicted class. */
+    label: optional(integer({ min: 0, max: 255 })),
+    /** Output units to explain, by layer index; the rest follow as a chain. */
+    units: optional(array(object({ layer: integer({ min: 0 }), unit: unitOf }), { maxItems: REQUEST_LIMITS.layers })),
+  }),
+  /** Stops an inspection waiting or running; it rejects with code 'cancelled'. */
+  cancelInspection: request({ inspectionId: string({ minLength: 1, maxLength: 100 }) }),
   deleteRun: request({ id: id() }),
   updateRun: request({
     id: id(),
@@ -145,6 +193,11 @@ export interface Responses {
   evaluateRun: EvaluationInfo;
   cancelEvaluation: { cancelled: boolean };
   exportRun: ExportRunResponse;
+  predict: PredictResponse;
+  featureMaps: FeatureMapsResponse;
+  inspectFilters: FiltersResponse;
+  stepThrough: StepThroughResponse;
+  cancelInspection: { cancelled: boolean };
   deleteRun: { deleted: true };
   updateRun: RunSummary;
 }
@@ -161,6 +214,7 @@ export type ImportDatasetRequest = RequestOf<'importDataset'>;
 export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
 export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
 export type ExportRunRequest = RequestOf<'exportRun'>;
+export type ImageInput = RequestOf<'predict'>['image'];
 
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 

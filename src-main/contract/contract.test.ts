@@ -63,6 +63,11 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['evaluateRun', () => ({ runId, split: 'test' }), () => ({ runId, split: 'everything' }), 'split'],
   ['cancelEvaluation', () => ({ runId }), () => ({ runId: null }), 'runId'],
   ['exportRun', () => ({ runId, format: 'onnx' }), () => ({ runId, format: 'onnx', outPath: '/tmp/x.onnx' }), 'outPath'],
+  ['predict', () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: 0 } }), () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: -1 } }), 'image.index'],
+  ['featureMaps', () => ({ runId, image: { type: 'pixels', width: 28, height: 28, channels: 1, base64: Buffer.alloc(784).toString('base64') } }), () => ({ runId, image: { type: 'drawing' } }), 'image.type'],
+  ['inspectFilters', () => ({ runId, snapshotId }), () => ({ runId, snapshotId: 'latest' }), 'snapshotId'],
+  ['stepThrough', () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: 1 }, units: [{ layer: 1, unit: [0, 0, 3] }] }), () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: 1 }, units: [{ layer: 1, unit: [0, 0] }] }), 'units[0].unit'],
+  ['cancelInspection', () => ({ inspectionId: 'none' }), () => ({ inspectionId: '' }), 'inspectionId'],
   ['deleteRun', () => ({ id: 999_999 }), () => ({ id: {} }), 'id'],
   ['updateRun', () => ({ id: runId, tags: ['checked'] }), () => ({ id: runId, tags: 'checked' }), 'tags'],
 ];

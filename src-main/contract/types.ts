@@ -6,6 +6,7 @@
 import type { ModelSpec } from '../../src-engine/spec.js';
 import type { ShapeReport } from '../../src-engine/shapes.js';
 import type { BatchEvent, EpochMetrics } from '../../src-engine/train.js';
+import type { Range, StepThrough } from '../../src-engine/inspect/index.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import type { Hyperparameters } from './hyperparameters.js';
 
@@ -174,6 +175,107 @@ export interface EvaluationInfo {
   confusion: number[][];
   misclassified: Misclassified[];
   createdAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Looking inside a run (computed in the inspection worker from a stored snapshot)
+
+export type { Range, StepThrough };
+export type { BackwardDetail, ForwardDetail, StepLayer, Unit } from '../../src-engine/inspect/index.js';
+
+/** Which weights an inspection used. */
+export interface InspectedSnapshot {
+  runId: number;
+  snapshotId: number;
+  /** Completed epochs when the snapshot was taken. */
+  epoch: number;
+}
+
+/** An image as the model saw it, and what was done to it on the way (the training preprocessing). */
+export interface PreparedImage {
+  width: number;
+  height: number;
+  channels: number;
+  /** Base64 of the H×W×C uint8 pixels (the model sees them ÷ 255). */
+  base64: string;
+  /** What was done to it, in order, e.g. "resized 640×480 → 28×28", "converted to grayscale". */
+  steps: string[];
+  /** The dataset's label, for one of its own images; null for a dropped or drawn one. */
+  label: number | null;
+}
+
+export interface ClassProbability {
+  classIndex: number;
+  className: string;
+  probability: number;
+}
+
+export interface PredictResponse extends InspectedSnapshot {
+  image: PreparedImage;
+  /** Per class, in class order. */
+  probabilities: number[];
+  /** Every class, likeliest first. */
+  ranked: ClassProbability[];
+}
+
+/** Float arrays travel as base64 of their little-endian float32 bytes. */
+export interface FeatureMapLayer {
+  index: number;
+  label: string;
+  type: string;
+  /** [H, W, C] */
+  shape: [number, number, number];
+  min: number;
+  max: number;
+  /** (H, W, C) float32 values. */
+  values: string;
+  /** Per output row / column, the image rows / columns it reads; null when a layer below has no inspector. */
+  receptiveField: { rows: Range[]; cols: Range[] } | null;
+}
+
+export interface UnsupportedLayer {
+  index: number;
+  label: string;
+  reason: string;
+}
+
+export interface FeatureMapsResponse extends InspectedSnapshot {
+  image: PreparedImage;
+  probabilities: number[];
+  layers: FeatureMapLayer[];
+  unsupported: UnsupportedLayer[];
+}
+
+export interface FilterLayer {
+  index: number;
+  label: string;
+  kh: number;
+  kw: number;
+  cin: number;
+  cout: number;
+  /** 'rgb': one colour tile per filter (a first layer over RGB); 'channels': a gray tile per input channel. */
+  mode: 'rgb' | 'channels';
+  /** Per filter: the scale of its tiles (its smallest weight is black, its largest white). */
+  min: number[];
+  max: number[];
+  /** (Cout, Cin, KH, KW) uint8, base64. */
+  tiles: string;
+  /** (Cout, Cin, KH, KW) float32, base64: a tap's value on hover. */
+  weights: string;
+  bias: number[];
+}
+
+export interface FiltersResponse extends InspectedSnapshot {
+  layers: FilterLayer[];
+  unsupported: UnsupportedLayer[];
+}
+
+export interface StepThroughResponse extends InspectedSnapshot {
+  image: PreparedImage;
+  classNames: string[];
+  /** Whether the label is the dataset's (else the caller's, or the predicted class for an unlabelled image). */
+  labelFrom: 'dataset' | 'request' | 'predicted';
+  steps: StepThrough;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,11 @@ export function commandHandlers(s: Service): CommandHandlers {
     evaluateRun: (r) => s.evaluations.evaluate(r),
     cancelEvaluation: (r) => s.evaluations.cancel(r.runId),
     exportRun: (r) => exportRun(s.store, s.runs, s.datasets, r),
+    predict: (r) => s.inspections.predict(r),
+    featureMaps: (r) => s.inspections.featureMaps(r),
+    inspectFilters: (r) => s.inspections.filters(r),
+    stepThrough: (r) => s.inspections.stepThrough(r),
+    cancelInspection: (r) => s.inspections.cancel(r.inspectionId),
     deleteRun: (r) => s.runs.delete(r.id),
     updateRun: (r) => s.runs.update(r),
   };

@@ -15,6 +15,7 @@ import { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 import { Evaluations } from './evaluations.js';
 import { EventHub } from './events.js';
+import { Inspections } from './inspections.js';
 import { commandHandlers, type CommandHandlers } from './handlers.js';
 import { RunManager } from './runs.js';
 
@@ -41,6 +42,7 @@ export class Service implements ContractHandler {
   readonly datasets: DatasetLibrary;
   readonly runs: RunManager;
   readonly evaluations: Evaluations;
+  readonly inspections: Inspections;
   private readonly events = new EventHub();
   private readonly handlers: CommandHandlers;
   private closed = false;
@@ -59,6 +61,7 @@ export class Service implements ContractHandler {
     this.datasets = new DatasetLibrary(ctx);
     this.runs = new RunManager(ctx, this.datasets, { poolSize: options.poolSize ?? 1, flushIntervalMs: options.flushIntervalMs ?? 250 });
     this.evaluations = new Evaluations(ctx, this.runs, this.datasets, options.maxMisclassified ?? 1000);
+    this.inspections = new Inspections(ctx, this.runs, this.datasets);
     this.handlers = commandHandlers(this);
     // Nothing runs yet: anything the database says is running or queued died with the last process.
     const interrupted = [...this.store.runIdsWithStatus('running'), ...this.store.runIdsWithStatus('queued')];
@@ -89,6 +92,7 @@ export class Service implements ContractHandler {
     this.datasets.cancelAll();
     await this.runs.close(30_000);
     await this.evaluations.close();
+    await this.inspections.close();
     this.store.close();
   }
 

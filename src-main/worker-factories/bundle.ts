@@ -5,6 +5,7 @@
  */
 import startImporter from '../datasets/worker.ts?nodeWorker';
 import startReplica from '../../src-engine/parallel/worker-entry.ts?nodeWorker';
+import startInspection from '../inspection/worker.ts?nodeWorker';
 import startTraining from '../training/worker.ts?nodeWorker';
 import type { WorkerFactories } from './types.js';
 
@@ -13,6 +14,7 @@ export type { WorkerFactories } from './types.js';
 export const workerFactories: WorkerFactories = {
   training: () => startTraining({}),
   evaluation: () => startTraining({}),
+  inspection: () => startInspection({}),
   importer: (data) => startImporter({ workerData: data }),
   replica: (init) => startReplica({ workerData: init }),
 };

@@ -18,12 +18,14 @@ export function startTypeScriptWorker(entry: URL, workerData?: unknown): Worker 
 }
 
 const TRAINING = new URL('../training/worker.ts', import.meta.url);
+const INSPECTION = new URL('../inspection/worker.ts', import.meta.url);
 const IMPORTER = new URL('../datasets/worker.ts', import.meta.url);
 const REPLICA = new URL('../../src-engine/parallel/worker-entry.ts', import.meta.url);
 
 export const workerFactories: WorkerFactories = {
   training: () => startTypeScriptWorker(TRAINING),
   evaluation: () => startTypeScriptWorker(TRAINING),
+  inspection: () => startTypeScriptWorker(INSPECTION),
   importer: (data) => startTypeScriptWorker(IMPORTER, data),
   replica: (init) => startTypeScriptWorker(REPLICA, init),
 };

@@ -13,6 +13,8 @@ export interface WorkerFactories {
   training(): Worker;
   /** An evaluation job (the same entry, an 'evaluate' job). */
   evaluation(): Worker;
+  /** An inspection of a snapshot (inspection/worker.ts: predict, feature maps, filters, step-through; one per thread). */
+  inspection(): Worker;
   /** A dataset import (datasets/worker.ts), its input as workerData. */
   importer(data: ImportWorkerData): Worker;
   /** A gradient replica of data-parallel training (src-engine/parallel/worker-entry.ts), started from inside a training worker. */

@@ -1,0 +1,102 @@
+/**
+ * One image brought to a model's input the way a folder import brings its files (folder.ts's
+ * decodeImage): upright from EXIF, alpha flattened onto black, stretched to H×W with sharp's
+ * resize (fit 'fill', its default kernel), gray when every pixel is gray, then converted to the
+ * dataset's channels with the import's Rec. 601 weights; the model then sees the bytes ÷ 255.
+ * Each thing done is said in words, so the "Try it" view can show what happened to the image.
+ * A test imports a folder and checks that its cached pixels equal this module's.
+ */
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { grayToRgb, rgbToGray } from './transform.js';
+
+/** Encoded file bytes (PNG, JPEG, WebP, GIF, TIFF…) or raw H×W×C uint8 pixels (a drawing). */
+export type ImageSource =
+  | { type: 'bytes'; bytes: Uint8Array; name?: string }
+  | { type: 'pixels'; width: number; height: number; channels: 1 | 3; pixels: Uint8Array };
+
+export interface Prepared {
+  /** (H, W, C) uint8 at the model's input shape. */
+  pixels: Uint8Array;
+  /** What was done, in order, in plain words. */
+  steps: string[];
+}
+
+/** A file that is not an image, or one that is too large, in words for the caller. */
+export class ImageInputError extends Error {
+  override name = 'ImageInputError';
+}
+
+const channelWords = (c: number, alpha: boolean) => `${c === 1 || c === 2 ? 'gray' : 'colour'}${alpha ? ' with alpha' : ''}`;
+
+export async function prepareImage(source: ImageSource, shape: readonly [number, number, number], maxPixels: number): Promise<Prepared> {
+  const [outH, outW, outC] = shape;
+  const steps: string[] = [];
+  let image: Sharp;
+  let width: number, height: number, hasAlpha: boolean, colour: boolean;
+  if (source.type === 'pixels') {
+    if (source.pixels.length !== source.width * source.height * source.channels) {
+      throw new ImageInputError(`drawn pixels: ${source.pixels.length} bytes for ${source.height}×${source.width}×${source.channels}`);
+    }
+    image = sharp(source.pixels, { raw: { width: source.width, height: source.height, channels: source.channels } });
+    ({ width, height } = source);
+    hasAlpha = false;
+    colour = source.channels === 3;
+    steps.push(`drawn ${width}×${height}, ${channelWords(source.channels, false)}`);
+  } else {
+    let meta: Metadata;
+    try {
+      meta = await sharp(source.bytes).metadata();
+    } catch (e) {
+      throw new ImageInputError(`${source.name ?? 'the file'} is not an image this studio can read (PNG, JPEG, WebP, GIF, TIFF): ${(e as Error).message}`);
+    }
+    width = meta.autoOrient?.width ?? meta.width;
+    height = meta.autoOrient?.height ?? meta.height;
+    if (!(width > 0 && height > 0)) throw new ImageInputError(`${source.name ?? 'the file'} has no readable size in its header`);
+    if (width * height > maxPixels) throw new ImageInputError(`${width}×${height} pixels, more than the limit of ${maxPixels} pixels per image`);
+    hasAlpha = meta.hasAlpha ?? false;
+    colour = (meta.channels ?? 3) - (hasAlpha ? 1 : 0) >= 3;
+    steps.push(`decoded ${meta.format.toUpperCase()} ${width}×${height}, ${channelWords(meta.channels ?? 3, hasAlpha)}`);
+    if ((meta.orientation ?? 1) > 1) steps.push(`turned upright (EXIF orientation ${meta.orientation})`);
+    image = sharp(source.bytes, { autoOrient: true, limitInputPixels: Math.floor(maxPixels) });
+  }
+  // as the import: alpha onto black, then a stretch (no crop, no padding) to the model's size
+  image = image.flatten({ background: '#000000' });
+  if (hasAlpha) steps.push('flattened the alpha onto black');
+  if (width !== outW || height !== outH) {
+    image = image.resize(outW, outH, { fit: 'fill' });
+    steps.push(`resized ${width}×${height} → ${outW}×${outH} (stretched, as the import resizes)`);
+  } else steps.push(`kept at ${outW}×${outH} (the model's input size)`);
+  let data: Buffer, channels: number;
+  try {
+    const out = await image.raw().toBuffer({ resolveWithObject: true });
+    data = out.data;
+    channels = out.info.channels;
+  } catch (e) {
+    throw new ImageInputError(`${source.type === 'bytes' ? (source.name ?? 'the file') : 'the drawing'} could not be decoded: ${(e as Error).message}`);
+  }
+  const pixels = outH * outW;
+  if (channels === 3 && allChannelsEqual(data, pixels)) {
+    // sharp hands gray images back as sRGB; the import keeps one channel
+    const one = new Uint8Array(pixels);
+    for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
+    data = Buffer.from(one.buffer);
+    channels = 1;
+    if (colour) steps.push('its red, green and blue are equal everywhere: taken as gray, as the import does');
+  }
+  const out = new Uint8Array(pixels * outC);
+  if (channels === outC) out.set(data.subarray(0, out.length));
+  else if (outC === 1) {
+    rgbToGray(data, pixels, out);
+    steps.push('converted to grayscale (Rec. 601 luma: 0.299 R + 0.587 G + 0.114 B)');
+  } else {
+    grayToRgb(data, pixels, out);
+    steps.push('gray copied into 3 channels (the model takes colour)');
+  }
+  steps.push('scaled 0–255 → 0–1 (÷ 255), as in training');
+  return { pixels: out, steps };
+}
+
+function allChannelsEqual(data: Uint8Array, pixels: number): boolean {
+  for (let p = 0; p < pixels; p++) if (data[3 * p] !== data[3 * p + 1] || data[3 * p] !== data[3 * p + 2]) return false;
+  return true;
+}
