@@ -98,6 +98,34 @@ describe('cnn-studio on the bundled sample', () => {
     expect(existsSync(join(dir.path, 'm.json.bin'))).toBe(true);
   });
 
+  it('predict: a test image of the dataset and a colour PNG, top classes as text and --json; a missing file is exit 2', async () => {
+    const png = join(dir.path, 'boot.png');
+    const raw = Buffer.alloc(40 * 30 * 3, 0);
+    for (let i = 0; i < 40 * 30; i++) raw[3 * i] = (i * 7) % 256;
+    await sharp(raw, { raw: { width: 40, height: 30, channels: 3 } }).png().toFile(png);
+    const text = await cli('predict', '1', 'test:0', png, '--top', '2');
+    expect(text.code, text.stderr).toBe(0);
+    const blocks = text.stdout.trim().split(/\n(?=\S)/);
+    expect(blocks).toHaveLength(2);
+    expect(blocks[0]).toMatch(/^test:0: \S.* \(\d+\.\d%\), labelled \S+/);
+    expect(blocks[0]).toMatch(/image 0 of the test split/);
+    expect(blocks[1]).toMatch(/^.*boot\.png: /);
+    expect(blocks[1]).toMatch(/resized 40×30 → 28×28 \(stretched, as the import resizes\); converted to grayscale/);
+    expect(blocks[1]!.split('\n').filter((l) => /\d+\.\d%\s+[█░]+$/.test(l))).toHaveLength(2);
+    const json = await cli('--json', 'predict', '1', 'test:0', '--snapshot', '1');
+    const res = result(json.lines);
+    expect(res.ok).toBe(true);
+    const [first] = res.value as unknown as { input: string; snapshotId: number; probabilities: number[]; top: { probability: number }[]; image: { label: number; steps: string[] } }[];
+    expect(first!.input).toBe('test:0');
+    expect(first!.snapshotId).toBe(1);
+    expect(first!.probabilities).toHaveLength(10);
+    expect(first!.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(first!.top[0]!.probability).toBe(Math.max(...first!.probabilities));
+    expect(Object.keys(first!.image)).not.toContain('base64');
+    const missing = await cli('predict', '1', join(dir.path, 'nope.png'));
+    expect([missing.code, missing.stderr]).toEqual([2, `cnn-studio predict: ${join(dir.path, 'nope.png')}: no such image file (or write test:N / train:N for an image of the run's dataset)\n`]);
+  });
+
   it('exit codes: 2 for bad usage and refused input, 1 for a failure (resuming a completed run)', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
     expect((await cli('train', '--dataset', '1')).stderr).toBe('cnn-studio train: train needs --model <spec.json|reference|mlp|tiny-cnn>\n');

@@ -2,9 +2,9 @@
  * The CLI's commands, one entry each: its usage line, the flags it takes and what it does. The
  * usage text and the unknown-flag check are built from this table.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import type { DatasetInfo, ModelSpec } from '../contract/index.js';
+import { REQUEST_LIMITS, type DatasetInfo, type ImageInput, type ModelSpec, type PredictResponse } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
@@ -209,6 +209,26 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
     },
   },
 
+  predict: {
+    usage: '<run> <image|test:N|train:N>... [--snapshot ID] [--top N]',
+    flags: ['snapshot', 'top'],
+    async run(ctx) {
+      needArgs(ctx, 2, 'the run and at least one image');
+      const run = ctx.service.runs.find(ctx.args[0]!);
+      const snapshotId = numberFlag(ctx.parsed, 'snapshot', true);
+      const top = numberFlag(ctx.parsed, 'top', true) ?? 3;
+      if (top < 1) throw new UsageError(`--top must be at least 1, got ${top}`);
+      const value = [];
+      for (const arg of ctx.args.slice(1)) {
+        const r = await ctx.service.exec('predict', { runId: run.id, snapshotId, image: imageArgument(arg, run.datasetId) });
+        if (!ctx.json) ctx.io.stdout(showPrediction(arg, r, top));
+        const { base64: _pixels, ...image } = r.image;
+        value.push({ input: arg, runId: r.runId, snapshotId: r.snapshotId, epoch: r.epoch, image, probabilities: r.probabilities, top: r.ranked.slice(0, top) });
+      }
+      return { code: 0, value };
+    },
+  },
+
   export: {
     usage: '<run> --format json|onnx|csv --out FILE [--snapshot ID]',
     flags: ['format', 'out', 'snapshot'],
@@ -234,6 +254,32 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
     },
   },
 };
+
+/** An image argument of predict: `test:N` / `train:N` (the run's dataset's own image), else a file the local user named. */
+function imageArgument(arg: string, datasetId: number): ImageInput {
+  const own = /^(test|train):(\d+)$/.exec(arg);
+  if (own) return { type: 'dataset', datasetId, split: own[1] as 'test' | 'train', index: Number(own[2]) };
+  let size: number;
+  try {
+    const st = statSync(arg);
+    if (!st.isFile()) throw new UsageError(`${arg} is not a file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new ServiceError('not_found', `${arg}: no such image file (or write test:N / train:N for an image of the run's dataset)`);
+  }
+  // bounded before it is read, as the service bounds it
+  if (size > REQUEST_LIMITS.imageFileBytes) throw new ServiceError('bad_request', `${arg} is ${size} bytes, more than the limit of ${REQUEST_LIMITS.imageFileBytes}`);
+  return { type: 'file', base64: readFileSync(arg).toString('base64'), name: basename(arg) };
+}
+
+function showPrediction(arg: string, r: PredictResponse, top: number): string {
+  const lines = [`${arg}: ${r.ranked[0]!.className} (${pct(r.ranked[0]!.probability)})${r.image.label !== null ? `, labelled ${r.ranked.find((c) => c.classIndex === r.image.label)?.className ?? r.image.label}` : ''}`];
+  lines.push(`  ${r.image.steps.join('; ')}`);
+  const width = Math.max(...r.ranked.slice(0, top).map((c) => c.className.length));
+  for (const c of r.ranked.slice(0, top)) lines.push(`  ${c.className.padEnd(width)}  ${pct(c.probability)!.padStart(6)}  ${bar(c.probability)}`);
+  return lines.join('\n') + '\n';
+}
 
 /** A dataset by id or name, or a path on disk (imported first; the same content is recognised). */
 async function resolveDataset(ctx: Ctx, arg: string): Promise<DatasetInfo> {
