@@ -30,6 +30,18 @@ const READY: Record<string, (page: Page) => Promise<void>> = {
     await select.selectOption(await baseline.getAttribute('value'));
     await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible(WORK);
   },
+  inspect: async (page) => {
+    // the run inspect.spec.ts trained: its filters, then one of the dataset's images tried, mapped and stepped through
+    const select = page.getByTestId('inspect-run-select');
+    await select.selectOption(await select.locator('option', { hasText: 'e2e look inside' }).getAttribute('value'));
+    await expect(page.getByTestId('filter-tile').first()).toBeVisible(WORK);
+    await page.getByTestId('image-index').fill('0');
+    await page.getByTestId('image-from-dataset').click();
+    await expect(page.getByTestId('probability')).toHaveCount(10, WORK);
+    await expect(page.getByTestId('feature-map').first()).toBeVisible(WORK);
+    await page.getByTestId('step-through-button').click();
+    await expect(page.getByTestId('step-head')).toBeVisible(WORK);
+  },
   experiments: async (page) => {
     await expect(page.getByTestId('pick-run').first()).toBeVisible();
     await page.getByTestId('pick-run').nth(0).check();

@@ -1,11 +1,12 @@
 /** Which view is shown; mirrored in the address's #hash so a reload stays put. */
-export type View = 'datasets' | 'builder' | 'train' | 'evaluate' | 'experiments';
+export type View = 'datasets' | 'builder' | 'train' | 'evaluate' | 'inspect' | 'experiments';
 
 export const VIEWS: { id: View; title: string; hint: string }[] = [
   { id: 'datasets', title: 'Datasets', hint: 'import and inspect' },
   { id: 'builder', title: 'Builder', hint: 'design a model' },
   { id: 'train', title: 'Train', hint: 'live runs' },
   { id: 'evaluate', title: 'Evaluate', hint: 'test a run' },
+  { id: 'inspect', title: 'Look inside', hint: 'try it, filters, step through' },
   { id: 'experiments', title: 'Experiments', hint: 'compare and fork' },
 ];
 

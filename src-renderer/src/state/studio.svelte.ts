@@ -8,6 +8,7 @@ import { BuilderState } from './builder.svelte.js';
 import { DatasetsState } from './datasets.svelte.js';
 import { EvaluationState } from './evaluation.svelte.js';
 import { ExperimentsState } from './experiments.svelte.js';
+import { InspectState } from './inspect.svelte.js';
 import { RunsState } from './runs.svelte.js';
 
 export class Studio {
@@ -16,6 +17,7 @@ export class Studio {
   readonly builder: BuilderState;
   readonly evaluation: EvaluationState;
   readonly experiments: ExperimentsState;
+  readonly inspect: InspectState;
   /** The event stream, as the sidebar shows it. */
   connection = $state<ConnectionState>('connecting');
 
@@ -25,6 +27,7 @@ export class Studio {
     this.builder = new BuilderState(client, this.datasets);
     this.evaluation = new EvaluationState(client, this.runs);
     this.experiments = new ExperimentsState(client);
+    this.inspect = new InspectState(client, this.runs);
     let wasClosed = false;
     client.onConnection((state) => {
       // Events sent while the socket was down are gone: read the current state again.
