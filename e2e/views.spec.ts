@@ -31,7 +31,7 @@ const READY: Record<string, (page: Page) => Promise<void>> = {
     await expect(page.getByTestId('misclassified-item').first().locator('img')).toBeVisible(WORK);
   },
   inspect: async (page) => {
-    // the run inspect.spec.ts trained: its filters, then one of the dataset's images tried, mapped and stepped through
+    // the run training-look-inside.spec.ts trained: its filters, then one of the dataset's images tried, mapped and stepped through
     const select = page.getByTestId('inspect-run-select');
     await select.selectOption(await select.locator('option', { hasText: 'e2e look inside' }).getAttribute('value'));
     await expect(page.getByTestId('filter-tile').first()).toBeVisible(WORK);

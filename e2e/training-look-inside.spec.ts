@@ -3,7 +3,8 @@
  * its filters; a stroke drawn on the pad gives class probabilities equal to the service's for those
  * very pixels; feature maps with a unit's value and receptive field on hover; a PNG chosen as a
  * file is prepared as training prepares images (the steps are shown); the step-through's loss is
- * the service's; clicking a feature-map unit steps through that unit.
+ * the service's; clicking a feature-map unit steps through that unit. Named to run after
+ * training-flow.spec.ts (which starts from an empty run list) and before views.spec.ts (which shows this run).
  */
 import sharp from 'sharp';
 import { expect, test, type Page } from '@playwright/test';
