@@ -33,7 +33,7 @@ function lockFile(path: string, create: boolean): Database.Database | null {
   const db = new Database(path, { timeout: 0, fileMustExist: !create });
   try {
     // No journal file and no pages: the lock is all this file is for.
-    db.pragma('journal_mode = OFF');
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
     return db;
   } catch (e) {

@@ -161,6 +161,13 @@ export class RunManager {
       changed.push(r.id);
       this.ctx.events.emit('runStatus', { runId: r.id, status, previous: r.status, error: u?.error ?? null, stopReason: u?.stopReason ?? null, kernelsUsed: null });
     }
+    if (changed.length > 0) {
+      try {
+        this.ownership.forgetDeadOwners();
+      } catch {
+        // forgotten at a later look
+      }
+    }
     return changed;
   }
 

@@ -90,7 +90,7 @@ export class Service implements ContractHandler {
     try {
       ownership.forgetDeadOwners();
     } catch {
-      // a full or read-only disk: the next start forgets them
+      // a full or read-only disk: a later look forgets them
     }
     // What killed imports left (their process is gone); never fails the start.
     let staleImportFiles: string[] = [];

@@ -1,7 +1,10 @@
-/** Helpers for the service's tests: a temp folder per test file and a small, quick run. */
+/** Helpers for the service's tests: a temp folder per test file, a small, quick run, and child processes on the same library. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { HyperparameterInput, ModelSpec } from '../contract/index.js';
 import { openStudio, type StudioOptions } from '../composition.js';
 import type { Service } from './service.js';
@@ -25,4 +28,54 @@ export const QUICK: HyperparameterInput = { epochs: 2, batchSize: 25, trainLimit
 
 export function countRows(service: Service, table: string): number {
   return service.store.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A TypeScript entry of this repository in a child process of its own (tsx), stdout/stderr piped. */
+export function spawnTs(entry: string, args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** The JSON lines a child prints, read once and kept: `next` waits for the first line after the last one it returned that matches. */
+export class JsonLines<T = Record<string, unknown>> {
+  readonly lines: T[] = [];
+  stderr = '';
+  private read = 0;
+  private ended = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({ input: child.stdout }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as T);
+      } catch {
+        return; // not JSON: a log line
+      }
+      this.wake?.();
+    });
+    child.stderr.on('data', (d) => (this.stderr += d));
+    child.once('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  async next(until: (line: T) => boolean = () => true): Promise<T> {
+    for (;;) {
+      while (this.read < this.lines.length) {
+        const line = this.lines[this.read++]!;
+        if (until(line)) return line;
+      }
+      if (this.ended) throw new Error(`the child ended (${this.child.exitCode ?? this.child.signalCode}) before the line waited for; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+}
+
+/** Resolves with the child's exit code or signal. */
+export function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
