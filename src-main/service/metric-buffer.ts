@@ -21,7 +21,8 @@ export class MetricBuffer {
     let rows = this.pending.get(row.runId);
     if (!rows) this.pending.set(row.runId, (rows = []));
     rows.push(row);
-    if (!this.timer) {
+    if (this.intervalMs <= 0) this.flush(); // every row as it comes
+    else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
         this.flush();

@@ -36,7 +36,7 @@ export interface ServiceOptions {
   evaluations?: Partial<JobQueueLimits>;
   /** Import the bundled Fashion-MNIST sample on first start (default true). */
   importSample?: boolean;
-  /** Batch metric rows are buffered and written at most this often (ms); epoch ends flush at once. */
+  /** Batch metric rows are buffered and written at most this often (ms; 0: each as it comes); epoch ends flush at once. */
   flushIntervalMs?: number;
   /** Misclassified samples kept per evaluation. */
   maxMisclassified?: number;

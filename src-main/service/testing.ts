@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HyperparameterInput, ModelSpec } from '../contract/index.js';
+import Database from 'better-sqlite3';
 import { openStudio, type StudioOptions } from '../composition.js';
+import type { Store } from '../db/store.js';
 import type { Service } from './service.js';
 
 export function tempDir(prefix = 'cnn-studio-'): { path: string; remove: () => void } {
@@ -78,4 +80,23 @@ export class JsonLines<T = Record<string, unknown>> {
 export function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** The Store methods that write: a stand-in for a disk that takes no more writes patches them all. */
+export const STORE_WRITES = [
+  'setMeta', 'insertDataset', 'insertDatasetOnce', 'deleteDataset', 'insertRun', 'setStatus', 'releaseRun', 'claimForResume', 'setKernelsUsed',
+  'updateRunInfo', 'deleteRun', 'addTrainSeconds', 'insertBatches', 'commitEpoch', 'insertSnapshot', 'rewindTo', 'insertEvaluation',
+  'insertOwner', 'deleteOwner',
+] as const satisfies readonly (keyof Store)[];
+
+/** Makes every write of `store` throw SQLITE_FULL while `full()` says so, as a full disk would. */
+export function failWritesWhile(store: Store, full: () => boolean): { restore: () => void } {
+  const originals = STORE_WRITES.map((m) => [m, store[m]] as const);
+  for (const [m, original] of originals) {
+    (store as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
+      if (full()) throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+      return (original as (...a: unknown[]) => unknown).apply(store, args);
+    };
+  }
+  return { restore: () => originals.forEach(([m, original]) => ((store as unknown as Record<string, unknown>)[m] = original)) };
 }
