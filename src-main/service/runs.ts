@@ -159,7 +159,8 @@ export class RunManager {
       }
       this.unrecorded.delete(r.id);
       changed.push(r.id);
-      this.ctx.events.emit('runStatus', { runId: r.id, status, previous: r.status, error: u?.error ?? null, stopReason: u?.stopReason ?? null, kernelsUsed: null });
+      // subscribers were told an unrecorded status when it happened; an interruption is news
+      if (!u) this.ctx.events.emit('runStatus', { runId: r.id, status, previous: r.status, error: null, stopReason: null, kernelsUsed: null });
     }
     if (changed.length > 0) {
       try {
