@@ -69,11 +69,23 @@ export class DatasetLibrary {
       if (req.mixedSizes !== undefined) options.mixedSizes = req.mixedSizes;
       if (req.resizeTo !== undefined) options.resizeTo = req.resizeTo;
       if (req.channels !== undefined) options.channels = req.channels;
-      const imported = await this.queue.run(() => importDatasetFiles(req.path, this.ctx.cacheDir, options, {
-        signal: controller.signal,
-        onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
-        startWorker: this.ctx.workers.importer,
-      }), { signal: controller.signal, cancelled: () => new ServiceError('cancelled', `${req.path}: import cancelled before it started`) });
+      const imported = await this.queue.run(async () => {
+        // The slot is free once the import's worker has exited, not when it answered: until then it holds its memory.
+        let exited: Promise<void> | null = null;
+        try {
+          return await importDatasetFiles(req.path, this.ctx.cacheDir, options, {
+            signal: controller.signal,
+            onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
+            startWorker: (data) => {
+              const worker = this.ctx.workers.importer(data);
+              exited = new Promise((r) => worker.once('exit', () => r()));
+              return worker;
+            },
+          });
+        } finally {
+          await exited;
+        }
+      }, { signal: controller.signal, cancelled: () => new ServiceError('cancelled', `${req.path}: import cancelled before it started`) });
       if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service is closing');
       let stored: { row: DatasetRow; existing: boolean };
       try {

@@ -61,24 +61,29 @@ export class Evaluations {
     }
   }
 
+  /** The worker's answer, once the worker has exited: until then it holds its memory, and its slot. */
   private inWorker(job: EvaluateJob, runId: number, signal: AbortSignal, cancelled: () => ServiceError): Promise<Evaluated> {
     return new Promise<Evaluated>((resolvePromise, reject) => {
+      let outcome: { result: Evaluated } | { error: ServiceError } | null = null;
       const worker = runInWorker(this.ctx.workers.evaluation, job, {
         onMessage: (m) => {
-          if (m.type === 'evaluated') resolvePromise(m);
-          else if (m.type === 'failed') reject(new ServiceError('internal', `evaluation of run ${runId} failed: ${m.message}`));
+          if (m.type === 'evaluated') outcome ??= { result: m };
+          else if (m.type === 'failed') outcome ??= { error: new ServiceError('internal', `evaluation of run ${runId} failed: ${m.message}`) };
+          void worker.terminate();
         },
-        onCrash: (message) => reject(new ServiceError('internal', `evaluation of run ${runId} failed: ${message}`)),
+        onCrash: (message) => void (outcome ??= { error: new ServiceError('internal', `evaluation of run ${runId} failed: ${message}`) }),
       });
       this.workers.add(worker);
       const onAbort = () => {
-        reject(cancelled());
+        outcome ??= { error: cancelled() };
         void worker.terminate();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       worker.once('exit', () => {
         this.workers.delete(worker);
         signal.removeEventListener('abort', onAbort);
+        if (outcome && 'result' in outcome) resolvePromise(outcome.result);
+        else reject(outcome?.error ?? new ServiceError('internal', `evaluation of run ${runId} ended without an answer`));
       });
     });
   }
