@@ -12,7 +12,7 @@ import type { HyperparameterInput } from '../contract/index.js';
 import type { Store } from '../db/store.js';
 import { weightsFromState } from '../training/run-job.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service.js';
-import { countRows, failWritesWhile, MLP_SPEC, openService, QUICK, tempDir } from './testing.js';
+import { countRows, failWritesWhile, MLP_SPEC, openService, pausedRun, QUICK, tempDir } from './testing.js';
 
 const FAULTS = {
   full: { code: 'SQLITE_FULL', message: 'database or disk is full', words: /^the disk is full: free space and resume \(/ },
@@ -109,19 +109,18 @@ describe('a write that fails during training pauses the run with the reason; a r
     await resumesToTheEnd(run.id);
   });
 
-  it('the pause snapshot cannot be written (disk full): paused all the same, from the last epoch snapshot', async () => {
+  it('the pause snapshot cannot be written (disk full): paused all the same, from what was committed before', async () => {
     const injected = inject(service.store, 'insertSnapshot', 'full');
-    const run = service.runs.start({ datasetId, spec: MLP_SPEC, hyperparameters: H });
-    const off = service.on('runProgress', (e) => {
-      if (e.runId === run.id && e.kind === 'batch' && e.step === 15) void service.runs.pause(run.id);
-    });
-    const paused = await service.runs.waitFor(run.id);
-    off();
+    const runId = await pausedRun(service, datasetId);
     injected.restore();
+    const paused = service.runs.summary(runId);
     expect(paused.status).toBe('paused');
     expect(paused.error).toMatch(/^the disk is full: free space and resume \(writing the pause snapshot failed; everything saved before it is kept\)$/);
-    expect(committed(run.id).snapshots.map((s) => s[2])).toEqual(['epoch']);
-    await resumesToTheEnd(run.id);
+    expect(committed(runId).snapshots).toEqual([]);
+    service.runs.resume(runId);
+    expect((await service.runs.waitFor(runId)).status).toBe('completed');
+    expect(service.runs.detail(runId, true).epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(service.store.integrityCheck()).toBe('ok');
   });
 
   it('the disk stays full for the status too: the run shows paused with the reason, resume is refused in words, and succeeds once space is back', async () => {

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HyperparameterInput, ModelSpec } from '../contract/index.js';
 import Database from 'better-sqlite3';
+import { referenceNet } from '../../src-engine/reference-net.js';
 import { openStudio, type StudioOptions } from '../composition.js';
 import type { Store } from '../db/store.js';
 import type { Service } from './service.js';
@@ -99,4 +100,25 @@ export function failWritesWhile(store: Store, full: () => boolean): { restore: (
     };
   }
   return { restore: () => originals.forEach(([m, original]) => ((store as unknown as Record<string, unknown>)[m] = original)) };
+}
+
+/**
+ * The reference conv net on the reference kernels: ~20–50 ms a batch here, 36 batches in all, so a
+ * pause sent at its first batch event lands long before the run could finish.
+ */
+export const SLOW_SPEC: ModelSpec = referenceNet([28, 28, 1], 10);
+export const SLOW: HyperparameterInput = { ...QUICK, epochs: 3, kernels: 'reference' };
+
+/** A SLOW run paused at its first batch event, with its pause snapshot. */
+export async function pausedRun(service: Service, datasetId: number): Promise<number> {
+  const run = service.runs.start({ datasetId, spec: SLOW_SPEC, hyperparameters: SLOW });
+  let pausing: Promise<unknown> | null = null;
+  const off = service.on('runProgress', (e) => {
+    if (e.runId === run.id && e.kind === 'batch' && !pausing) pausing = service.runs.pause(run.id);
+  });
+  const done = await service.runs.waitFor(run.id);
+  off();
+  await pausing;
+  if (done.status !== 'paused') throw new Error(`the run should have paused, it is ${done.status}`);
+  return run.id;
 }
