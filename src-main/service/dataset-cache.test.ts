@@ -58,7 +58,7 @@ describe('a missing or damaged dataset cache is found before anything changes', 
   });
 
   for (const [what, damage, reason] of DAMAGES) {
-    it(`${what}: resume, start, evaluate and thumbnails are refused saying how to get it back; the paused run is unchanged`, async () => {
+    it(`${what}: resume, start, fork and evaluate are refused saying how to get it back; the paused run is unchanged`, async () => {
       damage();
       try {
         const how = new RegExp(`the decoded images of dataset "${SAMPLE_DATASET_NAME}" \\(${sample.cacheFile}\\) ${reason.source} Import the dataset again from ${sample.source} \\(the same images are recognised and the file is written again\\)`);
