@@ -10,8 +10,7 @@
  * reason in words, and nothing after its last snapshot is written, so a resume continues from
  * what was committed once the fault is fixed.
  */
-import { ENGINE_VERSION, inferShapes, specHash } from '../../src-engine/index.js';
-import { isFinished, readTrainerState } from './trainer-state-shim.js';
+import { describeSpec, ENGINE_VERSION, inferShapes, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
 import {
   DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type Hyperparameters, type ModelSpec, type RunDetail, type RunStatus,
   type RunSummary, type StartRunRequest,
@@ -27,7 +26,7 @@ import { checkHyperparameters, toTrainConfig } from './hyperparameters.js';
 import { MetricBuffer } from './metric-buffer.js';
 import { modelLimits, modelSizeProblem } from './model-size.js';
 import type { Ownership } from './ownership.js';
-import { checkSpec, describeSpec } from './specs.js';
+import { checkSpec } from './specs.js';
 
 /** A run whose worker is alive or queued in this process. */
 interface ActiveRun {
@@ -274,9 +273,13 @@ export class RunManager {
       throw new ServiceError('conflict', `run ${run.id} is ${run.status}; only a paused, stopped or interrupted run can be resumed${hint}`);
     }
     const snapshot = this.ctx.store.latestSnapshot(run.id);
-    if (snapshot && isFinished(snapshot.state)) {
-      throw new ServiceError('conflict', `run ${run.id} already finished its training (its last snapshot is final)`);
+    let finished = false;
+    try {
+      finished = snapshot !== undefined && isFinished(snapshot.state);
+    } catch (e) {
+      throw new ServiceError('conflict', `run ${run.id} cannot resume: its last snapshot (${snapshot!.id}) is damaged (${(e as Error).message}); fork it from an earlier snapshot`);
     }
+    if (finished) throw new ServiceError('conflict', `run ${run.id} already finished its training (its last snapshot is final)`);
     if (!snapshot && run.parentSnapshotId !== null && !this.ctx.store.snapshot(run.parentSnapshotId)) {
       throw new ServiceError('conflict', `run ${run.id} cannot start: the snapshot it was forked from no longer exists; fork its parent again`);
     }

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HyperparameterInput } from '../contract/index.js';
 import type { Store } from '../db/store.js';
-import { weightsFromState } from '../training/run-job.js';
+import { readTrainerState } from '../../src-engine/index.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service.js';
 import { countRows, failWritesWhile, MLP_SPEC, openService, pausedRun, QUICK, tempDir } from './testing.js';
 
@@ -50,7 +50,7 @@ afterAll(async () => {
 
 const H: HyperparameterInput = { ...QUICK, epochs: 3 };
 const bytes = (w: Float32Array) => Buffer.from(w.buffer, w.byteOffset, w.byteLength);
-const finalWeights = (runId: number) => bytes(weightsFromState(service.store.latestSnapshot(runId)!.state).weights);
+const finalWeights = (runId: number) => bytes(readTrainerState(service.store.latestSnapshot(runId)!.state).weights);
 
 let straight: Buffer | null = null;
 /** The final weights of H's run trained without a fault, once. */
