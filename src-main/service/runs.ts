@@ -421,7 +421,15 @@ export class RunManager {
     }, {
       onMessage: (m) => this.onWorkerMessage(active, m),
       onCrash: (message) => {
-        this.metrics.take(runId);
+        // what the crashed worker reported is kept (a failed run's rows are its story); a stalled run writes nothing more
+        const pending = this.metrics.take(runId);
+        if (!active.stalled) {
+          try {
+            this.ctx.store.insertBatches(pending);
+          } catch {
+            // the run fails anyway; its rows after the last snapshot are let go
+          }
+        }
         if (active.stalled) this.finish(runId, 'paused', active.stalled, null);
         else this.finish(runId, 'failed', message, null);
       },
