@@ -42,6 +42,30 @@ describe('first start', () => {
     expect(service.startup.integrity).toBe('ok');
   });
 
+  it('removes what killed imports left in the cache folder, and only theirs', async () => {
+    const local = tempDir();
+    try {
+      const cache = join(local.path, 'datasets');
+      mkdirSync(cache, { recursive: true });
+      // no process can have a pid above pid_max: that import's process is gone; this process's is alive
+      const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
+      const dead = [`.import-${deadPid}-0a1b2c.partial`, `.import-${deadPid}-3d4e5f.extract`];
+      const live = `.import-${process.pid}-6a7b8c.partial`;
+      writeFileSync(join(cache, dead[0]!), 'half');
+      mkdirSync(join(cache, dead[1]!));
+      writeFileSync(join(cache, live), 'in flight');
+      const s = await openService(local.path, { importSample: false });
+      try {
+        expect(s.startup.staleImportFiles.sort()).toEqual([...dead].sort());
+        expect(readdirSync(cache)).toEqual([live]);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      local.remove();
+    }
+  });
+
   it('recognises the same content imported twice and stores nothing new', async () => {
     const before = countRows(service, 'datasets');
     const r = await service.datasets.import({ path: service.datasets.get(datasetId).source, name: 'again' });
