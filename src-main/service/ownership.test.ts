@@ -4,7 +4,7 @@
  * once; several first starts on a new library at once. And the owner's liveness is its lock, not
  * its pid: a live pid without the lock is gone, a dead pid with the lock held is alive.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,11 @@ async function refusal(action: () => unknown): Promise<ServiceError> {
 }
 
 describe('a run trained by a cnn-studio process, seen from other processes', () => {
-  it('stays running while its trainer lives (list, resume, pause, stop, delete are refused naming it); after SIGKILL it is interrupted and resumes to the end, each epoch trained once', async () => {
+  it('stays running while its trainer lives (list, resume, pause, stop, delete are refused naming it); after SIGKILL it is interrupted and resumes to the end, each epoch trained once', async (ctx) => {
+    if (!existsSync('/proc/self/stat')) {
+      console.log('skipped: no /proc here to see that the suspended trainer has stopped');
+      ctx.skip();
+    }
     const dir = newDir();
     const db = join(dir.path, 'studio.sqlite');
     const epochs = 24;

@@ -47,8 +47,8 @@ describe('first start', () => {
     try {
       const cache = join(local.path, 'datasets');
       mkdirSync(cache, { recursive: true });
-      // no process can have a pid above pid_max: that import's process is gone; this process's is alive
-      const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
+      // no process has a pid above 2^22 (Linux's largest pid_max; other systems stay far below): that import's process is gone
+      const deadPid = 4_194_305;
       const dead = [`.import-${deadPid}-0a1b2c.partial`, `.import-${deadPid}-3d4e5f.extract`];
       const live = `.import-${process.pid}-6a7b8c.partial`;
       writeFileSync(join(cache, dead[0]!), 'half');
