@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import type { Events, Result, RunSummary } from '../contract/index.js';
 import { startWebServer } from '../web/server.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service.js';
-import { exited, failWritesWhile, JsonLines, openService, spawnTs, tempDir } from './testing.js';
+import { exited, failWritesWhile, openService, spawnTs, tempDir } from './testing.js';
 
 const temps: ReturnType<typeof tempDir>[] = [];
 const mounts: string[] = [];

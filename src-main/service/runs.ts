@@ -1,52 +1,29 @@
 /**
- * Runs: the queue (a pool of training workers), each run's lifecycle (queued → running → paused /
- * stopped / completed / failed; interrupted when its owner died) and the bookkeeping of what its
- * worker reports — batch rows through the metric buffer, an epoch's metrics and snapshot in one
- * transaction, status events to every subscriber.
+ * Runs: the queue (a pool of training workers) and each run's lifecycle (queued → running → paused
+ * / stopped / completed / failed; interrupted when its owner died). Writing down what a run's worker
+ * reports is run-recorder.ts's.
  *
  * A run has one owner (service/ownership.ts): this process marks the runs it queues, and refuses
- * to resume, pause, stop or delete a run another live process trains. Recording never throws out
- * of a worker's message: a write that fails (disk full, damaged file) pauses the run with the
- * reason in words, and nothing after its last snapshot is written, so a resume continues from
- * what was committed once the fault is fixed.
+ * to resume, pause, stop or delete a run another live process trains. Everything that could make
+ * a run fail at once (its size, its dataset's cache file, room in the queue) is checked before a
+ * row is written or changed.
  */
 import { describeSpec, ENGINE_VERSION, inferShapes, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
 import {
   DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type Hyperparameters, type ModelSpec, type RunDetail, type RunStatus,
   type RunSummary, type StartRunRequest,
 } from '../contract/index.js';
-import { describeStorageFailure } from '../db/failure.js';
 import type { DatasetRow, RunRow } from '../db/store.js';
-import { CONTROL_PAUSE, CONTROL_STOP, type TrainJob, type WorkerMessage } from '../training/protocol.js';
+import { CONTROL_PAUSE, CONTROL_STOP, type TrainJob } from '../training/protocol.js';
 import { WorkerPool } from '../training/pool.js';
 import type { ServiceContext } from './context.js';
 import type { DatasetLibrary } from './datasets.js';
 import { ServiceError, storageWrite } from './errors.js';
 import { checkHyperparameters, toTrainConfig } from './hyperparameters.js';
-import { MetricBuffer } from './metric-buffer.js';
 import { modelLimits, modelSizeProblem } from './model-size.js';
 import type { Ownership } from './ownership.js';
+import { RunRecorder, type ActiveRun } from './run-recorder.js';
 import { checkSpec } from './specs.js';
-
-/** A run whose worker is alive or queued in this process. */
-interface ActiveRun {
-  runId: number;
-  /** Training seconds already stored for the run; the next commit adds what is beyond it. */
-  lastWallTime: number;
-  epochs: number;
-  /** Resolved when the worker's final message (or crash) has been handled. */
-  finished: Promise<void>;
-  resolveFinished: () => void;
-  /** Why recording the run failed: its worker was asked to pause and nothing more is written for it. */
-  stalled: string | null;
-}
-
-/** A status this process could not write (the disk was full): shown instead of the row's until it is written. */
-interface Unrecorded {
-  status: RunStatus;
-  error: string | null;
-  stopReason: string | null;
-}
 
 export interface RunManagerOptions {
   poolSize: number;
@@ -61,17 +38,15 @@ const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
 export class RunManager {
   private readonly pool: WorkerPool;
   private readonly active = new Map<number, ActiveRun>();
-  private readonly unrecorded = new Map<number, Unrecorded>();
-  private readonly metrics: MetricBuffer;
+  private readonly recorder: RunRecorder;
 
   constructor(private readonly ctx: ServiceContext, private readonly datasets: DatasetLibrary, private readonly ownership: Ownership,
     private readonly options: RunManagerOptions) {
     this.pool = new WorkerPool(options.poolSize, ctx.workers.training);
-    this.metrics = new MetricBuffer(ctx.store, options.flushIntervalMs, (error, runIds) => {
-      for (const id of runIds) {
-        const a = this.active.get(id);
-        if (a) this.stall(a, error, 'writing batch metrics');
-      }
+    this.recorder = new RunRecorder(ctx, options.flushIntervalMs, {
+      active: (id) => this.active.get(id),
+      pause: (id) => void this.pool.signal(id, CONTROL_PAUSE),
+      ended: (id) => this.finishActive(id),
     });
   }
 
@@ -81,7 +56,7 @@ export class RunManager {
   row(id: number): RunRow {
     const r = this.ctx.store.getRun(id);
     if (!r) throw new ServiceError('not_found', `no run with id ${id}`);
-    return this.withUnrecorded(r);
+    return this.recorder.withUnrecorded(r);
   }
 
   summary(id: number): RunSummary {
@@ -91,7 +66,7 @@ export class RunManager {
 
   list(filter: { datasetId?: number; status?: RunStatus; limit?: number }): RunSummary[] {
     this.reconcile();
-    return this.ctx.store.listRuns(filter).map((r) => this.withUnrecorded(r));
+    return this.ctx.store.listRuns(filter).map((r) => this.recorder.withUnrecorded(r));
   }
 
   detail(id: number, batches: boolean): RunDetail {
@@ -127,7 +102,7 @@ export class RunManager {
       if (r) return this.summary(r.id);
     }
     const matches = this.ctx.store.listRuns().filter((r) => r.name === String(idOrName));
-    if (matches.length === 1) return this.withUnrecorded(matches[0]!);
+    if (matches.length === 1) return this.recorder.withUnrecorded(matches[0]!);
     throw new ServiceError('not_found', matches.length > 1 ? `${matches.length} runs are named ${JSON.stringify(idOrName)}; use the id` : `no run with id or name ${JSON.stringify(idOrName)}`);
   }
 
@@ -149,14 +124,14 @@ export class RunManager {
   reconcile(only?: number): number[] {
     const changed: number[] = [];
     for (const r of this.ownership.orphans((id) => this.active.has(id), only)) {
-      const u = this.unrecorded.get(r.id);
+      const u = this.recorder.unrecordedStatus(r.id);
       const status = u?.status ?? 'interrupted';
       try {
         if (!this.ctx.store.releaseRun(r.id, r.owner, status, u?.error ?? null, u?.stopReason ?? null)) continue;
       } catch {
         continue; // the disk is still full or read-only: the next look tries again
       }
-      this.unrecorded.delete(r.id);
+      this.recorder.forget(r.id);
       changed.push(r.id);
       // subscribers were told an unrecorded status when it happened; an interruption is news
       if (!u) this.ctx.events.emit('runStatus', { runId: r.id, status, previous: r.status, error: null, stopReason: null, kernelsUsed: null });
@@ -239,7 +214,7 @@ export class RunManager {
     const run = this.row(id);
     if (this.pool.isQueued(run.id)) {
       this.pool.dequeue(run.id);
-      this.finish(run.id, target, null, target === 'stopped' ? 'stopped' : null);
+      this.recorder.finish(run.id, target, null, target === 'stopped' ? 'stopped' : null);
       return this.summary(run.id);
     }
     const active = this.active.get(run.id);
@@ -249,7 +224,7 @@ export class RunManager {
     }
     this.refuseIfOwnedElsewhere(run, target === 'paused' ? 'pause' : 'stop');
     if (target === 'stopped' && (run.status === 'paused' || run.status === 'interrupted')) {
-      storageWrite(() => this.setStatus(run.id, 'stopped', null, 'stopped'), 'stop it again');
+      storageWrite(() => this.recorder.setStatus(run.id, 'stopped', null, 'stopped'), 'stop it again');
       return this.summary(run.id);
     }
     if (run.status === target) return this.summary(run.id);
@@ -291,7 +266,7 @@ export class RunManager {
       this.refuseIfOwnedElsewhere(this.row(run.id), 'pause');
       throw new ServiceError('conflict', `run ${run.id} changed while resuming it; look at it again`);
     }
-    this.unrecorded.delete(run.id);
+    this.recorder.forget(run.id);
     this.ctx.events.emit('runStatus', { runId: run.id, status: 'queued', previous: run.status, error: null, stopReason: run.stopReason, kernelsUsed: run.kernelsUsed });
     this.schedule(run.id);
     return this.summary(run.id);
@@ -305,7 +280,7 @@ export class RunManager {
     storageWrite(() => this.ctx.store.deleteRun(run.id), 'delete it again');
     this.pool.dequeue(run.id);
     this.finishActive(run.id);
-    this.unrecorded.delete(run.id);
+    this.recorder.forget(run.id);
     return { deleted: true };
   }
 
@@ -320,7 +295,7 @@ export class RunManager {
   async close(graceMs: number): Promise<void> {
     for (const id of this.pool.queuedKeys) {
       this.pool.dequeue(id);
-      this.finish(id, 'paused', null, null);
+      this.recorder.finish(id, 'paused', null, null);
     }
     const waits = [...this.active.values()].map((a) => {
       this.pool.signal(a.runId, CONTROL_PAUSE);
@@ -328,16 +303,7 @@ export class RunManager {
     });
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.pool.close();
-    this.metrics.close();
-    // Statuses a full disk kept out: one more try; what still fails is an interrupted run at the next start.
-    for (const [id, u] of this.unrecorded) {
-      try {
-        this.ctx.store.setStatus(id, u.status, u.error, u.stopReason);
-        this.unrecorded.delete(id);
-      } catch {
-        // left for the next start
-      }
-    }
+    this.recorder.close();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -360,48 +326,11 @@ export class RunManager {
   // ------------------------------------------------------------------------------------------
   // Bookkeeping
 
-  private withUnrecorded<T extends RunSummary>(r: T): T {
-    const u = this.unrecorded.get(r.id);
-    return u && ACTIVE.has(r.status) ? { ...r, status: u.status, error: u.error, stopReason: u.stopReason ?? r.stopReason } : r;
-  }
-
-  /** Writes a status and tells every subscriber; throws when the write fails. */
-  private setStatus(id: number, status: RunStatus, error: string | null = null, stopReason: string | null = null): void {
-    const before = this.ctx.store.getRun(id);
-    if (!before) return;
-    this.ctx.store.setStatus(id, status, error, stopReason);
-    this.ctx.events.emit('runStatus', { runId: id, status, previous: before.status, error, stopReason: stopReason ?? before.stopReason, kernelsUsed: before.kernelsUsed });
-  }
-
-  /**
-   * A run's last status in this process: written when the disk lets us, else kept in memory (and
-   * shown) until it can be written — by a later look, close(), or the next start. Never throws.
-   */
-  private finish(id: number, status: RunStatus, error: string | null, stopReason: string | null): void {
-    try {
-      this.setStatus(id, status, error, stopReason);
-      this.unrecorded.delete(id);
-    } catch {
-      this.unrecorded.set(id, { status, error, stopReason });
-      this.ctx.events.emit('runStatus', { runId: id, status, previous: 'running', error, stopReason, kernelsUsed: null });
-    }
-    this.finishActive(id);
-  }
-
   private finishActive(id: number): void {
     const a = this.active.get(id);
     if (!a) return;
     this.active.delete(id);
     a.resolveFinished();
-  }
-
-  /** Recording the run failed: ask its worker to pause and write nothing more for it (its last snapshot stands). */
-  private stall(a: ActiveRun, error: unknown, doing: string): void {
-    if (a.stalled) return;
-    const words = describeStorageFailure(error, 'resume') ?? `the studio could not record the run (${(error as Error)?.message ?? String(error)}): resume to continue`;
-    a.stalled = `${words} (${doing} failed; everything saved before it is kept)`;
-    this.metrics.take(a.runId);
-    this.pool.signal(a.runId, CONTROL_PAUSE);
   }
 
   /** Queues the run's next stretch of training: from its latest snapshot, its fork parent's, or scratch. */
@@ -415,24 +344,12 @@ export class RunManager {
         return this.makeJob(active, control);
       } catch (e) {
         // the library could not be read: the run waits, paused, for the fault to be fixed
-        active.stalled = describeStorageFailure(e, 'resume');
+        this.recorder.couldNotStart(active, e);
         throw e;
       }
     }, {
-      onMessage: (m) => this.onWorkerMessage(active, m),
-      onCrash: (message) => {
-        // what the crashed worker reported is kept (a failed run's rows are its story); a stalled run writes nothing more
-        const pending = this.metrics.take(runId);
-        if (!active.stalled) {
-          try {
-            this.ctx.store.insertBatches(pending);
-          } catch {
-            // the run fails anyway; its rows after the last snapshot are let go
-          }
-        }
-        if (active.stalled) this.finish(runId, 'paused', active.stalled, null);
-        else this.finish(runId, 'failed', message, null);
-      },
+      onMessage: (m) => this.recorder.message(active, m),
+      onCrash: (message) => this.recorder.crashed(active, message),
     });
   }
 
@@ -458,79 +375,5 @@ export class RunManager {
       job.initialWeights = readTrainerState(parent.state).weights;
     } else if (run.parentRunId !== null) throw new Error(`the snapshot run ${runId} was forked from no longer exists`);
     return job;
-  }
-
-  private onWorkerMessage(a: ActiveRun, m: WorkerMessage): void {
-    try {
-      this.record(a, m);
-    } catch (e) {
-      this.stall(a, e, m.type === 'epoch' ? `writing epoch ${m.metrics.epoch + 1}'s metrics and snapshot` : m.type === 'ended' ? 'writing the pause snapshot' : `recording "${m.type}"`);
-      // the worker has ended: the run ends here, paused, with the reason
-      if (m.type === 'ended' || m.type === 'failed') this.finish(a.runId, 'paused', a.stalled, null);
-    }
-  }
-
-  private record(a: ActiveRun, m: WorkerMessage): void {
-    const runId = a.runId;
-    const store = this.ctx.store;
-    switch (m.type) {
-      case 'started':
-        store.setKernelsUsed(runId, m.kernels);
-        this.setStatus(runId, 'running');
-        return;
-      case 'batch': {
-        const e = m.event;
-        if (!a.stalled) this.metrics.push({ runId, epoch: e.epoch + 1, batch: e.batch + 1, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate, wallTime: m.wallTime });
-        this.ctx.events.emit('runProgress', { runId, kind: 'batch', epoch: e.epoch + 1, batch: e.batch + 1, batchesPerEpoch: e.batchesPerEpoch, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate });
-        return;
-      }
-      case 'epoch': {
-        if (a.stalled) return;
-        const x = m.metrics;
-        const metrics = {
-          epoch: x.epoch + 1, step: m.step, trainLoss: x.trainLoss, trainAccuracy: x.trainAccuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy,
-          learningRate: x.learningRate, imagesPerSecond: x.imagesPerSecond, seconds: x.seconds, wallTime: m.wallTime,
-        };
-        const snapshotId = store.commitEpoch({
-          runId, metrics, improved: x.improved, bestEpoch: m.bestEpoch >= 0 ? m.bestEpoch + 1 : null, state: m.state, kind: 'epoch',
-          trainSeconds: m.wallTime - a.lastWallTime, pendingBatches: this.metrics.take(runId),
-        });
-        a.lastWallTime = m.wallTime;
-        this.ctx.events.emit('runProgress', { runId, kind: 'epoch', ...metrics, epochs: a.epochs, improved: x.improved, snapshotId });
-        return;
-      }
-      case 'ended': {
-        if (a.stalled) {
-          // The pause snapshot would follow an epoch that was not recorded: the last committed one stands.
-          this.finish(runId, 'paused', a.stalled, null);
-          return;
-        }
-        const pending = this.metrics.take(runId);
-        if (m.state) {
-          store.insertSnapshot(runId, m.epoch, m.step, m.reason === 'paused' ? 'pause' : 'stop', m.state, pending, m.wallTime - a.lastWallTime);
-        } else {
-          store.insertBatches(pending);
-          store.addTrainSeconds(runId, m.wallTime - a.lastWallTime);
-        }
-        a.lastWallTime = m.wallTime;
-        if (m.reason === 'paused') this.finish(runId, 'paused', null, null);
-        else if (m.reason === 'stopped') this.finish(runId, 'stopped', null, 'stopped');
-        else this.finish(runId, 'completed', null, m.reason);
-        return;
-      }
-      case 'failed': {
-        const pending = this.metrics.take(runId);
-        try {
-          if (!a.stalled) store.insertBatches(pending);
-        } catch {
-          // the run failed anyway; its rows after the last snapshot are let go
-        }
-        if (a.stalled) this.finish(runId, 'paused', a.stalled, null);
-        else this.finish(runId, 'failed', m.message, m.code);
-        return;
-      }
-      case 'evaluated':
-        return;
-    }
   }
 }
