@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,30 +41,6 @@ describe('first start', () => {
     expect(service.store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(service.store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(service.startup.integrity).toBe('ok');
-  });
-
-  it('removes what killed imports left in the cache folder, and only theirs', async () => {
-    const local = tempDir();
-    try {
-      const cache = join(local.path, 'datasets');
-      mkdirSync(cache, { recursive: true });
-      // no process has a pid above 2^22 (Linux's largest pid_max; other systems stay far below): that import's process is gone
-      const deadPid = 4_194_305;
-      const dead = [`.import-${deadPid}-0a1b2c.partial`, `.import-${deadPid}-3d4e5f.extract`];
-      const live = `.import-${process.pid}-6a7b8c.partial`;
-      writeFileSync(join(cache, dead[0]!), 'half');
-      mkdirSync(join(cache, dead[1]!));
-      writeFileSync(join(cache, live), 'in flight');
-      const s = await openService(local.path, { importSample: false });
-      try {
-        expect(s.startup.staleImportFiles.sort()).toEqual([...dead].sort());
-        expect(readdirSync(cache)).toEqual([live]);
-      } finally {
-        await s.close();
-      }
-    } finally {
-      local.remove();
-    }
   });
 
   it('recognises the same content imported twice and stores nothing new', async () => {
@@ -426,6 +403,28 @@ describe('import progress and cancellation', () => {
     expect(service.datasets.cancelImport('full')).toEqual({ cancelled: false });
     expect(JSON.stringify(service.datasets.list())).toBe(before);
     expect(readdirSync(service.cacheDir).sort()).toEqual(cacheBefore);
+  });
+});
+
+describe('starting the service', () => {
+  it('removes what imports of dead processes left in the cache folder, and keeps a live process\'s', async () => {
+    const local = tempDir();
+    const cache = join(local.path, 'datasets');
+    mkdirSync(cache, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const stale = [`.import-${deadPid}-1a2b3c.partial`, `.import-${deadPid}-1a2b3c.extract`];
+    writeFileSync(join(cache, stale[0]!), 'half a cache file');
+    mkdirSync(join(cache, stale[1]!, 'inner'), { recursive: true });
+    const live = `.import-${process.pid}-4d5e6f.partial`;
+    writeFileSync(join(cache, live), 'an import of this very process');
+    const s = await openService(local.path, { importSample: false });
+    try {
+      expect(readdirSync(cache).sort()).toEqual([live]);
+    } finally {
+      await s.close();
+      local.remove();
+    }
   });
 });
 
