@@ -20,7 +20,11 @@ export const rendererConfig: UserConfig = {
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    rolldownOptions: { input: fileURLToPath(new URL('./src-renderer/index.html', import.meta.url)) },
+    rolldownOptions: {
+      input: fileURLToPath(new URL('./src-renderer/index.html', import.meta.url)),
+      // Svelte's compile is most of a build on two shared cores; that is expected, not worth a warning per build.
+      checks: { bundlerTimings: false },
+    },
   },
 };
 
