@@ -98,7 +98,7 @@ export function decodeContainer(bytes: Uint8Array, magic: string, what: string):
   return { header, blobs };
 }
 
-/** Spec + weights as bytes. */
+/** Spec + weights (every value: the parameters, then the statistics) as bytes. */
 export function saveModel(model: Model<Float32Array>): Uint8Array {
   return encodeContainer(MODEL_MAGIC, { spec: model.spec, specHash: specHash(model.spec) }, { weights: model.values });
 }

@@ -11,6 +11,7 @@
  * loads in Node, in worker threads and in the renderer.
  */
 import type { FloatArray } from '../../tensor.js';
+import { referenceKernels } from '../reference.js';
 import type { ConvShape, Kernels, PoolShape } from '../types.js';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.wasm.js';
 
@@ -252,6 +253,17 @@ class WasmKernels implements FastKernels {
     this.k.maxpoolBackward(gp, ap, m, dxp, dxLen);
     this.get(dxp, dxLen, dx);
   }
+
+  // TEMPORARY until the WASM versions land
+  readonly avgpool2dForward = referenceKernels.avgpool2dForward;
+  readonly avgpool2dBackward = referenceKernels.avgpool2dBackward;
+  readonly activationForward = referenceKernels.activationForward;
+  readonly activationBackward = referenceKernels.activationBackward;
+  readonly batchnormSums = referenceKernels.batchnormSums;
+  readonly batchnormSquares = referenceKernels.batchnormSquares;
+  readonly batchnormAffine = referenceKernels.batchnormAffine;
+  readonly batchnormBackwardSums = referenceKernels.batchnormBackwardSums;
+  readonly batchnormBackward = referenceKernels.batchnormBackward;
 
   private readonly dense: ConvShape = { n: 0, h: 1, w: 1, c: 0, oc: 0, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
 
