@@ -147,7 +147,7 @@ describe('golden values from PyTorch', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(14);
     const types = new Set(fixtures.flatMap((f) => f.spec.layers.map((l) => l.type)));
     for (const type of LAYER_TYPES) if (type !== 'dropout') expect(types.has(type), type).toBe(true);
-    const activations = new Set(fixtures.flatMap((f) => f.spec.layers.map((l) => ('activation' in l ? l.activation : undefined) ?? 'default')));
+    const activations = new Set<string>(fixtures.flatMap((f) => f.spec.layers.map((l) => ('activation' in l ? l.activation : undefined) ?? 'default')));
     for (const a of ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'linear']) expect(activations.has(a), a).toBe(true);
     expect(fixtures.filter((f) => f.eval && f.steps).length).toBeGreaterThanOrEqual(3);
     for (const f of fixtures) expect(inferShapesOrThrow(f.spec).classes, f.name).toBe(f.probs.length / f.n);

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import type { DatasetInfo, ModelSpec } from '../contract/index.js';
+import { overlayHyperparameters, type DatasetInfo, type HyperparameterInput, type ModelSpec } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
@@ -103,16 +103,20 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       if (!modelArg) throw new UsageError(`train needs --model <spec.json|${TEMPLATE_NAMES}>`);
       const dataset = await resolveDataset(ctx, datasetArg);
       let spec: ModelSpec;
+      // a template's recommended hyperparameters, under whatever the flags say
+      let hyperparameters: HyperparameterInput = hyperparametersFrom(parsed);
       const template = findTemplate(modelArg);
-      if (template) spec = template.build(dataset.shape, dataset.classNames.length);
-      else if (existsSync(modelArg)) {
+      if (template) {
+        spec = template.build(dataset.shape, dataset.classNames.length);
+        if (template.hyperparameters) hyperparameters = overlayHyperparameters(template.hyperparameters, hyperparameters);
+      } else if (existsSync(modelArg)) {
         try {
           spec = JSON.parse(readFileSync(modelArg, 'utf8')) as ModelSpec;
         } catch (e) {
           throw new ServiceError('bad_request', `${modelArg}: not a JSON ModelSpec (${(e as Error).message})`);
         }
       } else throw new UsageError(`--model ${JSON.stringify(modelArg)} is neither a spec file nor a template (${TEMPLATES.map((t) => t.name).join(', ')})`);
-      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters: hyperparametersFrom(parsed), name: str(parsed, 'name') });
+      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters, name: str(parsed, 'name') });
       return follow(ctx, run);
     },
   },

@@ -10,7 +10,7 @@ import type {
   CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, ImportDatasetResponse, Result, RunDetail, RunSummary, Thumbnail,
 } from './types.js';
 import { RUN_STATUSES } from './types.js';
-import { hyperparameterInputSchema } from './hyperparameters.js';
+import { hyperparameterInputSchema, type HyperparameterInput } from './hyperparameters.js';
 import {
   array, boolean, custom, id, integer, none, oneOf, optional, request, RequestError, string, tuple, type Infer, type Schema,
 } from './schema.js';
@@ -124,6 +124,15 @@ export const COMMANDS = {
 export type CommandName = keyof typeof COMMANDS;
 export type RequestOf<C extends CommandName> = Infer<(typeof COMMANDS)[C]>;
 
+/** A ready-made spec sized to a dataset, and the hyperparameters it is meant to train with. */
+export interface TemplateInfo {
+  name: string;
+  description: string;
+  spec: ModelSpec;
+  /** Recommended hyperparameters over the defaults (a form or the CLI's flags go on top). */
+  hyperparameters?: HyperparameterInput;
+}
+
 /** What each command answers. */
 export interface Responses {
   listDatasets: DatasetInfo[];
@@ -133,7 +142,7 @@ export interface Responses {
   deleteDataset: { deleted: true };
   getThumbnails: Thumbnail[];
   validateSpec: ShapeReport & { datasetMessage?: string };
-  templates: { name: string; description: string; spec: ModelSpec }[];
+  templates: TemplateInfo[];
   startRun: RunSummary;
   pauseRun: RunSummary;
   resumeRun: RunSummary;

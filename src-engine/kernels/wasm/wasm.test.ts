@@ -406,7 +406,8 @@ describe('a model on the fast kernels = the same model on the reference kernels'
       };
       const x = Float32Array.from(f.x);
       // training mode always; evaluation mode (running statistics) where batch norm makes it differ
-      for (const [mode, golden] of [['train', f], ...(f.eval ? [['eval', f.eval]] : [])] as const) {
+      const modes: ['train' | 'eval', Results][] = [['train', f], ...(f.eval ? [['eval', f.eval] as ['eval', Results]] : [])];
+      for (const [mode, golden] of modes) {
         const model = buildModel(f.spec, { kernels: fastKernels() });
         model.parameters().forEach((p, i) => p.value.set(f.params[i]!.value));
         model.statistics().forEach((st, i) => st.value.set(f.statistics![i]!.value));
