@@ -214,27 +214,45 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   export: {
-    usage: '<run> --format json|onnx|csv --out FILE [--snapshot ID]',
+    usage: '<run> --format json|onnx|csv|pytorch --out FILE (pytorch: a folder) [--snapshot ID]',
     flags: ['format', 'out', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to export');
-      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv'] as const);
+      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv', 'pytorch'] as const);
       const outPath = str(ctx.parsed, 'out');
-      if (!format) throw new UsageError('export needs --format json|onnx|csv');
-      if (!outPath) throw new UsageError('export needs --out FILE');
+      if (!format) throw new UsageError('export needs --format json|onnx|csv|pytorch');
+      if (!outPath) throw new UsageError(`export needs --out ${format === 'pytorch' ? 'DIR' : 'FILE'}`);
       const target = resolve(outPath);
       const r = await ctx.service.exec('exportRun', {
-        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
+        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: format === 'pytorch' ? undefined : basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
       });
       // The local user chose the path: the CLI writes there (the service never writes by request).
-      mkdirSync(dirname(target), { recursive: true });
+      // A PyTorch project is a folder of files; the other formats are files beside each other.
+      const folder = format === 'pytorch' ? target : dirname(target);
+      mkdirSync(folder, { recursive: true });
       const written = r.files.map((f) => {
-        const path = join(dirname(target), f.name);
+        const path = join(folder, f.name);
         writeAtomic(path, Buffer.from(f.base64, 'base64'));
         return { name: f.name, path, bytes: f.bytes };
       });
       if (!ctx.json) for (const f of written) ctx.io.stdout(`wrote ${f.path} (${f.bytes} bytes)\n`);
       return { code: 0, value: { files: written } };
+    },
+  },
+
+  'import-model': {
+    usage: '<model.cnnm> --dataset <id|name|path> [--name NAME]',
+    flags: ['dataset', 'name'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the model file to import');
+      const datasetArg = str(ctx.parsed, 'dataset');
+      if (!datasetArg) throw new UsageError('import-model needs --dataset <id|name|path>: the dataset the model is evaluated on');
+      const dataset = await resolveDataset(ctx, datasetArg);
+      const path = resolve(ctx.args[0]!);
+      if (!existsSync(path)) throw new ServiceError('not_found', `${ctx.args[0]}: no such file`);
+      const run = await ctx.service.exec('importModel', { datasetId: dataset.id, model: readFileSync(path).toString('base64'), name: str(ctx.parsed, 'name') });
+      if (!ctx.json) ctx.io.stdout(`imported ${basename(path)} as run ${run.id} "${run.name}" on dataset ${dataset.id} (${run.kernelsUsed}); evaluate it with: cnn-studio eval ${run.id}\n`);
+      return { code: 0, value: run };
     },
   },
 };

@@ -27,6 +27,8 @@ export const REQUEST_LIMITS = {
   nameLength: 200,
   notesLength: 20_000,
   tags: 50,
+  /** Bytes of a model file sent to importModel (base64 in the request: 4/3 as many characters). */
+  modelFileBytes: 64 * 1024 * 1024,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,11 +108,21 @@ export const COMMANDS = {
   cancelEvaluation: request({ runId: id() }),
   exportRun: request({
     runId: id(),
-    format: oneOf(['json', 'onnx', 'csv'] as const),
+    /** 'pytorch': a PyTorch project of the snapshot (model.py, train.py, data.py, weights, verify.py), its files for one folder. */
+    format: oneOf(['json', 'onnx', 'csv', 'pytorch'] as const),
     /** Default the run's latest snapshot. */
     snapshotId: optional(id()),
     /** The main file's name (default run-<id>.<format>); a JSON export's weights are that name + '.bin'. */
     fileName: optional(fileName),
+  }),
+  /** A model file in the studio's format (as an exported PyTorch project's train.py writes it) as a
+   *  completed run on a dataset its spec fits: evaluate, inspect, export and compare it as any run. */
+  importModel: request({
+    datasetId: id(),
+    /** The file's bytes, base64. */
+    model: custom<string>(`a model file's bytes in base64, at most ${REQUEST_LIMITS.modelFileBytes} bytes`, (v) =>
+      typeof v === 'string' && v.length > 0 && v.length <= Math.ceil(REQUEST_LIMITS.modelFileBytes / 3) * 4 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)),
+    name: optional(name()),
   }),
   deleteRun: request({ id: id() }),
   updateRun: request({
@@ -154,6 +166,7 @@ export interface Responses {
   evaluateRun: EvaluationInfo;
   cancelEvaluation: { cancelled: boolean };
   exportRun: ExportRunResponse;
+  importModel: RunSummary;
   deleteRun: { deleted: true };
   updateRun: RunSummary;
 }
@@ -170,6 +183,7 @@ export type ImportDatasetRequest = RequestOf<'importDataset'>;
 export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
 export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
 export type ExportRunRequest = RequestOf<'exportRun'>;
+export type ImportModelRequest = RequestOf<'importModel'>;
 
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 
