@@ -100,7 +100,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 
     let first: { loss: number; grads: number[] } | null = null;
     for (const workers of [1, 2, 3]) {
-      const p = await pool(REFERENCE_SPEC, workers);
+      const p = await pool(REFERENCE_SPEC, workers, 32, 4);
       const r = p.compute(model, x, y, 32);
       const grads = model.grads.slice();
       expect(Math.abs(r.loss - local.loss) / local.loss).toBeLessThan(1e-5);
@@ -153,7 +153,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 
   it('a batch smaller than a shard (2 images) and an odd last batch (7 = 4 + 3) on 3 threads', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 3, kernels: fastKernels() });
-    const p = await pool(REFERENCE_SPEC, 3);
+    const p = await pool(REFERENCE_SPEC, 3, 32, 4);
     for (const n of [2, 7]) {
       const { x, y } = batch(n, 40);
       const local = model.lossAndGradients(x, y, n, { inputGradient: false });
@@ -181,7 +181,7 @@ describe('batch norm across shards: the whole batch\'s statistics', () => {
 
     let first: { loss: number; grads: number[]; values: number[] } | null = null;
     for (const threads of [1, 2, 3]) {
-      const p = await pool(NO_DROPOUT, threads);
+      const p = await pool(NO_DROPOUT, threads, 32, 4);
       model.values.set(start);
       const r = p.compute(model, x, y, 30);
       expect(Math.abs(r.loss - local.loss) / local.loss, `N=${threads} loss`).toBeLessThan(1e-5);

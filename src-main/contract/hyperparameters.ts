@@ -53,7 +53,7 @@ export interface Hyperparameters {
   trainLimit: number | null;
   /** Kernel set requested; the run records the one actually used in `kernelsUsed`. */
   kernels: KernelChoice;
-  /** Threads that compute each batch's gradient (data-parallel, shards of 4 images summed in a fixed
+  /** Threads that compute each batch's gradient (data-parallel, shards of 8 images summed in a fixed
    *  order): a speed setting only — the weights are bit-identical for any number of threads. */
   threads: number;
   /** Post (and store) batch progress every N batches. */
