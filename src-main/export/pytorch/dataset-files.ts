@@ -6,11 +6,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isTestCsv } from '../../datasets/csv.js';
-import { listEntries } from '../../datasets/folder.js';
-import { findIdxPairs, pairForFile, sniffIdx, type IdxPair } from '../../datasets/idx.js';
-import { readHead } from '../../datasets/read-head.js';
-import { isCsvFile } from '../../datasets/run-import.js';
 import { sniffImage } from '../../datasets/folder.js';
+import { findIdxPairs, pairForFile, sniffIdx, type IdxPair } from '../../datasets/idx.js';
+import { resolveLimits } from '../../datasets/limits.js';
+import { readHead } from '../../datasets/regular-file.js';
+import { isCsvFile } from '../../datasets/run-import.js';
+import { FolderWalker } from '../../datasets/walk.js';
 import { ExportError } from '../layout.js';
 import type { DatasetFiles } from './index.js';
 
@@ -29,16 +30,18 @@ function csvFiles(paths: string[]): DatasetFiles {
   return train.length > 0 ? { format: 'csv', train, test } : { format: 'csv', train: test, test: [] };
 }
 
-function inDirectory(dir: string): DatasetFiles {
-  const { files, dirs } = listEntries(dir);
-  const pairs = findIdxPairs(files);
+const LIMITS = resolveLimits(undefined);
+
+function inDirectory(dir: string, walker = new FolderWalker(dir, LIMITS)): DatasetFiles {
+  const { files, dirs } = walker.list(dir);
+  const pairs = findIdxPairs(files, LIMITS);
   if (pairs.length > 0) return idxFiles(pairs);
   const csv = files.filter(isCsvFile);
   if (csv.length > 0 && dirs.length === 0) return csvFiles(csv);
   if (files.length === 0 && dirs.length === 1) {
-    const inner = listEntries(dirs[0]!);
+    const inner = walker.list(dirs[0]!);
     const holdsImages = inner.files.some((f) => sniffImage(readHead(f)) !== null);
-    if (!holdsImages && (inner.files.length > 0 || inner.dirs.length > 1)) return inDirectory(dirs[0]!);
+    if (!holdsImages && (inner.files.length > 0 || inner.dirs.length > 1)) return inDirectory(dirs[0]!, walker);
   }
   return { format: 'folder', root: dir };
 }
@@ -49,6 +52,6 @@ export function datasetFiles(source: string, format: string): DatasetFiles {
   }
   if (!existsSync(source)) throw new ExportError(`the dataset's files are gone from ${source}; a PyTorch project reads them from there`);
   if (statSync(source).isDirectory()) return inDirectory(source);
-  if (sniffIdx(source)) return idxFiles(pairForFile(source));
+  if (sniffIdx(source)) return idxFiles(pairForFile(source, LIMITS));
   return csvFiles([source]);
 }
