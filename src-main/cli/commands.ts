@@ -168,15 +168,15 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   eval: {
-    usage: '<run> [--dataset <id|name>] [--split test|validation|train]',
-    flags: ['dataset', 'split'],
+    usage: '<run> [--dataset <id|name>] [--split test|validation|train] [--snapshot ID]',
+    flags: ['dataset', 'split', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to evaluate');
       const run = ctx.service.runs.find(ctx.args[0]!);
       const ds = str(ctx.parsed, 'dataset');
       const split = choiceFlag(ctx.parsed, 'split', ['test', 'validation', 'train'] as const);
       const datasetId = ds ? (await resolveDataset(ctx, ds)).id : undefined;
-      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split });
+      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split, snapshotId: numberFlag(ctx.parsed, 'snapshot', true) });
       if (!ctx.json) {
         ctx.io.stdout(`run ${run.id} on ${e.split} (${e.count} images): accuracy ${pct(e.accuracy)}, loss ${num(e.loss)}\n`);
         ctx.io.stdout(table(['class', 'precision', 'recall', 'f1', 'support'], e.perClass.map((c) => [c.className, num(c.precision, 3), num(c.recall, 3), num(c.f1, 3), c.support])) + '\n');
