@@ -4,6 +4,8 @@
  * — never a crash, never `internal`. The list below is written out on purpose: a command dropped
  * from the command map fails here by name.
  */
+import { buildModel } from '../../src-engine/model.js';
+import { saveModel } from '../../src-engine/serialize.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from './index.js';
 import { COMMAND_NAMES, DEFAULT_HYPERPARAMETERS, HYPERPARAMETER_FIELDS, defaultOptimizer, defaultSchedule, mergeHyperparameters, parseRequest } from './index.js';
@@ -63,6 +65,7 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['evaluateRun', () => ({ runId, split: 'test' }), () => ({ runId, split: 'everything' }), 'split'],
   ['cancelEvaluation', () => ({ runId }), () => ({ runId: null }), 'runId'],
   ['exportRun', () => ({ runId, format: 'onnx' }), () => ({ runId, format: 'onnx', outPath: '/tmp/x.onnx' }), 'outPath'],
+  ['importModel', () => ({ datasetId, model: Buffer.from(saveModel(buildModel(MLP_SPEC))).toString('base64') }), () => ({ datasetId, model: 'not base64!' }), 'model'],
   ['deleteRun', () => ({ id: 999_999 }), () => ({ id: {} }), 'id'],
   ['updateRun', () => ({ id: runId, tags: ['checked'] }), () => ({ id: runId, tags: 'checked' }), 'tags'],
 ];
