@@ -6,6 +6,7 @@
 import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
+import { importModel } from './imported-models.js';
 import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
 import { templatesFor, validateSpec } from './specs.js';
@@ -34,6 +35,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     evaluateRun: (r) => s.evaluations.evaluate(r),
     cancelEvaluation: (r) => s.evaluations.cancel(r.runId),
     exportRun: (r) => exportRun(s.store, s.runs, s.datasets, r),
+    importModel: (r) => importModel(s.store, s.runs, s.datasets, r),
     deleteRun: (r) => s.runs.delete(r.id),
     updateRun: (r) => s.runs.update(r),
   };
