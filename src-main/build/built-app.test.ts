@@ -51,8 +51,8 @@ describe('electron-vite build', () => {
     expect(steps.get('evaluation')).toMatchObject({ split: 'test', count: 1000 });
     expect(steps.get('evaluation')!.accuracy as number).toBeGreaterThan(0.3);
     expect(steps.get('quit')).toEqual({ quitCount: 1 });
-    // the library is where the desktop app keeps it: app.getPath('userData')
-    expect(existsSync(join(home, 'userData', 'studio.sqlite'))).toBe(true);
+    // the library is where the desktop app keeps it: app.getPath('userData') = <appData>/cnn-studio, the CLI's default folder
+    expect(existsSync(join(home, 'appData', 'cnn-studio', 'studio.sqlite'))).toBe(true);
   });
 
   it('the built CLI answers --help without opening a library', () => {
