@@ -3,19 +3,15 @@
  * (each parameter a view into them, so a snapshot is one copy), and the fused softmax/cross-entropy
  * head.
  */
-import { heNormal, glorotUniform } from './init.js';
 import { softmax, softmaxCrossEntropy } from './kernels/activations.js';
 import { referenceKernels } from './kernels/reference.js';
 import type { Kernels } from './kernels/types.js';
-import { Conv2d } from './layers/conv2d.js';
-import { Dense } from './layers/dense.js';
-import { Dropout } from './layers/dropout.js';
-import { Flatten } from './layers/flatten.js';
 import type { Layer, LayerContext, Param } from './layers/layer.js';
-import { MaxPool2d } from './layers/maxpool2d.js';
+import { layerDefinition } from './layers/registry.js';
+import { parameterLayout } from './parameters.js';
 import { Rng } from './rng.js';
-import { inferShapesOrThrow, type ShapeReport } from './shapes.js';
-import { denseActivation, pair, type ModelSpec } from './spec.js';
+import { inferShapesOrThrow, layerSite, type ShapeReport } from './shapes.js';
+import type { ModelSpec } from './spec.js';
 import { allocFloat, ensureCapacity, sizeOf, type DType, type FloatArray } from './tensor.js';
 
 export interface BuildOptions {
@@ -34,6 +30,17 @@ export interface LossResult {
   correct: number;
   /** dLoss/dx, (n, H, W, C); null when not asked for. */
   inputGradient: FloatArray | null;
+}
+
+/** What `classify` gives for n labelled images. */
+export interface Classification {
+  /** n × classes, float32. */
+  probabilities: Float32Array;
+  /** Per image, the class of the largest logit (the first one on a tie), which `correct` counts. */
+  predicted: Int32Array;
+  /** Σ −log p[label] in the log-sum-exp form, exact however confident the model is. */
+  lossSum: number;
+  correct: number;
 }
 
 export class InputError extends Error {
@@ -71,7 +78,7 @@ export class Model<T extends FloatArray = Float32Array> {
   readonly values: T;
   readonly grads: T;
   readonly dropoutRng: Rng;
-  kernels: Kernels;
+  readonly kernels: Kernels;
   private readonly params: Param<T>[];
   private readonly ctx: LayerContext;
   private readonly firstParamLayer: number;
@@ -88,63 +95,21 @@ export class Model<T extends FloatArray = Float32Array> {
     this.inputSize = sizeOf(spec.inputShape);
     const seed = options.seed ?? 0;
     this.dropoutRng = new Rng((seed ^ 0x5bd1e995) >>> 0);
-    const self = this;
-    this.ctx = { dtype: this.dtype, get kernels() { return self.kernels; }, dropoutRng: this.dropoutRng };
+    this.ctx = { dtype: this.dtype, kernels: this.kernels, dropoutRng: this.dropoutRng };
 
-    const total = this.shapes.totalParams;
-    this.values = allocFloat(this.dtype, total) as T;
-    this.grads = allocFloat(this.dtype, total) as T;
-    this.params = [];
-    let offset = 0;
-    const take = (name: string, shape: number[]): Param<T> => {
-      const len = sizeOf(shape);
-      const p = { name, shape, value: this.values.subarray(offset, offset + len) as T, grad: this.grads.subarray(offset, offset + len) as T };
-      offset += len;
-      this.params.push(p);
-      return p;
-    };
-
-    this.layers = spec.layers.map((ls, i) => {
-      const { inputShape: inShape, label } = this.shapes.layers[i]!;
-      const prefix = `${ls.type}${i + 1}`;
-      switch (ls.type) {
-        case 'conv2d': {
-          const [kh, kw] = pair(ls.kernelSize);
-          const weight = take(`${prefix}.weight`, [kh, kw, inShape[2], ls.filters]);
-          return new Conv2d(label, ls, inShape, weight, take(`${prefix}.bias`, [ls.filters]), this.ctx);
-        }
-        case 'maxpool2d':
-          return new MaxPool2d(label, ls, inShape, this.ctx);
-        case 'flatten':
-          return new Flatten(label, inShape);
-        case 'dense': {
-          const act = denseActivation(ls, i === spec.layers.length - 1);
-          const weight = take(`${prefix}.weight`, [inShape[2], ls.units]);
-          return new Dense(label, ls.units, act, inShape, weight, take(`${prefix}.bias`, [ls.units]), this.ctx);
-        }
-        case 'dropout':
-          return new Dropout(label, ls.rate, inShape, this.ctx);
-      }
-    });
-    this.initWeights(seed);
+    const layout = parameterLayout(spec, this.shapes);
+    this.values = allocFloat(this.dtype, layout.totalParams) as T;
+    this.grads = allocFloat(this.dtype, layout.totalParams) as T;
+    this.params = layout.parameters.map(({ name, shape, offset, length }) => ({
+      name, shape, value: this.values.subarray(offset, offset + length) as T, grad: this.grads.subarray(offset, offset + length) as T,
+    }));
+    const paramsOf = (i: number) => this.params.filter((_, k) => layout.parameters[k]!.layerIndex === i);
+    this.layers = spec.layers.map((ls, i) => layerDefinition(ls).build(ls, layerSite(this.shapes, i), paramsOf(i), this.ctx));
+    // one init stream, layers in order: the same seed gives the same weights, bit for bit
+    const rng = new Rng(seed);
+    spec.layers.forEach((ls, i) => layerDefinition(ls).init?.(ls, layerSite(this.shapes, i), paramsOf(i), rng));
     const first = this.layers.findIndex((l) => l.params.length > 0);
     this.firstParamLayer = first < 0 ? this.layers.length : first;
-  }
-
-  /** He normal for layers followed by a ReLU, Glorot uniform otherwise; one stream, layer order. */
-  private initWeights(seed: number): void {
-    const rng = new Rng(seed);
-    for (let i = 0; i < this.layers.length; i++) {
-      const layer = this.layers[i]!;
-      if (!(layer instanceof Conv2d || layer instanceof Dense)) continue;
-      const shape = layer.weight.shape;
-      const cout = shape[shape.length - 1]!;
-      const fanIn = layer.weight.value.length / cout;
-      const fanOut = (fanIn / shape[shape.length - 2]!) * cout;
-      const relu = layer instanceof Conv2d ? (layer.spec.activation ?? 'relu') === 'relu' : layer.activation === 'relu';
-      if (relu) heNormal(rng, layer.weight.value, fanIn);
-      else glorotUniform(rng, layer.weight.value, fanIn, fanOut);
-    }
   }
 
   /** In layer order, each layer's weight then its bias; views into `values` and `grads`. */
@@ -174,9 +139,7 @@ export class Model<T extends FloatArray = Float32Array> {
     const probs = allocFloat(this.dtype, Math.min(n, chunk) * this.classes);
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
-      const from = start * this.inputSize, to = (start + m) * this.inputSize;
-      const view = ArrayBuffer.isView(x) ? (x as Float32Array).subarray(from, to) : Array.prototype.slice.call(x, from, to);
-      const logits = this.forward(this.asDtype(view, m), m, false);
+      const logits = this.forward(this.chunkOf(x, start, m), m, false);
       softmax(m, this.classes, logits, probs);
       for (let i = 0; i < m * this.classes; i++) out[start * this.classes + i] = probs[i]!;
     }
@@ -206,30 +169,72 @@ export class Model<T extends FloatArray = Float32Array> {
     return { loss: lossSum / n, correct, inputGradient: wantInput ? d : null };
   }
 
-  /** Loss and accuracy without gradients, in chunks; dropout off. */
+  /** Loss and accuracy without gradients, in chunks; dropout off. Validation computes the same. */
   evaluate(x: ArrayLike<number>, labels: ArrayLike<number>, n: number, chunk = 256): { loss: number; accuracy: number; correct: number } {
     validateBatch(x, n, this.inputSize, labels, this.classes);
-    const isTyped = ArrayBuffer.isView(x);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
-      const from = start * this.inputSize, to = (start + m) * this.inputSize;
-      const view = isTyped ? (x as Float32Array).subarray(from, to) : Array.prototype.slice.call(x, from, to);
-      const r = this.evaluateBatch(this.asDtype(view, m), Array.prototype.slice.call(labels, start, start + m), m);
+      const r = this.evaluateBatch(this.chunkOf(x, start, m), sliceOf(labels, start, m), m);
       lossSum += r.lossSum;
       correct += r.correct;
     }
     return { loss: lossSum / n, accuracy: correct / n, correct };
   }
 
+  /**
+   * Probabilities, predicted classes and the summed loss of n labelled images, one forward pass per
+   * chunk, dropout off: the loss and `correct` exactly as `evaluate` (and so validation) computes
+   * them — the loss from the logits by log-sum-exp, never from rounded probabilities.
+   */
+  classify(x: ArrayLike<number>, labels: ArrayLike<number>, n: number, chunk = 256): Classification {
+    validateBatch(x, n, this.inputSize, labels, this.classes);
+    const k = this.classes;
+    const probabilities = new Float32Array(n * k);
+    const predicted = new Int32Array(n);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
+      const { logits, probs, lossSum: s, correct: c } = this.head(this.chunkOf(x, start, m), sliceOf(labels, start, m), m);
+      lossSum += s;
+      correct += c;
+      for (let i = 0; i < m * k; i++) probabilities[start * k + i] = probs[i]!;
+      for (let i = 0; i < m; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+        predicted[start + i] = best;
+      }
+    }
+    return { probabilities, predicted, lossSum, correct };
+  }
+
   /** Summed loss and correct count of one validated batch, inference mode; reuses the head buffers. */
   evaluateBatch(x: FloatArray, labels: ArrayLike<number>, n: number): { lossSum: number; correct: number } {
+    const { lossSum, correct } = this.head(x, labels, n);
+    return { lossSum, correct };
+  }
+
+  /** Inference forward + the fused softmax/cross-entropy head: logits, probabilities (model dtype),
+   *  summed loss and correct count; the buffers are the model's until the next call. */
+  private head(x: FloatArray, labels: ArrayLike<number>, n: number): { logits: FloatArray; probs: FloatArray; lossSum: number; correct: number } {
     const logits = this.forward(x, n, false);
     this.probs = ensureCapacity(this.probs, n * this.classes, this.dtype);
     this.dlogits = ensureCapacity(this.dlogits, n * this.classes, this.dtype);
-    return softmaxCrossEntropy(n, this.classes, logits, labels, this.probs, this.dlogits, 1);
+    const { lossSum, correct } = softmaxCrossEntropy(n, this.classes, logits, labels, this.probs, this.dlogits, 1);
+    return { logits, probs: this.probs, lossSum, correct };
   }
+
+  /** Images [start, start + m) of x in the model's dtype. */
+  private chunkOf(x: ArrayLike<number>, start: number, m: number): FloatArray {
+    return this.asDtype(sliceOf(x, start * this.inputSize, m * this.inputSize), m);
+  }
+}
+
+/** [start, start + length) of an array: a view of a typed array, a copy of anything else. */
+function sliceOf(a: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
+  return ArrayBuffer.isView(a) ? (a as Float32Array).subarray(start, start + length) : Array.prototype.slice.call(a, start, start + length);
 }
 
 export function buildModel(spec: ModelSpec, options: BuildOptions = {}): Model<Float32Array> {

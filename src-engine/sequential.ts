@@ -5,10 +5,12 @@
  * the same weights; the model can be saved.
  */
 import type { Kernels } from './kernels/types.js';
+import { denseActivation } from './layers/dense.js';
 import { buildModel, InputError, type Model } from './model.js';
 import type { OptimizerConfig } from './optimizers/index.js';
 import type { ScheduleConfig } from './schedules.js';
 import { saveModel } from './serialize.js';
+import { inferShapes } from './shapes.js';
 import type { LayerSpec, ModelSpec, Pair } from './spec.js';
 import { Trainer, type BatchEvent, type EarlyStoppingConfig, type EpochMetrics } from './train.js';
 import type { AugmentConfig, Dataset } from './data.js';
@@ -108,16 +110,16 @@ export class Sequential {
     if (!this.inputShape) throw new InputError('give inputShape on the first layer (addConv(n, k, [H, W, C]))');
     const layers = this.layers.map((l) => ({ ...l })) as LayerSpec[];
     const last = layers[layers.length - 1];
-    const hasHead = last?.type === 'dense' && (last.activation ?? 'softmax') === 'softmax';
+    const hasHead = last?.type === 'dense' && denseActivation(last, true) === 'softmax';
     if (hasHead) {
-      if (classes !== undefined && (last as { units: number }).units !== classes) {
-        throw new InputError(`the last dense layer has ${(last as { units: number }).units} units but the data declares ${classes} classes`);
+      if (classes !== undefined && last.units !== classes) {
+        throw new InputError(`the last dense layer has ${last.units} units but the data declares ${classes} classes`);
       }
     } else {
       if (classes === undefined) throw new InputError('fit needs options.classes (the number of classes the labels come from) to add the softmax head');
-      let flat = false; // conv/pool outputs are images; flatten/dense outputs are vectors; dropout keeps either
-      for (const l of layers) if (l.type !== 'dropout') flat = l.type === 'flatten' || l.type === 'dense';
-      if (!flat) layers.push({ type: 'flatten' });
+      // shape inference reports the layers' shapes even though the head is still missing
+      const out = inferShapes({ inputShape: this.inputShape, layers }).layers[layers.length - 1]?.outputShape;
+      if (!out || out[0] !== 1 || out[1] !== 1) layers.push({ type: 'flatten' });
       layers.push({ type: 'dense', units: classes, activation: 'softmax' });
     }
     return { inputShape: this.inputShape, layers };

@@ -1,6 +1,6 @@
 /**
- * Byte formats: a model file (spec + weights) and the trainer state (everything needed to resume).
- * Both use one container:
+ * Byte formats: a model file (spec + weights) and the trainer state (everything needed to resume,
+ * whose header and reader are in trainer-state.ts). Both use one container:
  *   magic (4 ASCII bytes) · format version u32 · header length u32 · header JSON (UTF-8)
  *   · blobs, back to back, as listed in header.blobs · CRC-32 u32 of everything before it
  * All integers little-endian. The spec hash in the header is checked against the spec on load.
@@ -19,8 +19,8 @@ export const MODEL_MAGIC = 'CNNM';
 export const STATE_MAGIC = 'CNNT';
 export const FORMAT_VERSION = 1;
 
-type BlobArray = Float32Array | Uint32Array | Int32Array | Uint8Array;
-type BlobType = 'f32' | 'u32' | 'i32' | 'u8';
+type BlobArray = Float32Array | Uint32Array;
+type BlobType = 'f32' | 'u32';
 interface BlobInfo { name: string; type: BlobType; length: number }
 
 const CRC_TABLE = (() => {
@@ -40,10 +40,7 @@ export function crc32(bytes: Uint8Array, end = bytes.length): number {
 }
 
 function blobType(a: BlobArray): BlobType {
-  if (a instanceof Float32Array) return 'f32';
-  if (a instanceof Uint32Array) return 'u32';
-  if (a instanceof Int32Array) return 'i32';
-  return 'u8';
+  return a instanceof Float32Array ? 'f32' : 'u32';
 }
 
 export function encodeContainer(magic: string, header: Record<string, unknown>, blobs: Record<string, BlobArray>): Uint8Array {
@@ -87,38 +84,32 @@ export function decodeContainer(bytes: Uint8Array, magic: string, what: string):
   }
   const blobs: Record<string, BlobArray> = {};
   let offset = 12 + headerLen;
-  for (const info of (header.blobs as BlobInfo[]) ?? []) {
-    const width = info.type === 'u8' ? 1 : 4;
-    const byteLength = info.length * width;
+  if (!header || typeof header !== 'object' || !Array.isArray(header.blobs)) throw new ModelFormatError(`${what} is corrupt: the header has no blob table`);
+  for (const info of header.blobs as BlobInfo[]) {
+    if (info?.type !== 'f32' && info?.type !== 'u32') throw new ModelFormatError(`${what} is corrupt: blob ${JSON.stringify(info?.name)} has unknown type ${JSON.stringify(info?.type)}`);
+    if (!Number.isSafeInteger(info.length) || info.length < 0) throw new ModelFormatError(`${what} is corrupt: blob ${JSON.stringify(info.name)} has length ${JSON.stringify(info.length)}`);
+    const byteLength = info.length * 4;
     if (offset + byteLength > end) throw new ModelFormatError(`${what} is corrupt: blob ${info.name} runs past the end`);
     const copy = bytes.slice(offset, offset + byteLength); // copy: aligned, and independent of the input buffer
-    blobs[info.name] =
-      info.type === 'f32' ? new Float32Array(copy.buffer) :
-      info.type === 'u32' ? new Uint32Array(copy.buffer) :
-      info.type === 'i32' ? new Int32Array(copy.buffer) : copy;
+    blobs[info.name] = info.type === 'f32' ? new Float32Array(copy.buffer) : new Uint32Array(copy.buffer);
     offset += byteLength;
   }
   if (offset !== end) throw new ModelFormatError(`${what} is corrupt: ${end - offset} unexpected bytes after the blobs`);
   return { header, blobs };
 }
 
-export interface ModelFileMeta {
-  classNames?: string[];
-  [key: string]: unknown;
-}
-
 /** Spec + weights as bytes. */
-export function saveModel(model: Model<Float32Array>, meta: ModelFileMeta = {}): Uint8Array {
-  return encodeContainer(MODEL_MAGIC, { spec: model.spec, specHash: specHash(model.spec), meta }, { weights: model.values });
+export function saveModel(model: Model<Float32Array>): Uint8Array {
+  return encodeContainer(MODEL_MAGIC, { spec: model.spec, specHash: specHash(model.spec) }, { weights: model.values });
 }
 
-export function readModelFile(bytes: Uint8Array): { spec: ModelSpec; weights: Float32Array; meta: ModelFileMeta } {
+export function readModelFile(bytes: Uint8Array): { spec: ModelSpec; weights: Float32Array } {
   const { header, blobs } = decodeContainer(bytes, MODEL_MAGIC, 'model file');
   const spec = header.spec as ModelSpec;
   if (specHash(spec) !== header.specHash) throw new ModelFormatError('model file is corrupt: the spec does not match its hash');
   const weights = blobs.weights;
   if (!(weights instanceof Float32Array)) throw new ModelFormatError('model file is corrupt: no float32 weights');
-  return { spec, weights, meta: (header.meta as ModelFileMeta) ?? {} };
+  return { spec, weights };
 }
 
 export function loadModel(bytes: Uint8Array, options: Omit<BuildOptions, 'dtype' | 'seed'> = {}): Model<Float32Array> {

@@ -1,6 +1,7 @@
 /**
  * The ModelSpec: the one description of a network that the builder edits, SQLite stores, IPC
- * carries, the CLI reads and the engine builds from. Plain JSON, no functions.
+ * carries, the CLI reads and the engine builds from. Plain JSON, no functions. Each layer type's
+ * behaviour lives in its module under layers/ (see layers/registry.ts).
  */
 export type Pair = number | [number, number];
 
@@ -49,8 +50,6 @@ export interface ModelSpec {
   layers: LayerSpec[];
 }
 
-export const LAYER_TYPES: readonly LayerType[] = ['conv2d', 'maxpool2d', 'flatten', 'dense', 'dropout'];
-
 export function pair(p: Pair): [number, number] {
   return typeof p === 'number' ? [p, p] : [p[0], p[1]];
 }
@@ -60,11 +59,6 @@ export function samePadding(size: number, k: number, s: number): [before: number
   const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
   const before = Math.floor(total / 2);
   return [before, total - before];
-}
-
-/** The dense layer's activation after defaults. */
-export function denseActivation(spec: DenseSpec, isLast: boolean): 'relu' | 'linear' | 'softmax' {
-  return spec.activation ?? (isLast ? 'softmax' : 'relu');
 }
 
 /** Canonical JSON (sorted keys) so equal specs hash equally. */

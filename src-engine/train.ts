@@ -10,8 +10,8 @@ import { buildModel, InputError, type Model } from './model.js';
 import { checkOptimizerConfig, createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
 import { Rng } from './rng.js';
 import { checkSchedule, learningRateAt, type ScheduleConfig } from './schedules.js';
-import { decodeContainer, encodeContainer, ModelFormatError, STATE_MAGIC } from './serialize.js';
-import { specHash, type ModelSpec } from './spec.js';
+import { ModelFormatError } from './serialize.js';
+import { readTrainerState, writeTrainerState } from './trainer-state.js';
 
 export interface EarlyStoppingConfig {
   /** Epochs without improvement before stopping. */
@@ -299,17 +299,10 @@ export class Trainer {
     return this.history;
   }
 
-  /** Copies the best epoch's weights into the model (early stopping does this by itself). */
-  restoreBest(): void {
-    if (this.bestEpoch >= 0) this.model.values.set(this.bestValues);
-  }
-
-  /** The whole state as bytes (see serialize.ts for the container). */
+  /** The whole state as bytes (trainer-state.ts). */
   saveState(): Uint8Array {
-    const header = {
-      engine: 'cnn-studio-engine',
+    return writeTrainerState({
       spec: this.model.spec,
-      specHash: specHash(this.model.spec),
       config: this.config,
       epoch: this.epoch, batch: this.batch, step: this.step_, done: this.done, stopReason: this.stopReason,
       optimizerSteps: this.optimizer.stepCount,
@@ -318,8 +311,6 @@ export class Trainer {
       lossSum: this.lossSum, correctSum: this.correctSum, seen: this.seen, epochSeconds: this.epochSeconds,
       history: this.history,
       trainN: this.train.n,
-    };
-    const blobs: Record<string, Float32Array | Uint32Array> = {
       weights: this.model.values as Float32Array,
       bestWeights: this.bestValues,
       prevWeights: this.prevValues,
@@ -327,48 +318,43 @@ export class Trainer {
       shuffleRng: this.shuffleRng.getState(),
       augmentRng: this.augmentRng.getState(),
       dropoutRng: this.model.dropoutRng.getState(),
-    };
-    for (const [name, buf] of Object.entries(this.optimizer.buffers())) blobs[`opt.${name}`] = buf;
-    return encodeContainer(STATE_MAGIC, header, blobs);
+      optimizer: this.optimizer.buffers(),
+    });
   }
 
   /** Rebuilds the model from the spec inside the state and continues exactly where it stopped. */
   static restore(bytes: Uint8Array, train: Dataset, validation?: Dataset, options: TrainerOptions & { kernels?: Kernels } = {}): Trainer {
-    const { header: h, blobs } = decodeContainer(bytes, STATE_MAGIC, 'trainer state');
-    const spec = h.spec as ModelSpec;
-    if (specHash(spec) !== h.specHash) throw new ModelFormatError('trainer state is corrupt: the spec does not match its hash');
-    if (h.trainN !== train.n) throw new TrainingError('bad_state', `trainer state was saved for ${h.trainN} training images, got ${train.n}`);
-    const model = buildModel(spec, { kernels: options.kernels });
-    const weights = blobs.weights as Float32Array;
-    if (weights.length !== model.values.length) throw new ModelFormatError(`trainer state is corrupt: ${weights.length} weights, the spec needs ${model.values.length}`);
-    model.values.set(weights);
-    const t = new Trainer(model, train, h.config as TrainConfig, validation, options);
-    t.epoch = h.epoch as number;
-    t.batch = h.batch as number;
-    t.step_ = h.step as number;
-    t.done = h.done as boolean;
-    t.stopReason = h.stopReason as StopReason | null;
-    if (t.stopReason === 'stopped') t.stopReason = null;
-    t.optimizer.stepCount = h.optimizerSteps as number;
-    t.orderEpoch = h.orderEpoch as number;
-    t.bestEpoch = h.bestEpoch as number;
-    t.bestMetric = h.bestMetric === null ? NaN : (h.bestMetric as number);
-    t.wait = h.wait as number;
-    t.lossSum = h.lossSum as number;
-    t.correctSum = h.correctSum as number;
-    t.seen = h.seen as number;
-    t.epochSeconds = h.epochSeconds as number;
-    t.history = h.history as EpochMetrics[];
-    t.bestValues.set(blobs.bestWeights as Float32Array);
-    t.prevValues.set(blobs.prevWeights as Float32Array);
-    t.order.set(blobs.order as Uint32Array);
-    t.shuffleRng.setState(blobs.shuffleRng as Uint32Array);
-    t.augmentRng.setState(blobs.augmentRng as Uint32Array);
-    model.dropoutRng.setState(blobs.dropoutRng as Uint32Array);
+    const s = readTrainerState(bytes);
+    if (s.trainN !== train.n) throw new TrainingError('bad_state', `trainer state was saved for ${s.trainN} training images, got ${train.n}`);
+    const model = buildModel(s.spec, { kernels: options.kernels });
+    model.values.set(s.weights);
+    const t = new Trainer(model, train, s.config, validation, options);
+    t.epoch = s.epoch;
+    t.batch = s.batch;
+    t.step_ = s.step;
+    t.done = s.done;
+    // a stop request ends an attempt, not the run: the restored trainer goes on
+    t.stopReason = s.stopReason === 'stopped' ? null : s.stopReason;
+    t.optimizer.stepCount = s.optimizerSteps;
+    t.orderEpoch = s.orderEpoch;
+    t.bestEpoch = s.bestEpoch;
+    t.bestMetric = s.bestMetric === null ? NaN : s.bestMetric;
+    t.wait = s.wait;
+    t.lossSum = s.lossSum;
+    t.correctSum = s.correctSum;
+    t.seen = s.seen;
+    t.epochSeconds = s.epochSeconds;
+    t.history = s.history;
+    t.bestValues.set(s.bestWeights);
+    t.prevValues.set(s.prevWeights);
+    t.order.set(s.order);
+    t.shuffleRng.setState(s.shuffleRng);
+    t.augmentRng.setState(s.augmentRng);
+    model.dropoutRng.setState(s.dropoutRng);
     for (const [name, buf] of Object.entries(t.optimizer.buffers())) {
-      const saved = blobs[`opt.${name}`];
+      const saved = s.optimizer[name];
       if (!saved || saved.length !== buf.length) throw new ModelFormatError(`trainer state is corrupt: optimizer buffer ${name} is missing or the wrong size`);
-      buf.set(saved as Float32Array);
+      buf.set(saved);
     }
     return t;
   }

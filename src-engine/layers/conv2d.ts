@@ -1,12 +1,45 @@
-import { convGeometry, type ConvGeometry } from '../shapes.js';
-import type { Conv2dSpec } from '../spec.js';
-import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
+/**
+ * conv2d: 2-D convolution (cross-correlation) + optional ReLU, seed semantics plus padding.
+ * Validation and geometry, parameters and their init, the layer, its description and its ONNX Conv.
+ */
+import { initWeight } from '../init.js';
 import { reluBackward, reluForward } from '../kernels/activations.js';
 import type { ConvShape } from '../kernels/types.js';
-import type { Layer, LayerContext, Param } from './layer.js';
+import type { OnnxNode } from '../onnx-graph.js';
+import { pair, samePadding, type Conv2dSpec } from '../spec.js';
+import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
+import { checkPair, dims, isPosInt, SpecError } from './checks.js';
+import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 
-/** 2-D convolution + optional ReLU, seed semantics plus padding.
- *  x: (N, H, W, C)  weight: (KH, KW, C, OC)  bias: (OC)  out: (N, OH, OW, OC) */
+/** Geometry of one conv layer, shared by shape inference, the layer and its ONNX node. */
+export interface ConvGeometry {
+  kh: number; kw: number; sh: number; sw: number;
+  padTop: number; padBottom: number; padLeft: number; padRight: number;
+  oh: number; ow: number;
+}
+
+export function convGeometry(label: string, spec: { kernelSize: unknown; stride?: unknown; padding?: unknown }, input: readonly [number, number, number]): ConvGeometry {
+  const [kh, kw] = checkPair(label, 'kernelSize', spec.kernelSize);
+  const [sh, sw] = checkPair(label, 'stride', spec.stride ?? 1);
+  const padding = spec.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new SpecError(`${label}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+  const [H, W] = input;
+  let padTop = 0, padBottom = 0, padLeft = 0, padRight = 0;
+  if (padding === 'same') {
+    [padTop, padBottom] = samePadding(H, kh, sh);
+    [padLeft, padRight] = samePadding(W, kw, sw);
+  }
+  if (kh > H + padTop + padBottom || kw > W + padLeft + padRight) {
+    throw new SpecError(`${label}: kernel ${kh}×${kw} does not fit input ${dims(input)}`);
+  }
+  const oh = Math.floor((H + padTop + padBottom - kh) / sh) + 1;
+  const ow = Math.floor((W + padLeft + padRight - kw) / sw) + 1;
+  return { kh, kw, sh, sw, padTop, padBottom, padLeft, padRight, oh, ow };
+}
+
+const isRelu = (spec: Conv2dSpec) => (spec.activation ?? 'relu') === 'relu';
+
+/** x: (N, H, W, C)  weight: (KH, KW, C, OC)  bias: (OC)  out: (N, OH, OW, OC) */
 export class Conv2d implements Layer {
   readonly outShape: Shape3;
   readonly params: Param[];
@@ -22,7 +55,7 @@ export class Conv2d implements Layer {
     readonly weight: Param, readonly bias: Param, private readonly ctx: LayerContext) {
     this.g = convGeometry(label, spec, inShape);
     this.outShape = [this.g.oh, this.g.ow, spec.filters];
-    this.relu = (spec.activation ?? 'relu') === 'relu';
+    this.relu = isRelu(spec);
     this.params = [weight, bias];
   }
 
@@ -59,3 +92,81 @@ export class Conv2d implements Layer {
     return dx;
   }
 }
+
+/** (KH, KW, Cin, Cout) → (Cout, Cin, KH, KW), ONNX's weight layout. */
+function weightToOihw(w: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      for (let ci = 0; ci < cin; ci++) {
+        const src = ((ky * kw + kx) * cin + ci) * cout;
+        for (let co = 0; co < cout; co++) out[((co * cin + ci) * kh + ky) * kw + kx] = w[src + co]!;
+      }
+    }
+  }
+  return out;
+}
+
+const pairText = (p: number | [number, number]) => (Array.isArray(p) ? p.join('×') : `${p}×${p}`);
+
+export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
+  type: 'conv2d',
+
+  infer(spec, { label, inputShape }) {
+    if (!isPosInt(spec.filters)) throw new SpecError(`${label}: filters must be a positive integer, got ${JSON.stringify(spec.filters)}`);
+    const act = spec.activation ?? 'relu';
+    if (act !== 'relu' && act !== 'linear') throw new SpecError(`${label}: activation must be 'relu' or 'linear', got ${JSON.stringify(act)}`);
+    const g = convGeometry(label, spec, inputShape);
+    const cin = inputShape[2];
+    return {
+      outputShape: [g.oh, g.ow, spec.filters],
+      params: g.kh * g.kw * cin * spec.filters + spec.filters,
+      macs: g.oh * g.ow * spec.filters * g.kh * g.kw * cin,
+    };
+  },
+
+  parameters(spec, { inputShape }) {
+    const [kh, kw] = pair(spec.kernelSize);
+    return [{ name: 'weight', shape: [kh, kw, inputShape[2], spec.filters] }, { name: 'bias', shape: [spec.filters] }];
+  },
+
+  init(spec, _site, [weight], rng) {
+    initWeight(rng, weight!, isRelu(spec));
+  },
+
+  build(spec, { label, inputShape }, [weight, bias], ctx) {
+    return new Conv2d(label, spec, inputShape, weight!, bias!, ctx);
+  },
+
+  describe(spec) {
+    const s = spec.stride !== undefined && spec.stride !== 1 ? ` s${Array.isArray(spec.stride) ? spec.stride.join('×') : spec.stride}` : '';
+    return `conv ${spec.filters} ${pairText(spec.kernelSize)}${s}${spec.padding === 'same' ? ' same' : ''}${spec.activation === 'linear' ? ' linear' : ''}`;
+  },
+  inSummary: true,
+
+  // Conv on NCHW; explicit pads [top, left, bottom, right], so 'same' with an odd total pads
+  // bottom/right as the engine does.
+  onnxInput: 'image',
+  onnx(spec, { label, inputShape }, { input, params: [weight, bias], name }) {
+    const g = convGeometry(label, spec, inputShape);
+    const cin = inputShape[2];
+    const conv = name('conv');
+    const nodes: OnnxNode[] = [{
+      opType: 'Conv', inputs: [input, weight!.name, bias!.name], outputs: [conv],
+      attributes: { kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.padTop, g.padLeft, g.padBottom, g.padRight], dilations: [1, 1], group: 1 },
+    }];
+    let output = conv;
+    if (isRelu(spec)) {
+      output = name('relu');
+      nodes.push({ opType: 'Relu', inputs: [conv], outputs: [output], attributes: {} });
+    }
+    return {
+      nodes,
+      initializers: [
+        { name: weight!.name, dims: [spec.filters, cin, g.kh, g.kw], data: weightToOihw(weight!.value, g.kh, g.kw, cin, spec.filters) },
+        { name: bias!.name, dims: [spec.filters], data: bias!.value },
+      ],
+      output,
+    };
+  },
+};

@@ -1,9 +1,21 @@
+/** dense: fully connected + ReLU, linear or softmax; the softmax head outputs logits here, because
+ *  the model fuses softmax with the cross-entropy. */
+import { initWeight } from '../init.js';
 import { reluBackward, reluForward } from '../kernels/activations.js';
+import type { OnnxNode } from '../onnx-graph.js';
+import type { DenseSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
-import type { Layer, LayerContext, Param } from './layer.js';
+import { dims, isPosInt, SpecError } from './checks.js';
+import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 
-/** Fully connected. a: (N, IN)  weight: (IN, OUT)  bias: (OUT)  z: (N, OUT).
- *  'softmax' outputs logits here: the model fuses softmax with the cross-entropy. */
+export type DenseActivation = 'relu' | 'linear' | 'softmax';
+
+/** The activation after defaults: 'softmax' for the last layer, 'relu' elsewhere. */
+export function denseActivation(spec: DenseSpec, isLast: boolean): DenseActivation {
+  return spec.activation ?? (isLast ? 'softmax' : 'relu');
+}
+
+/** a: (N, IN)  weight: (IN, OUT)  bias: (OUT)  z: (N, OUT) */
 export class Dense implements Layer {
   readonly outShape: Shape3;
   readonly params: Param[];
@@ -14,7 +26,7 @@ export class Dense implements Layer {
   private dz: FloatArray | null = null;
   private dx: FloatArray | null = null;
 
-  constructor(readonly label: string, readonly units: number, readonly activation: 'relu' | 'linear' | 'softmax',
+  constructor(readonly label: string, readonly units: number, readonly activation: DenseActivation,
     readonly inShape: Shape3, readonly weight: Param, readonly bias: Param, private readonly ctx: LayerContext) {
     this.inDim = inShape[2];
     this.outShape = [1, 1, units];
@@ -47,3 +59,59 @@ export class Dense implements Layer {
     return dx;
   }
 }
+
+export const denseLayer: LayerDefinition<DenseSpec> = {
+  type: 'dense',
+
+  infer(spec, { label, inputShape, isLast }) {
+    if (!isPosInt(spec.units)) throw new SpecError(`${label}: units must be a positive integer, got ${JSON.stringify(spec.units)}`);
+    if (inputShape[0] !== 1 || inputShape[1] !== 1) {
+      throw new SpecError(`${label}: input ${dims(inputShape)} is not flat; add a flatten layer before it`);
+    }
+    const act = denseActivation(spec, isLast);
+    if (act !== 'relu' && act !== 'linear' && act !== 'softmax') throw new SpecError(`${label}: activation must be 'relu', 'linear' or 'softmax', got ${JSON.stringify(act)}`);
+    if (act === 'softmax' && !isLast) throw new SpecError(`${label}: softmax is only allowed on the last layer`);
+    return { outputShape: [1, 1, spec.units], params: inputShape[2] * spec.units + spec.units, macs: inputShape[2] * spec.units };
+  },
+
+  classes: (spec, { isLast }) => (denseActivation(spec, isLast) === 'softmax' ? spec.units : null),
+
+  parameters(spec, { inputShape }) {
+    return [{ name: 'weight', shape: [inputShape[2], spec.units] }, { name: 'bias', shape: [spec.units] }];
+  },
+
+  init(spec, { isLast }, [weight], rng) {
+    initWeight(rng, weight!, denseActivation(spec, isLast) === 'relu');
+  },
+
+  build(spec, { label, inputShape, isLast }, [weight, bias], ctx) {
+    return new Dense(label, spec.units, denseActivation(spec, isLast), inputShape, weight!, bias!, ctx);
+  },
+
+  describe: (spec) => `dense ${spec.units}${spec.activation ? ' ' + spec.activation : ''}`,
+  inSummary: true,
+
+  // Gemm takes the engine's (in, out) weight as its B as is; the head's Softmax is the graph output
+  onnxInput: 'flat',
+  onnx(spec, { isLast }, { input, params: [weight, bias], name, graphOutput }) {
+    const gemm = name('gemm');
+    const nodes: OnnxNode[] = [{ opType: 'Gemm', inputs: [input, weight!.name, bias!.name], outputs: [gemm], attributes: { transA: 0, transB: 0 } }];
+    let output = gemm;
+    const act = denseActivation(spec, isLast);
+    if (act === 'relu') {
+      output = name('relu');
+      nodes.push({ opType: 'Relu', inputs: [gemm], outputs: [output], attributes: {} });
+    } else if (act === 'softmax') {
+      output = graphOutput ?? name('softmax');
+      nodes.push({ opType: 'Softmax', inputs: [gemm], outputs: [output], attributes: { axis: -1 } });
+    }
+    return {
+      nodes,
+      initializers: [
+        { name: weight!.name, dims: weight!.shape, data: weight!.value },
+        { name: bias!.name, dims: bias!.shape, data: bias!.value },
+      ],
+      output,
+    };
+  },
+};

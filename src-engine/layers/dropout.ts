@@ -1,8 +1,11 @@
+/** dropout: inverted dropout, seeded from the model's dropout stream; identity in predict and in ONNX. */
+import type { DropoutSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
-import type { Layer, LayerContext, Param } from './layer.js';
+import { SpecError } from './checks.js';
+import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 
-/** Inverted dropout: in training each value is zeroed with probability `rate` and the survivors are
- *  scaled by 1/(1 − rate), so predict needs no change and passes x through. */
+/** In training each value is zeroed with probability `rate` and the survivors are scaled by
+ *  1/(1 − rate), so predict needs no change and passes x through. */
 export class Dropout implements Layer {
   readonly outShape: Shape3;
   readonly params: Param[] = [];
@@ -15,7 +18,7 @@ export class Dropout implements Layer {
     this.outShape = inShape;
   }
 
-  forward(x: FloatArray, n: number, training: boolean): FloatArray {
+  forward(x: FloatArray, _n: number, training: boolean): FloatArray {
     this.active = training && this.rate > 0;
     if (!this.active) return x;
     const len = x.length;
@@ -29,7 +32,6 @@ export class Dropout implements Layer {
       this.mask[i] = m;
       this.out[i] = x[i]! * m;
     }
-    void n;
     return this.out;
   }
 
@@ -41,3 +43,20 @@ export class Dropout implements Layer {
     return this.dx;
   }
 }
+
+export const dropoutLayer: LayerDefinition<DropoutSpec> = {
+  type: 'dropout',
+  infer(spec, { label, inputShape }) {
+    const r = spec.rate;
+    if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new SpecError(`${label}: rate must be in [0, 1), got ${JSON.stringify(r)}`);
+    return { outputShape: inputShape, params: 0, macs: 0 };
+  },
+  random: true,
+  build(spec, { label, inputShape }, _params, ctx) {
+    return new Dropout(label, spec.rate, inputShape, ctx);
+  },
+  describe: (spec) => `dropout ${spec.rate}`,
+  inSummary: true,
+  onnxInput: 'any',
+  onnx: (_spec, _site, { input }) => ({ nodes: [], initializers: [], output: input }),
+};

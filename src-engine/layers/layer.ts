@@ -1,5 +1,7 @@
 import type { Kernels } from '../kernels/types.js';
+import type { OnnxNode, OnnxTensor } from '../onnx-graph.js';
 import type { Rng } from '../rng.js';
+import type { LayerSpec } from '../spec.js';
 import type { DType, FloatArray, Shape3 } from '../tensor.js';
 
 /** A parameter: value and grad are views into the model's two flat buffers. */
@@ -17,6 +19,7 @@ export interface LayerContext {
   dropoutRng: Rng;
 }
 
+/** A built layer: owns its buffers, caches what backward needs, calls the kernels. */
 export interface Layer {
   readonly label: string;
   readonly inShape: Shape3;
@@ -26,4 +29,80 @@ export interface Layer {
   forward(x: FloatArray, n: number, training: boolean): FloatArray;
   /** dout is (n, ...outShape); accumulates parameter grads; returns dx unless needInputGrad is false. */
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
+}
+
+/** Where a layer sits in its model: what every hook of its definition is told. */
+export interface LayerSite {
+  /** 0-based position in `spec.layers`. */
+  index: number;
+  /** "conv2d #2": how messages and the UI name the layer (1-based). */
+  label: string;
+  /** Per-image [H, W, C] of the layer's input. */
+  inputShape: Shape3;
+  isLast: boolean;
+}
+
+export interface LayerInference {
+  outputShape: Shape3;
+  params: number;
+  /** Multiply-adds per image in the forward pass. */
+  macs: number;
+}
+
+/** A parameter's name within its layer ('weight', 'bias') and its shape; the model names it
+ *  `<type><layer number>.<name>` and lays the parameters out in layer order. */
+export interface ParamShape {
+  name: string;
+  shape: number[];
+}
+
+/** What a layer's ONNX nodes are given. */
+export interface OnnxLayerInput {
+  /** The tensor feeding the layer, in the form its definition's `onnxInput` asks for. */
+  input: string;
+  /** The layer's parameters in the engine's layout (conv (KH, KW, Cin, Cout), dense (in, out)). */
+  params: { name: string; shape: number[]; value: Float32Array }[];
+  /** A fresh tensor name, `${what}_${n}`, unique in the graph. */
+  name(what: string): string;
+  /** On the last layer: the name the classifier's output must have; null elsewhere. */
+  graphOutput: string | null;
+}
+
+export interface OnnxLayerNodes {
+  nodes: OnnxNode[];
+  initializers: OnnxTensor[];
+  /** The tensor the layer's output is in (its input, for a layer that adds no node). */
+  output: string;
+}
+
+/**
+ * Everything about one layer type, in its own module; the registry (registry.ts) maps a spec's
+ * `type` to it, and shape inference, the model, the parameter layout, the descriptions and the ONNX
+ * export all ask it. Hooks after `infer` are only called on a spec that inferred without error.
+ */
+export interface LayerDefinition<S extends LayerSpec = LayerSpec> {
+  readonly type: S['type'];
+  /** Validates the spec against its input and infers its output; throws SpecError naming
+   *  `site.label` and the numbers. Pure and cheap: the builder runs it on every keystroke. */
+  infer(spec: S, site: LayerSite): LayerInference;
+  /** The classes of a classifier head (the last layer must be one); null when it is not one. */
+  classes?(spec: S, site: LayerSite): number | null;
+  /** The layer's parameters in buffer order; none when absent. */
+  parameters?(spec: S, site: LayerSite): ParamShape[];
+  /** Draws its parameters' initial values from the model's one init stream (layers in order);
+   *  what it draws is part of "same seed, same weights". Absent: nothing drawn, all zero. */
+  init?(spec: S, site: LayerSite, params: Param[], rng: Rng): void;
+  /** Draws from the model's dropout stream (ctx.dropoutRng) in training; the data-parallel pool
+   *  then seeds each shard's stream. Absent: false. */
+  readonly random?: boolean;
+  /** The runtime layer, over views of the model's buffers (`params` as `parameters` listed them). */
+  build(spec: S, site: LayerSite, params: Param[], ctx: LayerContext): Layer;
+  /** One line for the run list and the compare table, e.g. "conv 16 3×3 s2 same". */
+  describe(spec: S): string;
+  /** Whether a model's one-line summary names it (flatten goes without saying before a dense layer). */
+  readonly inSummary: boolean;
+  /** The form its ONNX input must be in: an NCHW image, flat (N, features) rows, or as it comes. */
+  readonly onnxInput: 'image' | 'flat' | 'any';
+  /** Its inference-time ONNX nodes (opset 13), as plain data. */
+  onnx(spec: S, site: LayerSite, io: OnnxLayerInput): OnnxLayerNodes;
 }

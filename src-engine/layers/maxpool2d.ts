@@ -1,10 +1,21 @@
-import { poolGeometry, type PoolGeometry } from '../shapes.js';
+/** maxpool2d: max pooling, leftover rows/columns dropped; the gradient goes to the first maximum. */
+import type { PoolShape } from '../kernels/types.js';
 import type { MaxPool2dSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
-import type { PoolShape } from '../kernels/types.js';
-import type { Layer, LayerContext, Param } from './layer.js';
+import { checkPair, dims, SpecError } from './checks.js';
+import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 
-/** Max pooling. x: (N, H, W, C) → (N, OH, OW, C); caches the argmax for backward. */
+export interface PoolGeometry { ph: number; pw: number; sh: number; sw: number; oh: number; ow: number }
+
+export function poolGeometry(label: string, spec: { poolSize: unknown; stride?: unknown }, input: readonly [number, number, number]): PoolGeometry {
+  const [ph, pw] = checkPair(label, 'poolSize', spec.poolSize);
+  const [sh, sw] = checkPair(label, 'stride', spec.stride ?? spec.poolSize);
+  const [H, W] = input;
+  if (ph > H || pw > W) throw new SpecError(`${label}: pool ${ph}×${pw} does not fit input ${dims(input)}`);
+  return { ph, pw, sh, sw, oh: Math.floor((H - ph) / sh) + 1, ow: Math.floor((W - pw) / sw) + 1 };
+}
+
+/** x: (N, H, W, C) → (N, OH, OW, C); caches the argmax for backward. */
 export class MaxPool2d implements Layer {
   readonly outShape: Shape3;
   readonly params: Param[] = [];
@@ -42,3 +53,33 @@ export class MaxPool2d implements Layer {
     return this.dx;
   }
 }
+
+export const maxpool2dLayer: LayerDefinition<MaxPool2dSpec> = {
+  type: 'maxpool2d',
+
+  infer(spec, { label, inputShape }) {
+    const g = poolGeometry(label, spec, inputShape);
+    return { outputShape: [g.oh, g.ow, inputShape[2]], params: 0, macs: 0 };
+  },
+
+  build(spec, { label, inputShape }, _params, ctx) {
+    return new MaxPool2d(label, spec, inputShape, ctx);
+  },
+
+  describe(spec) {
+    return `maxpool ${Array.isArray(spec.poolSize) ? spec.poolSize.join('×') : spec.poolSize}`;
+  },
+  inSummary: true,
+
+  // floor mode (ceil_mode 0) drops the leftover rows/columns, as the engine does
+  onnxInput: 'image',
+  onnx(spec, { label, inputShape }, { input, name }) {
+    const g = poolGeometry(label, spec, inputShape);
+    const output = name('maxpool');
+    return {
+      nodes: [{ opType: 'MaxPool', inputs: [input], outputs: [output], attributes: { kernel_shape: [g.ph, g.pw], strides: [g.sh, g.sw], pads: [0, 0, 0, 0], ceil_mode: 0 } }],
+      initializers: [],
+      output,
+    };
+  },
+};

@@ -16,6 +16,9 @@
  * gives its bundler's), and `compute` blocks the calling thread in Atomics.wait until the step is
  * done — so call it from a worker thread or Node's main thread, never a browser window.
  */
+import { resolveKernels, type KernelChoice } from '../kernels/resolve.js';
+import type { Kernels } from '../kernels/types.js';
+import { layerDefinition } from '../layers/registry.js';
 import type { Model } from '../model.js';
 import type { ModelSpec } from '../spec.js';
 import type { GradientComputer } from '../train.js';
@@ -41,8 +44,9 @@ export interface DataParallelOptions {
   /** Images per shard. Default 4: small shards balance the threads, and cost nothing per image
    *  with the fast kernels (measured: 4, 8 and 32 images per call run at the same images/s). */
   shardSize?: number;
-  /** Default 'fast' (the fastest WebAssembly variant the replica's engine runs). */
-  kernels?: 'fast' | 'reference';
+  /** Default 'fast': resolved once by resolveKernels (the reference loops where there is no
+   *  WebAssembly SIMD), and every replica computes with the same set. */
+  kernels?: KernelChoice;
   spawn: SpawnReplica;
   /** A step that takes longer than this is a dead replica. Default 120 s. */
   stepTimeoutMs?: number;
@@ -68,7 +72,8 @@ export class DataParallelGradients implements GradientComputer {
   private failure: Error | null = null;
   /** Shards computed so far, and how many of them by the lead (the rest by the worker threads). */
   readonly stats = { shards: 0, leadShards: 0 };
-  private readonly kernels: 'fast' | 'reference';
+  /** The kernel set every replica computes with, as resolved from the choice. */
+  readonly kernels: Kernels;
   /** The lead's own replica: it computes shards with the same kernels as the threads, so the
    *  result does not depend on who took which shard. */
   private readonly replica: Model;
@@ -78,7 +83,7 @@ export class DataParallelGradients implements GradientComputer {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new DataParallelError(`threads must be a positive integer, got ${options.threads}`);
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new DataParallelError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
     const shardSize = options.shardSize ?? 4;
-    this.kernels = options.kernels ?? 'fast';
+    this.kernels = resolveKernels(options.kernels ?? 'fast');
     if (!Number.isInteger(shardSize) || shardSize < 1) throw new DataParallelError(`shardSize must be a positive integer, got ${shardSize}`);
     if (Math.ceil(options.maxBatch / shardSize) >= 1 << SHARD_TAG_SHIFT) throw new DataParallelError(`maxBatch ${options.maxBatch} / shardSize ${shardSize} makes too many shards`);
     const shapes = inferShapesOrThrow(spec);
@@ -86,9 +91,9 @@ export class DataParallelGradients implements GradientComputer {
     this.maxBatch = options.maxBatch;
     this.layout = { threads: options.threads, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize };
     this.v = sharedViews(new SharedArrayBuffer(sharedBytes(this.layout)), this.layout);
-    this.hasDropout = spec.layers.some((l) => l.type === 'dropout');
+    this.hasDropout = spec.layers.some((l) => layerDefinition(l).random === true);
     this.timeoutMs = options.stepTimeoutMs ?? 120_000;
-    this.replica = buildReplica({ spec, kernels: this.kernels, layout: this.layout });
+    this.replica = buildReplica({ spec, kernels: this.kernels.name, layout: this.layout });
   }
 
   /** Starts the replicas and resolves once every one has built its model. */
@@ -97,7 +102,7 @@ export class DataParallelGradients implements GradientComputer {
     const buffer = pool.v.control.buffer as SharedArrayBuffer;
     try {
       for (let index = 1; index < pool.threads; index++) {
-        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: pool.kernels });
+        const handle = options.spawn({ buffer, layout: pool.layout, index, spec, kernels: pool.kernels.name });
         handle.onFailure((e) => { pool.failure ??= new DataParallelError(`replica ${index} failed: ${e.message}`); });
         pool.handles.push(handle);
       }

@@ -16,6 +16,8 @@ import type { ModelSpec } from '../spec.js';
 import { Trainer, type TrainConfig } from '../train.js';
 import { DataParallelError, type DataParallelGradients } from './data-parallel.js';
 import { nodeHandle, startDataParallel } from './node.js';
+// the studio's composition starts the replica threads (a test may reach outside the engine)
+import { workerFactories } from '../../src-main/worker-factories/index.js';
 import { shardCount, shardOf } from './shared.js';
 
 const REFERENCE_SPEC: ModelSpec = referenceNet();
@@ -41,7 +43,7 @@ const train = {
 };
 const pools: DataParallelGradients[] = [];
 async function pool(spec: ModelSpec, threads: number, maxBatch = 32, shardSize?: number): Promise<DataParallelGradients> {
-  const p = await startDataParallel(spec, { threads, maxBatch, shardSize });
+  const p = await startDataParallel(spec, { threads, maxBatch, shardSize, spawn: (init) => nodeHandle(workerFactories.replica(init)) });
   pools.push(p);
   return p;
 }

@@ -5,8 +5,7 @@
  * thread it runs in is started by a bootstrap (worker-entry.ts for Node; a bundler's worker import
  * in the app).
  */
-import { fastKernels } from '../kernels/wasm/index.js';
-import { referenceKernels } from '../kernels/reference.js';
+import { resolveKernels } from '../kernels/resolve.js';
 import { buildModel, type Model } from '../model.js';
 import { Rng } from '../rng.js';
 import { C, COMMAND_EXIT, SHARD_TAG_SHIFT, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
@@ -34,9 +33,12 @@ function takeShard(control: Int32Array, generation: number, shards: number): num
   }
 }
 
-/** A replica's model for this layout, with the kernels asked for. */
+/** A replica's model for this layout, on the kernel set the lead resolved (by name): a thread that
+ *  would compute with another set refuses, since the shards' sum would then depend on who took them. */
 export function buildReplica(init: Pick<ReplicaInit, 'spec' | 'kernels' | 'layout'>): Model {
-  const model = buildModel(init.spec, { kernels: init.kernels === 'reference' ? referenceKernels : fastKernels() });
+  const kernels = resolveKernels(init.kernels === 'reference' ? 'reference' : 'fast');
+  if (kernels.name !== init.kernels) throw new Error(`this thread's kernels are ${kernels.name}, the lead's ${init.kernels}`);
+  const model = buildModel(init.spec, { kernels });
   if (model.values.length !== init.layout.params) throw new Error(`the model has ${model.values.length} parameters, the lead ${init.layout.params}`);
   return model;
 }

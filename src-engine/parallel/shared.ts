@@ -111,5 +111,7 @@ export interface ReplicaInit {
   layout: SharedLayout;
   index: number;
   spec: import('../spec.js').ModelSpec;
-  kernels: 'fast' | 'reference';
+  /** The name of the kernel set the lead resolved ('reference', 'wasm-simd', …): every replica
+   *  computes with the same one. */
+  kernels: string;
 }

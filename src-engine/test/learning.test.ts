@@ -59,6 +59,11 @@ describe('Sequential, the seed builder mended', () => {
     expect(() => new Sequential().addConv(4, 3).addConv(4, 3, [8, 8, 1])).toThrow(/inputShape is only given on the first layer/);
     expect(() => new Sequential().addConv(4, 3).toSpec(10)).toThrow(/give inputShape on the first layer/);
     expect(() => small().fit(new Uint8Array(784), [0])).toThrow(/fit needs options.classes/);
+    // the head gets a flatten before it only when the layers so far end in an image
+    const types = (s: Sequential) => s.toSpec(3).layers.map((l) => l.type);
+    expect(types(new Sequential().addConv(4, 8, [8, 8, 1]))).toEqual(['conv2d', 'dense']); // 1×1×4 is flat already
+    expect(types(new Sequential().addConv(4, 3, [8, 8, 1]).addDropout(0.1))).toEqual(['conv2d', 'dropout', 'flatten', 'dense']);
+    expect(types(new Sequential().addConv(4, 3, [8, 8, 1]).addFlatten().addDense(5, 'relu').addDropout(0.1))).toEqual(['conv2d', 'flatten', 'dense', 'dropout', 'dense']);
     expect(() => small().predict(new Uint8Array(784))).toThrow(/predict before fit/);
   });
 });

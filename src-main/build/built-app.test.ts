@@ -37,7 +37,7 @@ describe('electron-vite build', () => {
   it('the built shell on the Electron stand-in: through the built preload, import the sample, train 1 epoch on 2 threads, evaluate, quit', () => {
     const home = join(dir.path, 'stand-in-home');
     const r = spawnSync(process.execPath, [join(ROOT, 'e2e/electron-stand-in/drive-built-app.mjs'), OUT, SAMPLE], {
-      cwd: dir.path, encoding: 'utf8', env: { ...process.env, CNN_STUDIO_STAND_IN_HOME: home }, timeout: 300_000,
+      cwd: dir.path, encoding: 'utf8', env: { ...process.env, CNN_STUDIO_STAND_IN_HOME: home }, timeout: 900_000,
     });
     expect(r.status, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
     const steps = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Step).map((s) => [s.step, s.value]));
@@ -92,7 +92,7 @@ describe('npm pack', () => {
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^usage: cnn-studio/);
     const db = join(dir.path, 'installed.sqlite');
-    const train = spawnSync(bin, ['--db', db, '--json', 'train', '--dataset', '1', '--model', 'mlp', '--epochs', '1', '--limit', '300', '--threads', '2'], { encoding: 'utf8', timeout: 180_000 });
+    const train = spawnSync(bin, ['--db', db, '--json', 'train', '--dataset', '1', '--model', 'mlp', '--epochs', '1', '--limit', '300', '--threads', '2'], { encoding: 'utf8', timeout: 900_000 });
     expect(train.status, train.stderr).toBe(0);
     const result = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { ok: boolean; value: { status: string; hyperparameters: { threads: number } } };
     expect([result.ok, result.value.status, result.value.hyperparameters.threads]).toEqual([true, 'completed', 2]);

@@ -4,6 +4,7 @@ import { buildModel } from '../../src-engine/model.js';
 import { Rng } from '../../src-engine/rng.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
 import { referenceNet } from '../../src-engine/reference-net.js';
+import { LAYER_TYPES } from '../../src-engine/layers/registry.js';
 import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx.js';
 import { ExportError, parameterLayout } from './layout.js';
 
@@ -104,6 +105,11 @@ describe('exportOnnx → onnxruntime-node matches model.predict', () => {
       for (let i = 0; i < n; i++) minTop = Math.min(minTop, Math.max(...expected.subarray(i * model.classes, (i + 1) * model.classes)));
       expect(minTop).toBeLessThan(0.999);
     });
+  });
+
+  it('the specs above use every registered layer type, so a new type is run through onnxruntime too', () => {
+    const used = new Set(Object.values(SPECS).flatMap((spec) => spec.layers.map((l) => l.type)));
+    expect([...LAYER_TYPES].filter((t) => !used.has(t))).toEqual([]);
   });
 
   it('the batch dimension is dynamic: batch 1 and batch 5 through the same file', async () => {

@@ -1,10 +1,9 @@
 /** Comparing runs: their epoch curves on one axis, the hyperparameters and layers that differ, per-class scores. */
-import { inferShapes, type ShapeReport } from '../../src-engine/index.js';
+import { describeLayer, inferShapes, type ShapeReport } from '../../src-engine/index.js';
 import type { CompareResponse, ModelSpec } from '../contract/index.js';
 import type { Store } from '../db/store.js';
 import type { DatasetLibrary } from './datasets.js';
 import type { RunManager } from './runs.js';
-import { describeLayer } from './specs.js';
 
 export function compareRuns(store: Store, runsOf: RunManager, datasets: DatasetLibrary, ids: number[]): CompareResponse {
   const runs = ids.map((id) => runsOf.row(id));

@@ -2,14 +2,13 @@
  * Exports of a run as bytes: ONNX or model JSON (+ its .bin) of a snapshot, or the metrics CSV. The
  * caller writes them where its user chose (CLI --out, the desktop save dialog, a browser download).
  */
-import { ENGINE_VERSION } from '../../src-engine/index.js';
+import { ENGINE_VERSION, readTrainerState } from '../../src-engine/index.js';
 import type { ExportRunRequest, ExportRunResponse } from '../contract/index.js';
 import type { Store } from '../db/store.js';
 import { exportModelJson, exportOnnx, metricsCsv, modelJsonWeightsName } from '../export/index.js';
 import type { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 import type { RunManager } from './runs.js';
-import { readTrainerState } from './trainer-state-shim.js';
 
 export function exportRun(store: Store, runs: RunManager, datasets: DatasetLibrary, req: ExportRunRequest): ExportRunResponse {
   const run = runs.row(req.runId);

@@ -4,8 +4,7 @@
  * worker reports — batch rows through the metric buffer, an epoch's metrics and snapshot in one
  * transaction, status events to every subscriber.
  */
-import { ENGINE_VERSION, specHash } from '../../src-engine/index.js';
-import { isFinished, readTrainerState } from './trainer-state-shim.js';
+import { describeSpec, ENGINE_VERSION, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
 import {
   DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type RunDetail, type RunStatus, type RunSummary, type StartRunRequest,
 } from '../contract/index.js';
@@ -17,7 +16,7 @@ import type { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 import { checkHyperparameters, toTrainConfig } from './hyperparameters.js';
 import { MetricBuffer } from './metric-buffer.js';
-import { checkSpec, describeSpec } from './specs.js';
+import { checkSpec } from './specs.js';
 
 /** A run whose worker is alive or queued. */
 interface ActiveRun {
@@ -179,9 +178,13 @@ export class RunManager {
       throw new ServiceError('conflict', `run ${run.id} is ${run.status}; only a paused, stopped or interrupted run can be resumed${hint}`);
     }
     const snapshot = this.ctx.store.latestSnapshot(run.id);
-    if (snapshot && isFinished(snapshot.state)) {
-      throw new ServiceError('conflict', `run ${run.id} already finished its training (its last snapshot is final)`);
+    let finished = false;
+    try {
+      finished = snapshot !== undefined && isFinished(snapshot.state);
+    } catch (e) {
+      throw new ServiceError('conflict', `run ${run.id} cannot resume: its last snapshot (${snapshot!.id}) is damaged (${(e as Error).message}); fork it from an earlier snapshot`);
     }
+    if (finished) throw new ServiceError('conflict', `run ${run.id} already finished its training (its last snapshot is final)`);
     // A crashed attempt may have written metrics after its last snapshot; the resume rewrites them.
     this.ctx.store.rewindTo(run.id, snapshot ?? null);
     this.setStatus(run.id, 'queued');

@@ -1,11 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModel } from '../../src-engine/index.js';
+import { buildModel, readTrainerState, resolveKernels } from '../../src-engine/index.js';
 import type { RunBatchEvent, RunStatusEvent, StartRunRequest } from '../contract/index.js';
 import { readCache } from '../datasets/index.js';
-import { resolveKernels } from '../training/kernels.js';
-import { weightsFromState } from '../training/run-job.js';
 import type { Service } from './service.js';
 import { SAMPLE_DATASET_NAME } from './service.js';
 import { countRows, MLP_SPEC, openService, QUICK, tempDir } from './testing.js';
@@ -25,7 +23,7 @@ afterAll(async () => {
   dir?.remove();
 });
 
-const finalWeights = (s: Service, runId: number) => weightsFromState(s.store.latestSnapshot(runId)!.state).weights;
+const finalWeights = (s: Service, runId: number) => readTrainerState(s.store.latestSnapshot(runId)!.state).weights;
 
 describe('first start', () => {
   it('has the bundled Fashion-MNIST sample ready, 5,000 train + 1,000 test 28×28×1 images in 10 classes', () => {
@@ -197,7 +195,7 @@ describe('a run, end to end', () => {
     // the final state holds the best epoch's weights
     const snaps = service.runs.detail(run.id, true).snapshots;
     const best = snaps.find((s) => s.isBest)!;
-    const bestWeights = weightsFromState(service.store.snapshot(best.id)!.state).weights;
+    const bestWeights = readTrainerState(service.store.snapshot(best.id)!.state).weights;
     expect(Array.from(finalWeights(service, run.id))).toEqual(Array.from(bestWeights));
   });
 
@@ -247,7 +245,7 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     const snapshot = service.runs.detail(parentId, false).snapshots[0]!;
     const fork = service.runs.fork({ runId: parentId, snapshotId: snapshot.id, hyperparameters: { optimizer: { type: 'sgd', learningRate: 1e-30, momentum: 0 }, epochs: 1 } });
     expect((await service.runs.waitFor(fork.id)).status).toBe('completed');
-    const from = weightsFromState(service.store.snapshot(snapshot.id)!.state).weights;
+    const from = readTrainerState(service.store.snapshot(snapshot.id)!.state).weights;
     const after = finalWeights(service, fork.id);
     const fresh = buildModel(MLP_SPEC, { seed: fork.hyperparameters.seed }).values;
     expect(Buffer.from(after.buffer, after.byteOffset, after.byteLength).equals(Buffer.from(from.buffer, from.byteOffset, from.byteLength))).toBe(true);
@@ -264,7 +262,7 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     expect(e.accuracy).toBeCloseTo(correct / 1000, 12);
     expect(e.accuracy).toBeGreaterThan(0.2); // chance is 0.1; 24 steps of a tiny MLP
     // the same number from the engine directly, on the main thread
-    const { spec, weights } = weightsFromState(service.store.latestSnapshot(parentId)!.state);
+    const { spec, weights } = readTrainerState(service.store.latestSnapshot(parentId)!.state);
     const model = buildModel(spec, { kernels: resolveKernels(service.runs.detail(parentId, true).hyperparameters.kernels) });
     model.values.set(weights);
     const test = readCache(service.store.getDataset(datasetId)!.cacheFile).test!;

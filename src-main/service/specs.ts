@@ -39,22 +39,3 @@ function specDatasetMismatch(spec: ModelSpec, report: ShapeReport, d: DatasetRow
   }
   return null;
 }
-
-export function describeLayer(l: ModelSpec['layers'][number]): string {
-  switch (l.type) {
-    case 'conv2d': {
-      const k = Array.isArray(l.kernelSize) ? l.kernelSize.join('×') : `${l.kernelSize}×${l.kernelSize}`;
-      const s = l.stride !== undefined && l.stride !== 1 ? ` s${Array.isArray(l.stride) ? l.stride.join('×') : l.stride}` : '';
-      return `conv ${l.filters} ${k}${s}${l.padding === 'same' ? ' same' : ''}${l.activation === 'linear' ? ' linear' : ''}`;
-    }
-    case 'maxpool2d': return `maxpool ${Array.isArray(l.poolSize) ? l.poolSize.join('×') : l.poolSize}`;
-    case 'flatten': return 'flatten';
-    case 'dense': return `dense ${l.units}${l.activation ? ' ' + l.activation : ''}`;
-    case 'dropout': return `dropout ${l.rate}`;
-  }
-}
-
-/** "conv 16 3×3 → maxpool 2 → dense 10 softmax": how run names describe a network. */
-export function describeSpec(spec: ModelSpec): string {
-  return spec.layers.filter((l) => l.type !== 'flatten').map(describeLayer).join(' → ');
-}

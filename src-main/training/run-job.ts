@@ -2,15 +2,12 @@
  * What a worker does with a job, written against a `post` function so the worker entry stays a
  * few lines (and an electron-vite `?nodeWorker` bundle can reuse it).
  */
-import { buildModel, decodeContainer, Trainer, TrainingError, type Dataset, type Kernels, type Model } from '../../src-engine/index.js';
+import { buildModel, readTrainerState, resolveKernels, Trainer, TrainingError, type Dataset, type Kernels, type Model } from '../../src-engine/index.js';
 import type { DataParallelGradients } from '../../src-engine/parallel/data-parallel.js';
 import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js';
 import type { ReplicaInit } from '../../src-engine/parallel/shared.js';
 import type { Worker } from 'node:worker_threads';
-import { STATE_MAGIC } from '../../src-engine/serialize.js';
-import type { ModelSpec } from '../contract/index.js';
 import { readCache, seededSplit } from '../datasets/index.js';
-import { resolveKernels } from './kernels.js';
 import { CONTROL_PAUSE, CONTROL_STOP, type DataSelection, type EvaluateJob, type TrainJob, type WorkerJob, type WorkerMessage } from './protocol.js';
 
 export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
@@ -58,12 +55,6 @@ export function loadSplit(sel: DataSelection): SplitData {
   };
 }
 
-/** The weights and spec inside trainer-state bytes, without a dataset. */
-export function weightsFromState(state: Uint8Array): { spec: ModelSpec; weights: Float32Array; epoch: number; step: number } {
-  const { header, blobs } = decodeContainer(state, STATE_MAGIC, 'trainer state');
-  return { spec: header.spec as ModelSpec, weights: blobs.weights as Float32Array, epoch: header.epoch as number, step: header.step as number };
-}
-
 export async function runJob(job: WorkerJob, post: Post, startReplica: StartReplica): Promise<void> {
   try {
     if (job.type === 'train') await train(job, post, startReplica);
@@ -81,7 +72,7 @@ async function train(job: TrainJob, post: Post, startReplica: StartReplica): Pro
   const validation = data.validation ?? undefined;
   // Every run computes its gradients in shards, whatever its thread count, so the weights do not
   // depend on it; threads − 1 replicas start here and stop with the run.
-  const spec = job.state ? weightsFromState(job.state).spec : job.spec;
+  const spec = job.state ? readTrainerState(job.state).spec : job.spec;
   const gradients = await startDataParallel(spec, {
     threads: job.threads, maxBatch: job.config.batchSize, kernels: job.kernels, spawn: (init) => nodeHandle(startReplica(init)),
   });
@@ -109,7 +100,8 @@ async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: Spli
     trainer = new Trainer(model, data.train, job.config, validation, { gradients });
   }
   post({
-    type: 'started', kernels: kernels.name, trainCount: data.train.n, validationCount: validation?.n ?? 0,
+    // the set the gradients are really computed with (the same resolution as the model's)
+    type: 'started', kernels: gradients.kernels.name, trainCount: data.train.n, validationCount: validation?.n ?? 0,
     batchesPerEpoch: trainer.batchesPerEpoch, epoch: trainer.epoch, step: trainer.stepCount,
   });
   const control = new Int32Array(job.control);
@@ -138,7 +130,7 @@ async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: Spli
 
 async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
   const kernels = resolveKernels(job.kernels);
-  const { spec, weights } = weightsFromState(job.state);
+  const { spec, weights } = readTrainerState(job.state);
   const model = buildModel(spec, { kernels });
   model.values.set(weights);
   const data = loadSplit({ ...job.data, trainLimit: null });
@@ -166,15 +158,17 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
     const m = Math.min(chunk, set.n - start);
     const src = set.images as Uint8Array;
     for (let i = 0; i < m * size; i++) x[i] = src[start * size + i]! / 255;
-    const probs = model.predict(x.subarray(0, m * size), m);
+    // the loss as validation computes it (log-sum-exp of the logits), not from rounded probabilities
+    const labels = Array.prototype.slice.call(set.labels, start, start + m) as number[];
+    const r = model.classify(x.subarray(0, m * size), labels, m, chunk);
+    lossSum += r.lossSum;
+    correct += r.correct;
+    const probs = r.probabilities;
     for (let i = 0; i < m; i++) {
-      const label = set.labels[start + i]!;
-      let predicted = 0;
-      for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + predicted]!) predicted = c;
+      const label = labels[i]!;
+      const predicted = r.predicted[i]!;
       confusion[label]![predicted]!++;
-      lossSum += -Math.log(Math.max(probs[i * k + label]!, 1e-12));
-      if (predicted === label) correct++;
-      else if (misclassified.length < job.maxMisclassified) {
+      if (predicted !== label && misclassified.length < job.maxMisclassified) {
         const index = indexMap ? indexMap[start + i]! : start + i;
         misclassified.push({ index, label, predicted, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k), (p) => Math.round(p * 1e5) / 1e5) });
       }

@@ -12,7 +12,8 @@ import { fastKernels } from '../../src-engine/kernels/wasm/index.js';
 import { referenceKernels } from '../../src-engine/kernels/reference.js';
 import { buildModel, type Model } from '../../src-engine/model.js';
 import { referenceNet } from '../../src-engine/reference-net.js';
-import { startDataParallel } from '../../src-engine/parallel/node.js';
+import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js';
+import { workerFactories } from '../../src-main/worker-factories/index.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
 import { Trainer } from '../../src-engine/train.js';
 import { loadSplit, scaleBatch, type ImageSet } from './data.js';
@@ -91,7 +92,7 @@ async function runEngine(name: string, train: ImageSet, test: ImageSet, seed: nu
   const workers = name === 'engine-fast-2' ? 2 : 1;
   const kernels = name === 'engine-reference' ? referenceKernels : fastKernels();
   const model = buildModel(REFERENCE_NET, { seed, kernels });
-  const pool = workers > 1 ? await startDataParallel(REFERENCE_NET, { threads: workers, maxBatch: BATCH }) : null;
+  const pool = workers > 1 ? await startDataParallel(REFERENCE_NET, { threads: workers, maxBatch: BATCH, spawn: (init) => nodeHandle(workerFactories.replica(init)) }) : null;
   if (pool) notes.push(`${workers} threads (the trainer's + 1 worker), shards of 4 images, SharedArrayBuffer; inference on 1 thread`);
   const trainer = new Trainer(model, train, {
     epochs: 1, batchSize: BATCH, seed, optimizer: { type: 'sgd', learningRate: LEARNING_RATE, momentum: MOMENTUM },
