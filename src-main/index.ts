@@ -11,7 +11,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, scree
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENGINE_VERSION } from '../src-engine/index.js';
+import { ENGINE_VERSION, resolveKernels } from '../src-engine/index.js';
 import { openStudio } from './composition.js';
 import { bundledSamplePath, setBundledSamplePath } from './datasets/index.js';
 import { bindIpcMain, bindShellIpc } from './ipc.js';
@@ -27,7 +27,6 @@ import { readSettings, writeSettings, type Theme } from './shell/settings.js';
 import { shellCommands } from './shell/shell-commands.js';
 import { bringToFront, claimSingleInstance } from './shell/single-instance.js';
 import { mainWindowOptions, placeWindow, rememberWindowState } from './shell/window.js';
-import { resolveKernels } from './training/kernels.js';
 
 const PRODUCT_NAME = 'CNN Studio';
 const here = fileURLToPath(new URL('.', import.meta.url));
