@@ -20,7 +20,11 @@ export const rendererConfig: UserConfig = {
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    rolldownOptions: { input: fileURLToPath(new URL('./src-renderer/index.html', import.meta.url)) },
+    rolldownOptions: {
+      input: fileURLToPath(new URL('./src-renderer/index.html', import.meta.url)),
+      // the "plugin timings" report appears whenever the machine is busy: noise in npm start's output
+      checks: { bundlerTimings: false },
+    },
   },
 };
 
