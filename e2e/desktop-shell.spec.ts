@@ -29,7 +29,7 @@ test('the built renderer runs in the window under the CSP header, with the prelo
   await expect(page.getByText('Fashion-MNIST sample').first()).toBeVisible();
 
   const apis = await page.evaluate(() => ({
-    studio: Object.keys(window.cnnStudio ?? {}).sort(),
+    studio: Object.keys((window as unknown as { cnnStudio?: object }).cnnStudio ?? {}).sort(),
     shell: Object.keys((window as unknown as { cnnStudioShell?: object }).cnnStudioShell ?? {}).sort(),
     ipc: 'ipcRenderer' in window || 'require' in window || 'process' in window,
   }));
