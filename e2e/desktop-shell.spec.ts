@@ -95,7 +95,7 @@ test('the main process answers only the app\'s own frame: a forged sender gets a
   expect((await app!.state()).dialogs).toEqual([]);
 });
 
-test('the menu: File, Edit, View, Window, Help; Help › Where Is My Data? names the data folder; Open Data Folder opens it', async () => {
+test('the menu: File, Edit, View, Window, Help; Where Is My Data? names the data folder and opens it; About lists the versions and kernels; View › Theme', async () => {
   const state = await app!.state();
   expect(state.menu).toEqual(['File', 'Edit', 'View', 'Window', 'help']);
   await app!.answer('message', { response: 0 });
@@ -104,14 +104,29 @@ test('the menu: File, Edit, View, Window, Help; Help › Where Is My Data? names
   expect((await shown).title).toBe('Where Is My Data?');
   await expect.poll(async () => (await app!.state()).opened.paths).toEqual([state.userData]);
   expect(state.userData).toBe(join(home, 'appData', 'cnn-studio'));
+
+  await app!.answer('message', { response: 0 });
+  const about = app!.nextEvent('dialog', (e) => e.kind === 'message');
+  await app!.menu('help', 'About CNN Studio');
+  const box = await about;
+  expect(box.message).toBe('CNN Studio 0.0.0-stand-in');
+  // the stand-in is plain Node: Electron and Chromium have no version here, and say so
+  expect(String(box.detail).split('\n')).toEqual([
+    'Electron unknown', 'Chromium unknown', `Node ${process.versions.node}`, 'Engine 0.1.0',
+    expect.stringMatching(/^Kernels: wasm-(relaxed-)?simd \(fast\); reference kept as the oracle$/), `Data: ${state.userData}`,
+  ]);
+
+  await app!.menu('View', 'Theme', 'Dark');
+  expect((await app!.state()).themeSource).toBe('dark');
 });
 
-test('the window opens where it was left; a second launch brings it to the front', async () => {
+test('the window opens where it was left, in the theme chosen; a second launch brings it to the front', async () => {
   await app!.request('setBounds', { bounds: { x: 160, y: 90, width: 1200, height: 780 } });
   expect(await app!.closeWindowAndWait()).toBe(0);
   app = await StandInApp.launch(home);
-  const [win] = (await app.state()).windows;
+  const { windows: [win], themeSource } = await app.state();
   expect(win!.options).toMatchObject({ x: 160, y: 90, width: 1200, height: 780 });
+  expect(themeSource).toBe('dark');
   expect(win!.focused).toBe(false);
   await app.request('secondInstance');
   expect((await app.state()).windows[0]!.focused).toBe(true);

@@ -22,6 +22,7 @@ export interface StandInState {
   menu: string[];
   windows: { bounds: { x: number; y: number; width: number; height: number }; visible: boolean; focused: boolean; url: string; options: Record<string, unknown> }[];
   userData: string;
+  themeSource: string;
 }
 
 export class StandInApp {

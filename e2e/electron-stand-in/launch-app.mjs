@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromiumWindowHost } from './chromium-window.mjs';
-import electron, { app, BrowserWindow, standIn } from './electron.mjs';
+import electron, { app, BrowserWindow, nativeTheme, standIn } from './electron.mjs';
 import { loadPreload } from './register.mjs';
 
 const [outDir] = process.argv.slice(2);
@@ -30,7 +30,7 @@ const host = chromiumWindowHost({
   onWindow: (info) => send({ event: 'window', ...info }),
 });
 standIn.windowHost = host;
-standIn.onDialog = (kind, options) => send({ event: 'dialog', kind, title: options?.title ?? '', defaultPath: options?.defaultPath ?? null });
+standIn.onDialog = (kind, options) => send({ event: 'dialog', kind, title: options?.title ?? '', message: options?.message ?? '', detail: options?.detail ?? '', defaultPath: options?.defaultPath ?? null });
 app.on('quit', (_event, code) => send({ event: 'quit', code }));
 
 const window = () => BrowserWindow.getAllWindows()[0];
@@ -51,6 +51,7 @@ const ops = {
     menu: (standIn.applicationMenu?.template ?? []).map((m) => m.label ?? m.role),
     windows: BrowserWindow.getAllWindows().map((w) => ({ bounds: w.getBounds(), visible: w.visible, focused: !!w.focused, url: w.webContents.getURL(), options: w.options })),
     userData: app.getPath('userData'),
+    themeSource: nativeTheme.themeSource,
   }),
 };
 process.on('message', async (m) => {
