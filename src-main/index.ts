@@ -9,7 +9,7 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, screen, session, shell, type MessageBoxOptions } from 'electron';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_VERSION, resolveKernels } from '../src-engine/index.js';
 import { openStudio } from './composition.js';
@@ -34,10 +34,11 @@ const development = !app.isPackaged;
 const log = (message: string) => process.stderr.write(`[cnn-studio] ${message}\n`);
 
 // Before ready: the app scheme is a secure standard one, every renderer is sandboxed, and the data
-// folder is the CLI's (the single-instance lock lives there too, so set it first).
+// folder is the CLI's — or CNN_STUDIO_DATA_DIR, another library (a restored backup, a test's) — set
+// first: the single-instance lock lives there too, so two libraries can be open at once.
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 app.enableSandbox();
-app.setPath('userData', join(app.getPath('appData'), APP_NAME));
+app.setPath('userData', process.env.CNN_STUDIO_DATA_DIR ? resolve(process.env.CNN_STUDIO_DATA_DIR) : join(app.getPath('appData'), APP_NAME));
 const dataDir = app.getPath('userData');
 
 let window: BrowserWindow | null = null;

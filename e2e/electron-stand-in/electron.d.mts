@@ -37,6 +37,7 @@ export interface StandIn {
   errorBoxes: { title: string; content: string }[];
   opened: { external: string[]; paths: string[]; revealed: string[] };
   answers: { open: any[]; save: any[]; message: any[] };
+  droppedPaths: Map<string, string>;
   displays: { id: number; workArea: { x: number; y: number; width: number; height: number } }[];
   windowHost: any;
   windowCreated: Promise<StandInWindow>;

@@ -12,7 +12,8 @@
  *  - protocol.handle, session permission handlers, web-contents-created, navigation events and the
  *    window-open handler are kept so tests can drive them (standIn.fetch, requestPermission,
  *    navigate, openWindow);
- *  - dialogs and webUtils are answered by the test (standIn.answer, File objects' `path`).
+ *  - dialogs and webUtils are answered by the test (standIn.answer; a File's `path`, or
+ *    standIn.droppedPaths by name for files the browser made from a real drop).
  * `createElectron()` makes an independent instance (unit tests); the module's own exports are the
  * one instance that `import 'electron'` gets through hooks.mjs. A BrowserWindow can be given a real
  * page through `standIn.windowHost` (chromium-window.mjs: Debian's Chromium through Playwright).
@@ -53,6 +54,8 @@ export function createElectron(options = {}) {
     opened: { external: [], paths: [], revealed: [] },
     /** Queued answers per dialog kind ('open', 'save', 'message'); a dialog with none queued fails. */
     answers: { open: [], save: [], message: [] },
+    /** webUtils.getPathForFile's answers for files dropped by the OS (here: by CDP), by file name. */
+    droppedPaths: new Map(),
     displays: [{ id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1040 }, bounds: { x: 0, y: 0, width: 1920, height: 1080 } }],
     /** Optional: opens a real page for a window (chromium-window.mjs). */
     windowHost: null,
@@ -325,10 +328,11 @@ export function createElectron(options = {}) {
     },
   };
 
-  /** A dropped File's path: what the OS gave the drop (the test puts it on the File as `path`). */
+  /** A dropped File's path: what the OS gave the drop — the test says it, on the File (`path`) or by its name. */
   const webUtils = {
     getPathForFile(file) {
-      return typeof file?.path === 'string' ? file.path : '';
+      if (typeof file?.path === 'string') return file.path;
+      return standIn.droppedPaths.get(file?.name) ?? '';
     },
   };
 

@@ -36,6 +36,7 @@ app.on('quit', (_event, code) => send({ event: 'quit', code }));
 const window = () => BrowserWindow.getAllWindows()[0];
 const ops = {
   answer: ({ kind, value }) => void standIn.answer(kind, value),
+  dropPaths: ({ paths }) => void paths.forEach((p) => standIn.droppedPaths.set(p.split(/[\\/]/).pop(), p)),
   menu: ({ labels }) => void standIn.clickMenu(...labels),
   closeWindow: () => window()?.close() ?? null,
   quit: () => void app.quit(),
