@@ -30,7 +30,7 @@ export interface ServiceErrorData {
   code: ErrorCode;
   message: string;
   /** Extra detail: the file an import failed on, the layer a spec failed at, the field that is out of range. */
-  detail?: { file?: string; layerIndex?: number | null; field?: string; importCode?: string };
+  detail?: { file?: string; layerIndex?: number | null; field?: string; importCode?: string; limit?: { name: string; actual: number; limit: number } };
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceErrorData };

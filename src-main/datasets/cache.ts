@@ -14,10 +14,10 @@
  * The file is named `<contentHash>.cnnds`, where contentHash = sha256(JSON bytes ‖ all data bytes):
  * the same decoded content always lands in the same file, whatever the source format or name.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CachedTensors } from './types.js';
+import { DatasetImportError, type CachedTensors } from './types.js';
 
 export const CACHE_MAGIC = 'CNNSDSET';
 export const CACHE_VERSION = 1;
@@ -96,32 +96,47 @@ export function cacheFilePath(cacheDir: string, contentHash: string): string {
   return resolve(join(cacheDir, contentHash + CACHE_EXTENSION));
 }
 
+/** ENOSPC/EDQUOT as the import error a user can act on; null for any other error. */
+export function diskFullError(error: unknown, path: string): DatasetImportError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return null;
+  const what = code === 'EDQUOT' ? 'your disk quota is used up' : 'the disk is full';
+  return new DatasetImportError('disk_full', `${what} (writing ${path}): free space and import again; nothing was kept`, path);
+}
+
 /**
  * Writes the set to `<cacheDir>/<hash>.cnnds` through `tempPath` + rename, so a reader never sees a
  * half-written file. If a file of the right size already has that name, it is reused untouched.
+ * A full disk is a 'disk_full' DatasetImportError, with the temp file removed.
  */
 export function writeCache(
   cacheDir: string,
   set: TensorSet,
   contentHash: string,
   tempPath: string,
+  onProgress?: (written: number, total: number) => void,
 ): { cacheFile: string; reused: boolean; bytes: number } {
   const cacheFile = cacheFilePath(cacheDir, contentHash);
   const bytes = cacheFileSize(set);
   if (existsSync(cacheFile) && statSync(cacheFile).size === bytes) return { cacheFile, reused: true, bytes };
   const fd = openSync(tempPath, 'w');
   try {
-    writeSync(fd, prelude(metadataBytes(set)));
+    let written = writeSync(fd, prelude(metadataBytes(set)));
     for (const part of dataParts(set)) {
-      // writeSync may write less than asked for large buffers
+      // writeSync may write less than asked for large buffers; 64 MiB at a time to report progress
       let offset = 0;
-      while (offset < part.length) offset += writeSync(fd, part, offset, part.length - offset);
+      while (offset < part.length) {
+        const step = writeSync(fd, part, offset, Math.min(part.length - offset, 64 * 1024 * 1024));
+        offset += step;
+        written += step;
+        onProgress?.(written, bytes);
+      }
     }
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     unlinkSync(tempPath);
-    throw error;
+    throw diskFullError(error, tempPath) ?? error;
   }
   closeSync(fd);
   renameSync(tempPath, cacheFile);
@@ -208,30 +223,69 @@ export function verifyCache(cacheFile: string): boolean {
   return cacheFile.endsWith(hash + CACHE_EXTENSION);
 }
 
-/** Temp names used while importing: `.import-<pid>-<random>.partial` / `.extract`. */
-const TEMP_NAME = /^\.import-(\d+)-[0-9a-f]+\.(partial|extract)$/;
+/**
+ * Temp names used while importing: `.import-<pid>-t<start>-<random>.partial` / `.extract`, where
+ * <start> is when that process started (Linux: clock ticks after boot, from /proc/<pid>/stat), so a
+ * file is never taken for a live import's just because a new process got the dead one's pid.
+ * Older builds wrote `.import-<pid>-<random>…`; those are judged by the pid alone.
+ */
+const TEMP_NAME = /^\.import-(\d+)(?:-t(\d+))?-[0-9a-f]+\.(partial|extract)$/;
 
-function processAlive(pid: number): boolean {
+/** When process `pid` started, as an opaque number; null where the OS does not tell (not Linux) or no such process. */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // the command name (field 2) is in parentheses and may contain spaces: count from the last ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19] ?? null; // field 22, starttime
+}
+
+/** The temp paths of a new import in cacheDir, owned by this process. */
+export function importTempPaths(cacheDir: string): { tempPath: string; extractDir: string } {
+  const start = processStartTime(process.pid);
+  const id = `${process.pid}${start === null ? '' : `-t${start}`}-${randomBytes(6).toString('hex')}`;
+  return { tempPath: join(cacheDir, `.import-${id}.partial`), extractDir: join(cacheDir, `.import-${id}.extract`) };
+}
+
+function ownerAlive(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false; // ESRCH: no such process
   }
+  if (start === undefined) return true;
+  const now = processStartTime(pid);
+  return now === null || now === start;
 }
 
 /**
- * Removes partial files left in cacheDir by imports whose process died (kill -9 mid-import); files of
- * live processes (another app or CLI importing right now) are left alone. Returns the names removed.
+ * Removes what imports left in cacheDir when their process died (kill -9, a crash, power loss):
+ * `.import-*.partial` files and `.import-*.extract` folders whose owning process is gone. Files of a
+ * live process — another app or CLI importing into the same library right now — are left alone.
+ * Safe to call at every service start, with imports of other processes running; never throws.
+ * Returns the names removed.
  */
 export function removeStaleImportFiles(cacheDir: string): string[] {
-  if (!existsSync(cacheDir)) return [];
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
   const removed: string[] = [];
-  for (const name of readdirSync(cacheDir)) {
+  for (const name of names) {
     const match = TEMP_NAME.exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
-    rmSync(join(cacheDir, name), { recursive: true, force: true });
-    removed.push(name);
+    if (!match || ownerAlive(Number(match[1]), match[2])) continue;
+    try {
+      rmSync(join(cacheDir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // left for the next start (e.g. a read-only library): stale files cost disk, never correctness
+    }
   }
   return removed;
 }

@@ -4,11 +4,12 @@
  * row whose first cell is not a number is a header. The parser walks bytes (no split/regex per
  * cell) because MNIST-sized files have ~50 million cells.
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { TensorSplit } from './cache.js';
 import { type DecodedDataset, type ProgressSink, defaultClassNames } from './decoded.js';
 import { readClassNames } from './idx.js';
+import { formatBytes, formatCount, limitError, type ImportLimits } from './limits.js';
+import { readRegularFileSync } from './regular-file.js';
 import { DatasetImportError } from './types.js';
 
 const COMMA = 0x2c, LF = 0x0a, CR = 0x0d, QUOTE = 0x22, SPACE = 0x20, TAB = 0x09, SEMICOLON = 0x3b;
@@ -47,7 +48,13 @@ function parseCell(bytes: Buffer, start: number, end: number): number {
   return value;
 }
 
-function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSink): ParsedCsv {
+/**
+ * Parses one CSV file. Memory is bounded before it is allocated: the first data row fixes the pixels
+ * per row P; a row takes at least 2P+2 bytes (a digit and a separator per cell, the line end), so the
+ * file can hold no more rows than that, and the tensor never grows past `budgetBytes`. Cells are
+ * parsed as they are found, so a line of millions of cells costs no array of their offsets.
+ */
+function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSink, limits: ImportLimits, budgetBytes: number): ParsedCsv {
   const name = basename(path);
   // Separator: comma unless the first line has semicolons and no commas.
   const firstLineEnd = bytes.indexOf(LF) === -1 ? bytes.length : bytes.indexOf(LF);
@@ -59,6 +66,7 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
   lineCount++;
 
   let pixelsPerRow = -1;
+  let capacity = 0;
   let labels = new Uint8Array(0);
   let pixels = new Uint8Array(0);
   let n = 0;
@@ -66,7 +74,6 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
   let maxValue = 0;
   let lineNumber = 0;
   let position = 0;
-  const cellStarts: number[] = [];
   while (position < bytes.length) {
     lineNumber++;
     let lineEnd = bytes.indexOf(LF, position);
@@ -80,14 +87,16 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
       position = next;
       continue;
     }
-    // Cell boundaries of this line.
-    cellStarts.length = 0;
-    cellStarts.push(position);
-    for (let i = position; i < end; i++) if (bytes[i] === separator) cellStarts.push(i + 1);
-    const cells = cellStarts.length;
-    const cellEnd = (k: number): number => (k + 1 < cells ? cellStarts[k + 1]! - 1 : end);
+    let cells = 1;
+    for (let i = position; i < end; i++) if (bytes[i] === separator) cells++;
+    const cellEnd = (from: number): number => {
+      let i = from;
+      while (i < end && bytes[i] !== separator) i++;
+      return i;
+    };
 
-    const label = parseCell(bytes, cellStarts[0]!, cellEnd(0));
+    const labelEnd = cellEnd(position);
+    const label = parseCell(bytes, position, labelEnd);
     if (pixelsPerRow === -1) {
       if (Number.isNaN(label)) {
         // header row
@@ -99,25 +108,37 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
     if (pixelsPerRow < 0) {
       pixelsPerRow = cells - 1;
       if (pixelsPerRow < 1) throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}: only one column; expected the label then the pixel columns`, path);
-      labels = new Uint8Array(lineCount);
-      pixels = new Uint8Array(lineCount * pixelsPerRow);
+      if (pixelsPerRow > 3 * limits.maxImagePixels) {
+        throw limitError('maxImagePixels', `${name} line ${lineNumber}: ${formatCount(pixelsPerRow)} pixel columns, more than an image of the limit of ${formatCount(limits.maxImagePixels)} pixels holds (×3 for RGB)`, pixelsPerRow, 3 * limits.maxImagePixels, path);
+      }
+      const rowsThatFit = Math.max(1, Math.floor((bytes.length - position + 1) / (2 * pixelsPerRow + 2)));
+      capacity = Math.min(lineCount - lineNumber + 1, rowsThatFit, Math.floor(budgetBytes / pixelsPerRow));
+      labels = new Uint8Array(capacity);
+      pixels = new Uint8Array(capacity * pixelsPerRow);
     }
     if (cells !== pixelsPerRow + 1) {
       throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}: ${cells} columns, expected ${pixelsPerRow + 1} like the first data row (ragged rows)`, path);
     }
     if (Number.isNaN(label)) {
-      throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}, column 1: label '${cellText(bytes, cellStarts[0]!, cellEnd(0))}' is not a number`, path);
+      throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}, column 1: label '${cellText(bytes, position, labelEnd)}' is not a number`, path);
     }
     if (!Number.isInteger(label) || label < 0) {
-      throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}: label '${cellText(bytes, cellStarts[0]!, cellEnd(0))}' is not a non-negative integer`, path);
+      throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}: label '${cellText(bytes, position, labelEnd)}' is not a non-negative integer`, path);
     }
     if (label > 255) throw new DatasetImportError('unsupported', `${name} line ${lineNumber}: label ${label}; at most 256 classes (labels 0..255) are supported`, path);
+    if (n === capacity) {
+      // only the dataset budget can stop the rows before the file does
+      const limit = limits.maxDatasetBytes;
+      throw limitError('maxDatasetBytes', `${name} line ${lineNumber}: more than ${formatCount(n)} rows of ${formatCount(pixelsPerRow)} pixels, more than the limit of ${formatBytes(limit)} per dataset`, (n + 1) * pixelsPerRow, limit, path);
+    }
     labels[n] = label;
     const base = n * pixelsPerRow;
+    let cursor = labelEnd + 1;
     for (let k = 1; k < cells; k++) {
-      const value = parseCell(bytes, cellStarts[k]!, cellEnd(k));
+      const cellStop = cellEnd(cursor);
+      const value = parseCell(bytes, cursor, cellStop);
       if (Number.isNaN(value)) {
-        throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}, column ${k + 1}: '${cellText(bytes, cellStarts[k]!, cellEnd(k))}' is not a number`, path);
+        throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}, column ${k + 1}: '${cellText(bytes, cursor, cellStop)}' is not a number`, path);
       }
       if (value < 0 || value > 255) {
         throw new DatasetImportError('bad_csv', `${name} line ${lineNumber}, column ${k + 1}: pixel value ${value} outside 0..255`, path);
@@ -125,6 +146,7 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
       if (value > maxValue) maxValue = value;
       if (!Number.isInteger(value)) sawFraction = true;
       pixels[base + k - 1] = Math.min(255, Math.round(value * scale));
+      cursor = cellStop + 1;
     }
     n++;
     if ((n & 4095) === 0) progress('decoding', lineNumber, lineCount, name);
@@ -134,11 +156,11 @@ function parse(bytes: Buffer, path: string, scale: number, progress: ProgressSin
   return { pixelsPerRow, n, labels: labels.subarray(0, n), pixels: pixels.subarray(0, n * pixelsPerRow), sawFraction, maxValue };
 }
 
-function parseFile(path: string, progress: ProgressSink): ParsedCsv {
-  const bytes = readFileSync(path);
-  const parsed = parse(bytes, path, 1, progress);
+function parseFile(path: string, progress: ProgressSink, limits: ImportLimits, budgetBytes: number): ParsedCsv {
+  const bytes = readRegularFileSync(path, limits);
+  const parsed = parse(bytes, path, 1, progress, limits, budgetBytes);
   // Floats in 0..1 are intensities: parse again scaled, rather than holding 50M floats in memory.
-  if (parsed.sawFraction && parsed.maxValue <= 1) return parse(bytes, path, 255, progress);
+  if (parsed.sawFraction && parsed.maxValue <= 1) return parse(bytes, path, 255, progress, limits, budgetBytes);
   return parsed;
 }
 
@@ -161,16 +183,21 @@ export function isTestCsv(path: string): boolean {
   return /(^|[^a-z])(t10k|test)([^a-z]|$)/i.test(basename(path));
 }
 
-export function decodeCsv(paths: string[], progress: ProgressSink, shapeOption?: [number, number, number]): DecodedDataset {
+export function decodeCsv(paths: string[], limits: ImportLimits, progress: ProgressSink, shapeOption?: [number, number, number]): DecodedDataset {
   const trainParts: { parsed: ParsedCsv; path: string }[] = [];
   const testParts: { parsed: ParsedCsv; path: string }[] = [];
+  let used = 0;
   for (const path of paths) {
-    const parsed = parseFile(path, progress);
+    const parsed = parseFile(path, progress, limits, limits.maxDatasetBytes - used);
+    used += parsed.pixels.length;
     (isTestCsv(path) && paths.length > 1 ? testParts : trainParts).push({ parsed, path });
   }
   if (trainParts.length === 0) trainParts.push(...testParts.splice(0));
   const first = trainParts[0]!;
   const shape = inferShape(first.parsed.pixelsPerRow, first.path, shapeOption);
+  if (shape[0] * shape[1] > limits.maxImagePixels) {
+    throw limitError('maxImagePixels', `${basename(first.path)}: images of ${shape[0]}×${shape[1]} pixels (${formatCount(shape[0] * shape[1])}), more than the limit of ${formatCount(limits.maxImagePixels)} pixels per image`, shape[0] * shape[1], limits.maxImagePixels, first.path);
+  }
   for (const part of [...trainParts, ...testParts]) {
     if (part.parsed.pixelsPerRow !== first.parsed.pixelsPerRow) {
       throw new DatasetImportError('bad_csv', `${basename(part.path)}: ${part.parsed.pixelsPerRow} pixel columns but ${basename(first.path)} has ${first.parsed.pixelsPerRow}`, part.path);

@@ -3,21 +3,19 @@
  * (0x08 = unsigned byte, the only type image datasets use), the number of dimensions, then one
  * big-endian uint32 per dimension; the data follows, row-major.
  *   images: dims (N, H, W) or (N, H, W, C)     labels: dims (N)
+ * The header is read and checked first (no zero sizes, within the limits, matching the file's length
+ * when not gzipped); gzipped data is inflated only up to the length the header announces.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { TensorSplit } from './cache.js';
 import { type DecodedDataset, type ProgressSink, defaultClassNames } from './decoded.js';
-import { readHead } from './read-head.js';
+import { formatBytes, formatCount, limitError, type ImportLimits } from './limits.js';
+import { readHead, readRegularFileSync, regularFileSize } from './regular-file.js';
 import { DatasetImportError } from './types.js';
+import { FolderWalker } from './walk.js';
 
 const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
-
-export interface IdxArray {
-  dims: number[];
-  data: Uint8Array;
-}
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -50,44 +48,95 @@ export function looksLikeIdxName(name: string): boolean {
   return /idx\d-ubyte(\.gz)?$/i.test(name) || /\.idx\d?(\.gz)?$/i.test(name);
 }
 
-export function readIdxFile(path: string, expectedNdim: 'images' | 'labels'): IdxArray {
+export interface IdxHeader {
+  path: string;
+  dims: number[];
+  headerLength: number;
+  gzip: boolean;
+  /** bytes of data the header announces (the product of dims) */
+  dataBytes: number;
+  /** "50 images of 28×28" / "50 labels", for messages */
+  what: string;
+}
+
+const idxError = (path: string, why: string, code: 'bad_idx' | 'unsupported' | 'empty' = 'bad_idx'): DatasetImportError =>
+  new DatasetImportError(code, `${basename(path)}: ${why}`, path);
+
+/** Reads and checks the header of an IDX file, without reading (or inflating) its data. */
+export function readIdxHeader(path: string, expectedNdim: 'images' | 'labels', limits: ImportLimits): IdxHeader {
   const name = basename(path);
-  let bytes: Buffer = readFileSync(path);
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      throw new DatasetImportError('bad_idx', `${name}: corrupt or truncated gzip data (${(error as Error).message})`, path);
-    }
+  const fileBytes = regularFileSize(path);
+  if (fileBytes > limits.maxFileBytes) {
+    throw limitError('maxFileBytes', `${name}: ${formatBytes(fileBytes)}, more than the limit of ${formatBytes(limits.maxFileBytes)} per file`, fileBytes, limits.maxFileBytes, path);
   }
-  if (bytes.length < 4) throw new DatasetImportError('bad_idx', `${name}: ${bytes.length} bytes, too short for an IDX header`, path);
+  const gzip = isGzip(readHead(path, 2));
+  const bytes = peekHeader(path);
+  if (!bytes) throw idxError(path, 'corrupt or truncated gzip data (the header does not inflate)');
+  if (bytes.length < 4) throw idxError(path, `${bytes.length} bytes, too short for an IDX header`);
   const magic = bytes.readUInt32BE(0);
   const type = bytes[2]!, ndim = bytes[3]!;
   const expectedMagic = expectedNdim === 'labels' ? '0x00000801' : '0x00000803';
   if (bytes[0] !== 0 || bytes[1] !== 0 || !(type in TYPE_NAMES) || ndim < 1 || ndim > 4) {
-    throw new DatasetImportError('bad_idx', `${name}: wrong magic number 0x${magic.toString(16).padStart(8, '0')} (expected ${expectedMagic}, not an IDX file)`, path);
+    throw idxError(path, `wrong magic number 0x${magic.toString(16).padStart(8, '0')} (expected ${expectedMagic}, not an IDX file)`);
   }
   if (type !== 0x08) {
-    throw new DatasetImportError('unsupported', `${name}: IDX element type ${TYPE_NAMES[type]} (0x${type.toString(16)}); only uint8 (0x08) images and labels are supported`, path);
+    throw idxError(path, `IDX element type ${TYPE_NAMES[type]} (0x${type.toString(16)}); only uint8 (0x08) images and labels are supported`, 'unsupported');
   }
   const okDims = expectedNdim === 'labels' ? ndim === 1 : ndim === 3 || ndim === 4;
   if (!okDims) {
-    throw new DatasetImportError('bad_idx', `${name}: IDX array of ${ndim} dimensions (magic 0x${magic.toString(16).padStart(8, '0')}), expected ${expectedNdim === 'labels' ? '1 (labels)' : '3 or 4 (images)'}`, path);
+    throw idxError(path, `IDX array of ${ndim} dimensions (magic 0x${magic.toString(16).padStart(8, '0')}), expected ${expectedNdim === 'labels' ? '1 (labels)' : '3 or 4 (images)'}`);
   }
   const headerLength = 4 + 4 * ndim;
-  if (bytes.length < headerLength) throw new DatasetImportError('bad_idx', `${name}: truncated header (${bytes.length} bytes, need ${headerLength})`, path);
+  if (bytes.length < headerLength) throw idxError(path, `truncated header (${bytes.length} bytes, need ${headerLength})`);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(bytes.readUInt32BE(4 + 4 * i));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const actual = bytes.length - headerLength;
-  const what = expectedNdim === 'labels' ? `${dims[0]} labels` : `${dims[0]} images of ${dims.slice(1).join('×')}`;
+  const n = dims[0]!;
+  const what = expectedNdim === 'labels' ? `${n} labels` : `${n} images of ${dims.slice(1).join('×')}`;
+  if (n === 0) throw idxError(path, `the header says 0 ${expectedNdim} (an empty IDX file)`, 'empty');
+  if (expectedNdim === 'images') {
+    const [, h, w, c = 1] = dims as [number, number, number, number?];
+    if (h === 0 || w === 0) throw idxError(path, `the header says images of ${h}×${w} pixels; an image needs at least 1×1`);
+    if (c !== 1 && c !== 3) throw idxError(path, `${c} channels per pixel; only 1 (grayscale) or 3 (RGB) are supported`, 'unsupported');
+    if (h * w > limits.maxImagePixels) {
+      throw limitError('maxImagePixels', `${name}: images of ${h}×${w} pixels (${formatCount(h * w)}), more than the limit of ${formatCount(limits.maxImagePixels)} pixels per image`, h * w, limits.maxImagePixels, path);
+    }
+  }
+  const dataBytes = dims.reduce((a, b) => a * b, 1);
+  if (dataBytes > limits.maxDatasetBytes) {
+    throw limitError('maxDatasetBytes', `${name}: the header says ${what}, ${formatBytes(dataBytes)}, more than the limit of ${formatBytes(limits.maxDatasetBytes)} per dataset`, dataBytes, limits.maxDatasetBytes, path);
+  }
+  const header = { path, dims, headerLength, gzip, dataBytes, what };
+  if (!gzip) checkDataLength(header, fileBytes - headerLength);
+  return header;
+}
+
+function checkDataLength(header: IdxHeader, actual: number): void {
+  const expected = header.dataBytes;
   if (actual < expected) {
-    throw new DatasetImportError('bad_idx', `${name}: truncated data: header says ${what} (${expected} bytes) but only ${actual} bytes follow`, path);
+    throw idxError(header.path, `truncated data: header says ${header.what} (${expected} bytes) but only ${actual} bytes follow`);
   }
   if (actual > expected) {
-    throw new DatasetImportError('bad_idx', `${name}: ${actual - expected} unexpected bytes after the ${what} the header announces`, path);
+    throw idxError(header.path, `${actual - expected} unexpected bytes after the ${header.what} the header announces`);
   }
-  return { dims, data: bytes.subarray(headerLength) };
+}
+
+/** The data of an IDX file whose header has been checked; gzip is inflated no further than the header announces. */
+export function readIdxData(header: IdxHeader, limits: ImportLimits): Uint8Array {
+  const { path } = header;
+  let bytes = readRegularFileSync(path, limits);
+  if (header.gzip) {
+    try {
+      // one byte more than announced, so that extra data is told apart from a file of the right length
+      bytes = gunzipSync(bytes, { maxOutputLength: header.headerLength + header.dataBytes + 1 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw idxError(path, `more data than the ${header.what} the header announces (inflating stopped at ${formatBytes(header.headerLength + header.dataBytes)})`);
+      }
+      throw idxError(path, `corrupt or truncated gzip data (${(error as Error).message})`);
+    }
+  }
+  checkDataLength(header, bytes.length - header.headerLength);
+  return bytes.subarray(header.headerLength);
 }
 
 export interface IdxPair {
@@ -109,7 +158,7 @@ function partnerKey(name: string): string {
  * Pairs IDX image files with label files among `paths` (the files of one folder). Files are told
  * apart by their header; a name like *-idx3-ubyte whose content is not IDX is reported, not skipped.
  */
-export function findIdxPairs(paths: string[]): IdxPair[] {
+export function findIdxPairs(paths: string[], limits: ImportLimits): IdxPair[] {
   const images: string[] = [];
   const labels: string[] = [];
   for (const path of paths) {
@@ -117,8 +166,8 @@ export function findIdxPairs(paths: string[]): IdxPair[] {
     if (kind === 'images') images.push(path);
     else if (kind === 'labels') labels.push(path);
     else if (looksLikeIdxName(basename(path))) {
-      // Named like IDX but its header is not: let readIdxFile produce the precise error.
-      readIdxFile(path, /labels|idx1/i.test(basename(path)) ? 'labels' : 'images');
+      // Named like IDX but its header is not: let readIdxHeader produce the precise error.
+      readIdxHeader(path, /labels|idx1/i.test(basename(path)) ? 'labels' : 'images', limits);
     }
   }
   if (images.length === 0 && labels.length === 0) return [];
@@ -140,25 +189,31 @@ export function findIdxPairs(paths: string[]): IdxPair[] {
 }
 
 /** For a single IDX file given as the source: its pair in the same folder. */
-export function pairForFile(path: string): IdxPair[] {
+export function pairForFile(path: string, limits: ImportLimits): IdxPair[] {
   const dir = dirname(path);
-  const siblings = readdirSync(dir).map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
-  const all = findIdxPairs(siblings);
+  const siblings = new FolderWalker(dir, limits).list(dir).files;
+  const all = findIdxPairs(siblings.includes(path) ? siblings : [path, ...siblings], limits);
   const mine = all.filter((p) => p.images === path || p.labels === path);
   if (mine.length === 0) throw new DatasetImportError('bad_idx', `${basename(path)}: no IDX images/labels pair found for it in ${dir}`, path);
   return mine;
 }
 
-function readPair(pair: IdxPair): { split: TensorSplit; shape: [number, number, number] } {
-  const images = readIdxFile(pair.images, 'images');
-  const labels = readIdxFile(pair.labels, 'labels');
+interface PairHeaders {
+  pair: IdxPair;
+  images: IdxHeader;
+  labels: IdxHeader;
+  shape: [number, number, number];
+}
+
+/** Both headers of a pair, checked against each other before any data is read. */
+function readPairHeaders(pair: IdxPair, limits: ImportLimits): PairHeaders {
+  const images = readIdxHeader(pair.images, 'images', limits);
+  const labels = readIdxHeader(pair.labels, 'labels', limits);
   const n = images.dims[0]!;
   if (labels.dims[0] !== n) {
     throw new DatasetImportError('bad_idx', `${basename(pair.labels)}: ${labels.dims[0]} labels but ${basename(pair.images)} has ${n} images`, pair.labels);
   }
-  const c = images.dims[3] ?? 1;
-  if (c !== 1 && c !== 3) throw new DatasetImportError('unsupported', `${basename(pair.images)}: ${c} channels per pixel; only 1 (grayscale) or 3 (RGB) are supported`, pair.images);
-  return { split: { images: images.data, labels: labels.data, n }, shape: [images.dims[1]!, images.dims[2]!, c] };
+  return { pair, images, labels, shape: [images.dims[1]!, images.dims[2]!, images.dims[3] ?? 1] };
 }
 
 function concat(splits: TensorSplit[]): TensorSplit {
@@ -176,31 +231,33 @@ function concat(splits: TensorSplit[]): TensorSplit {
   return { images, labels, n };
 }
 
-/** Reads class names from classes.txt next to the data, if any. */
+/** Reads class names from classes.txt next to the data, if any (a regular file; 256 names fit in far less than 1 MiB). */
 export function readClassNames(dir: string): string[] | null {
-  const path = join(dir, 'classes.txt');
-  try {
-    const names = readFileSync(path, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
-    return names.length > 0 ? names : null;
-  } catch {
-    return null;
-  }
+  const names = readHead(join(dir, 'classes.txt'), 1024 * 1024).toString('utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  return names.length > 0 ? names : null;
 }
 
-export function decodeIdx(pairs: IdxPair[], classNamesDir: string, progress: ProgressSink): DecodedDataset {
+export function decodeIdx(pairs: IdxPair[], classNamesDir: string, limits: ImportLimits, progress: ProgressSink): DecodedDataset {
   const train: TensorSplit[] = [];
   const test: TensorSplit[] = [];
-  let shape: [number, number, number] | null = null;
-  let shapeFrom = '';
-  pairs.forEach((pair, i) => {
-    progress('decoding', i, pairs.length, basename(pair.images));
-    const read = readPair(pair);
-    if (shape && read.shape.join() !== shape.join()) {
-      throw new DatasetImportError('bad_idx', `${basename(pair.images)}: images of ${read.shape.join('×')} but ${shapeFrom} has ${shape.join('×')}`, pair.images);
+  // Every header first: shapes agree and the whole dataset fits its limit before any data is read.
+  const headers = pairs.map((pair) => readPairHeaders(pair, limits));
+  const first = headers[0]!;
+  let total = 0;
+  for (const h of headers) {
+    if (h.shape.join() !== first.shape.join()) {
+      throw new DatasetImportError('bad_idx', `${basename(h.pair.images)}: images of ${h.shape.join('×')} but ${basename(first.pair.images)} has ${first.shape.join('×')}`, h.pair.images);
     }
-    shape = read.shape;
-    shapeFrom = basename(pair.images);
-    (pair.test ? test : train).push(read.split);
+    total += h.images.dataBytes + h.labels.dataBytes;
+  }
+  if (total > limits.maxDatasetBytes) {
+    throw limitError('maxDatasetBytes', `${classNamesDir}: the IDX headers say ${formatBytes(total)} of images and labels, more than the limit of ${formatBytes(limits.maxDatasetBytes)} per dataset`, total, limits.maxDatasetBytes, classNamesDir);
+  }
+  headers.forEach((h, i) => {
+    progress('decoding', i, pairs.length, basename(h.pair.images));
+    const n = h.images.dims[0]!;
+    const split = { images: readIdxData(h.images, limits), labels: readIdxData(h.labels, limits), n };
+    (h.pair.test ? test : train).push(split);
   });
   progress('decoding', pairs.length, pairs.length);
   if (train.length === 0) {
@@ -215,7 +272,7 @@ export function decodeIdx(pairs: IdxPair[], classNamesDir: string, progress: Pro
   if (names && names.length <= maxLabel) {
     throw new DatasetImportError('bad_idx', `${join(classNamesDir, 'classes.txt')}: ${names.length} class names but the labels go up to ${maxLabel}`, join(classNamesDir, 'classes.txt'));
   }
-  const finalShape = shape as unknown as [number, number, number];
+  const finalShape = first.shape;
   return {
     format: 'idx',
     shape: finalShape,

@@ -1,4 +1,5 @@
 /** Public types of the dataset library (see index.ts for the functions). */
+import type { ImportLimits } from './limits.js';
 
 export type DatasetFormat = 'folder' | 'idx' | 'csv' | 'archive';
 
@@ -14,6 +15,8 @@ export interface ImportOptions {
   /** CSV only: the [H, W, C] of each row's pixels when they are not a square grayscale image
    *  (a square RGB image, 3·s² pixels, is recognised without it). Pixels are H, W, C order, channel fastest. */
   shape?: [number, number, number];
+  /** Overrides of the import limits (limits.ts: DEFAULT_IMPORT_LIMITS); each a positive number. */
+  limits?: Partial<ImportLimits>;
 }
 
 export interface LintIssue {
@@ -22,7 +25,9 @@ export interface LintIssue {
 }
 
 export interface LintReport {
-  /** unreadable/undecodable/non-image files, skipped */
+  /** Files skipped, each with the reason in words: unreadable, undecodable, not an image, not a regular
+   *  file (links that lead out of the folder or nowhere, pipes, sockets, devices), a name that is not
+   *  valid UTF-8, or over a per-file limit (bytes, pixels). */
   corrupt: LintIssue[];
   corruptCount: number;
   mixedSizes: { majority: [number, number]; files: LintIssue[]; action: 'skipped' | 'resized' };
@@ -73,18 +78,35 @@ export type DatasetImportErrorCode =
   | 'bad_csv'
   | 'mixed_sizes'
   | 'cancelled'
-  | 'unsupported';
+  | 'unsupported'
+  /** an import limit was reached (limits.ts); `limit` says which, the number and the limit */
+  | 'too_large'
+  /** maxConcurrentImports imports are already running in this process */
+  | 'busy'
+  /** the source (or a folder or file the import cannot do without) cannot be read, e.g. permission denied */
+  | 'unreadable'
+  /** the disk holding the cache folder is full (or over quota); nothing was kept */
+  | 'disk_full';
+
+/** Which limit refused an import, with the number found and the limit (for a UI that offers to raise it). */
+export interface ImportLimitDetail {
+  name: keyof ImportLimits;
+  actual: number;
+  limit: number;
+}
 
 /** A whole import failed. The message is one line naming the file and the problem. */
 export class DatasetImportError extends Error {
   readonly code: DatasetImportErrorCode;
   readonly file?: string;
+  readonly limit?: ImportLimitDetail;
 
-  constructor(code: DatasetImportErrorCode, message: string, file?: string) {
+  constructor(code: DatasetImportErrorCode, message: string, file?: string, limit?: ImportLimitDetail) {
     super(message);
     this.name = 'DatasetImportError';
     this.code = code;
     if (file !== undefined) this.file = file;
+    if (limit !== undefined) this.limit = limit;
   }
 }
 

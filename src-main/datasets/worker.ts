@@ -28,7 +28,7 @@ const progress = (phase: ImportProgress['phase'], done: number, total: number, m
 runImport(input, progress).then(
   (result) => port.postMessage({ type: 'result', result }),
   (error: unknown) => {
-    if (error instanceof DatasetImportError) port.postMessage({ type: 'error', code: error.code, message: error.message, file: error.file });
+    if (error instanceof DatasetImportError) port.postMessage({ type: 'error', code: error.code, message: error.message, file: error.file, limit: error.limit });
     else port.postMessage({ type: 'error', message: error instanceof Error ? `${error.message}` : String(error), stack: error instanceof Error ? error.stack : undefined });
   },
 );

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { DatasetInfo, ImportDatasetRequest, ImportDatasetResponse } from '../contract/index.js';
+import type { DatasetInfo, ImportDatasetRequest, ImportDatasetResponse, ServiceErrorData } from '../contract/index.js';
 import { DatasetImportError, importDataset as importDatasetFiles, readCache, type CachedTensors, type ImportOptions } from '../datasets/index.js';
 import type { DatasetRow } from '../db/store.js';
 import type { ServiceContext } from './context.js';
@@ -80,8 +80,9 @@ export class DatasetLibrary {
     } catch (e) {
       if (e instanceof DatasetImportError) {
         if (e.code === 'cancelled') throw new ServiceError('cancelled', e.message, { file: e.file, importCode: e.code });
-        const detail: { importCode: string; file?: string } = { importCode: e.code };
+        const detail: NonNullable<ServiceErrorData['detail']> = { importCode: e.code };
         if (e.file !== undefined) detail.file = e.file;
+        if (e.limit !== undefined) detail.limit = { ...e.limit };
         throw new ServiceError('import_failed', e.message, detail);
       }
       throw e;

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, readTrainerState, resolveKernels } from '../../src-engine/index.js';
@@ -401,6 +402,28 @@ describe('import progress and cancellation', () => {
     expect(service.datasets.cancelImport('full')).toEqual({ cancelled: false });
     expect(JSON.stringify(service.datasets.list())).toBe(before);
     expect(readdirSync(service.cacheDir).sort()).toEqual(cacheBefore);
+  });
+});
+
+describe('starting the service', () => {
+  it('removes what imports of dead processes left in the cache folder, and keeps a live process\'s', async () => {
+    const local = tempDir();
+    const cache = join(local.path, 'datasets');
+    mkdirSync(cache, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const stale = [`.import-${deadPid}-1a2b3c.partial`, `.import-${deadPid}-1a2b3c.extract`];
+    writeFileSync(join(cache, stale[0]!), 'half a cache file');
+    mkdirSync(join(cache, stale[1]!, 'inner'), { recursive: true });
+    const live = `.import-${process.pid}-4d5e6f.partial`;
+    writeFileSync(join(cache, live), 'an import of this very process');
+    const s = await openService(local.path, { importSample: false });
+    try {
+      expect(readdirSync(cache).sort()).toEqual([live]);
+    } finally {
+      await s.close();
+      local.remove();
+    }
   });
 });
 

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isCommandName, parseRequest, type CommandName, type ContractHandler, type EventName, type Events, type RequestOf, type ResponseOf, type Result } from '../contract/index.js';
-import { bundledSamplePath } from '../datasets/index.js';
+import { bundledSamplePath, removeStaleImportFiles } from '../datasets/index.js';
 import { Store } from '../db/store.js';
 import type { WorkerFactories } from '../worker-factories/types.js';
 import type { ServiceContext } from './context.js';
@@ -51,6 +51,8 @@ export class Service implements ContractHandler {
     this.dataDir = resolve(dataDir);
     const cacheDir = (this.cacheDir = join(this.dataDir, 'datasets'));
     mkdirSync(cacheDir, { recursive: true });
+    // what imports of processes that died (kill -9, a crash) left behind; a live process's stay
+    removeStaleImportFiles(cacheDir);
     mkdirSync(dirname(resolve(dbPath)), { recursive: true });
     this.store = new Store(dbPath);
     const ctx: ServiceContext = { store: this.store, events: this.events, cacheDir, workers: options.workers, isClosed: () => this.closed };

@@ -41,7 +41,7 @@ describe('archives (.zip, .tar.gz)', () => {
     expect(result.classNames).toEqual(['circle', 'square']);
     expect(result.shape).toEqual([6, 6, 1]);
     expect(result.trainCount).toBe(6);
-    expect(result.lint.corrupt).toEqual([{ file: join('square', 'readme.txt'), reason: 'not a PNG or JPEG image (unrecognised content)' }]);
+    expect(result.lint.corrupt).toEqual([{ file: join('square', 'readme.txt'), reason: 'not an image (a text file)' }]);
   });
 
   it('a zip entry escaping the archive folder is refused; a truncated zip is refused', async () => {

@@ -2,10 +2,11 @@
  * Test-time generators for dataset sources: images with sharp, IDX/CSV bytes, zip and tar.gz
  * archives, all written into fresh temp folders (nothing binary is committed).
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, deflateSync, gunzipSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { Rng } from '../../../src-engine/rng.js';
 import { bundledSamplePath } from '../index.js';
@@ -139,4 +140,85 @@ export function tarGzBytes(entries: ArchiveEntry[]): Buffer {
   }
   blocks.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * A valid 8-bit grayscale PNG of width×height black pixels, made by hand (no encoder holds it in
+ * memory): 16000×16000 is 256 MB of pixels in ~250 KB of file.
+ */
+export function blackPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // grayscale
+  const rows = deflateSync(Buffer.alloc((width + 1) * height), { level: 9 }); // filter byte 0 + zeros per row
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', rows), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+/** `mib` MiB of zeros as a gzip stream, cheaply: one gzipped MiB repeated (gzip members concatenate). */
+export function gzippedZeros(mib: number, prefix?: Buffer): Buffer {
+  const member = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+  return Buffer.concat([...(prefix ? [gzipSync(prefix)] : []), ...Array.from({ length: mib }, () => member)]);
+}
+
+/** One ustar header block for an entry of `size` bytes (the size field written as given, octal text). */
+export function tarHeader(name: string, sizeField: string | Buffer, type = '0'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write('0000644\0', 100, 'latin1');
+  header.write('0000000\0', 108, 'latin1');
+  header.write('0000000\0', 116, 'latin1');
+  if (typeof sizeField === 'string') header.write(sizeField, 124, 12, 'latin1');
+  else sizeField.copy(header, 124);
+  header.write('00000000000\0', 136, 'latin1');
+  header.write('        ', 148, 'latin1');
+  header.write(type, 156, 'latin1');
+  header.write('ustar\0' + '00', 257, 'latin1');
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  return header;
+}
+
+/** A zip (deflate) whose central directory and local header declare `declaredSize` for an entry that inflates to `data`. */
+export function zipWithDeclaredSize(name: string, data: Buffer, declaredSize: number): Buffer {
+  const zip = zipBytes([{ name, data }]);
+  const nameLength = Buffer.byteLength(name);
+  const compressedLength = zip.readUInt32LE(18);
+  zip.writeUInt32LE(declaredSize, 22); // local header
+  const central = 30 + nameLength + compressedLength;
+  zip.writeUInt32LE(declaredSize, central + 24);
+  return zip;
+}
+
+/** The repository root (where node_modules/tsx lives), for child processes. */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript file of this folder in a child `node --import tsx` process and collects its output. */
+export function runChild(script: string, args: string[], options: { uid?: number; gid?: number } = {}): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

@@ -62,8 +62,8 @@ describe('folder of class subfolders', () => {
     expect(result.countsPerClass.train).toEqual([4, 4]);
     expect(result.lint.corruptCount).toBe(3);
     const reasons = Object.fromEntries(result.lint.corrupt.map((c) => [c.file, c.reason]));
-    expect(reasons[join('a', 'notes.png')]).toBe('not a PNG or JPEG image (unrecognised content)');
-    expect(reasons[join('b', 'cut.png')]).toMatch(/^corrupt PNG: /);
+    expect(reasons[join('a', 'notes.png')]).toBe('not an image (a text file)');
+    expect(reasons[join('b', 'cut.png')]).toBe('truncated PNG (the file ends before the image does)');
     expect(reasons[join('b', 'empty.png')]).toBe('empty file (0 bytes)');
     expect(result.lint.warnings[0]).toMatch(/^3 unreadable or non-image files skipped/);
   });
@@ -151,6 +151,21 @@ describe('folder of class subfolders', () => {
     expect(result.lint.mixedSizes.files).toEqual([]);
   });
 
+  it('a PNG whose EXIF says "rotate 90°" counts as rotated too (its header alone would say otherwise)', async () => {
+    const root = tempDir();
+    const rng = new Rng(22);
+    for (let i = 0; i < 2; i++) {
+      const rotated = await sharp(randomPixels(rng, 4, 6, 3), { raw: { width: 6, height: 4, channels: 3 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+      mkdirSync(join(root, 'photo'), { recursive: true });
+      writeFileSync(join(root, 'photo', `p${i}.png`), rotated);
+      await writeImage(join(root, 'scan', `s${i}.png`), randomPixels(rng, 6, 4, 3), 6, 4, 3);
+    }
+    const result = await importDataset(root, tempDir());
+    expect(result.shape).toEqual([6, 4, 3]);
+    expect(result.trainCount).toBe(4);
+    expect(result.lint.mixedSizes.files).toEqual([]);
+  });
+
   it('train/ + test/ layout: duplicates, train/test overlap and class imbalance are reported', async () => {
     const root = tempDir();
     const rng = new Rng(11);
@@ -215,7 +230,7 @@ describe('folder: bad input (one-line errors naming the path)', () => {
     writeFileSync(join(root, 'b', 'y.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     const error = await importError(importDataset(root, tempDir()));
     expect(error.code).toBe('no_images');
-    expect(error.message).toBe(`${root}: none of the 2 files is a decodable PNG/JPEG image (e.g. ${join('a', 'x.png')}: not a PNG or JPEG image (unrecognised content))`);
+    expect(error.message).toBe(`${root}: none of the 2 files is a decodable PNG/JPEG image (e.g. ${join('a', 'x.png')}: not an image (a text file))`);
   });
 
   it('every image of one class corrupt → single_class after skipping', async () => {
