@@ -105,14 +105,10 @@ describe('POST /api/upload', () => {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       });
       req.on('error', reject);
-      // chunks until the server answers: it must stop us, not the test's own count
+      // one byte past the bound, in chunks of undeclared total length, and then the request stays open:
+      // the server must answer on its own count (and nothing is left unread to reset the connection)
       const chunk = Buffer.alloc(256 * 1024);
-      const pump = () => {
-        while (req.write(chunk)) { /* until the socket pushes back */ }
-        req.once('drain', pump);
-      };
-      req.once('response', () => req.removeAllListeners('drain'));
-      pump();
+      for (let sent = 0; sent <= MAX; sent += chunk.length) req.write(sent + chunk.length > MAX ? chunk.subarray(0, MAX + 1 - sent) : chunk);
     });
     expect(status).toBe(413);
     expect((JSON.parse(body) as Result<never>).ok).toBe(false);

@@ -9,8 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type { ContractHandler, Result } from '../contract/index.js';
 import { RequestError } from '../contract/schema.js';
 import { MAX_UPLOAD_BYTES, uploadQuery, uploadTooLarge } from '../contract/upload.js';
@@ -27,14 +25,56 @@ function respond(res: ServerResponse, status: number, body: Result<unknown>, clo
   res.end(text);
 }
 
-class TooLarge extends Error {}
+/** After a refusal, the rest of the body is read and dropped (closing on unread data resets the
+ *  connection, and a client can lose the answer), up to this much; past it the connection is cut. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+function discardRest(req: IncomingMessage): void {
+  let discarded = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT) req.destroy();
+  });
+  req.resume();
+}
+
+/** The body into `file`, or 'too large' as soon as it passes `max` bytes (the file then incomplete). */
+function receive(req: IncomingMessage, file: string, max: number): Promise<{ received: number; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(file, { flags: 'wx' });
+    let received = 0;
+    let settled = false;
+    const settle = (r: { received: number; tooLarge: boolean } | Error) => {
+      if (settled) return;
+      settled = true;
+      if (r instanceof Error) reject(r);
+      else resolve(r);
+    };
+    out.on('error', settle);
+    req.on('error', settle);
+    req.on('aborted', () => settle(new Error('the upload was aborted')));
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > max) {
+        req.pause();
+        out.destroy();
+        return settle({ received, tooLarge: true });
+      }
+      if (!out.write(chunk)) {
+        req.pause();
+        out.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => out.end(() => settle({ received, tooLarge: false })));
+  });
+}
 
 export async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL, handler: Pick<ContractHandler, 'call'>, options: UploadOptions): Promise<void> {
   const max = options.maxBytes ?? MAX_UPLOAD_BYTES;
   const refuse = (status: number, message: string, field?: string) => {
     respond(res, status, { ok: false, error: { code: 'bad_request', message, ...(field ? { detail: { field } } : {}) } }, true);
-    // the rest of a refused body is not read: the connection closes once the answer is out
-    res.once('finish', () => req.destroy());
+    if (!req.complete) discardRest(req);
   };
   if (req.method !== 'POST') return refuse(405, 'use POST for /api/upload');
   let query;
@@ -52,19 +92,8 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ur
   const file = join(folder, query.fileName);
   try {
     mkdirSync(folder, { recursive: true });
-    let received = 0;
-    const bound = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        done(received > max ? new TooLarge() : null, chunk);
-      },
-    });
-    try {
-      await pipeline(req, bound, createWriteStream(file, { flags: 'wx' }));
-    } catch (e) {
-      if (e instanceof TooLarge) return refuse(413, uploadTooLarge(received, max));
-      throw e;
-    }
+    const { received, tooLarge } = await receive(req, file, max);
+    if (tooLarge) return refuse(413, uploadTooLarge(received, max));
     if (received === 0) return refuse(400, `upload: ${query.fileName} is empty`);
     const result = await handler.call('importDataset', { path: file, importId: query.importId, ...(query.name ? { name: query.name } : {}) });
     if (!result.ok) {
