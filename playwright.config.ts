@@ -14,7 +14,8 @@ export default defineConfig({
   // One backend and two cores: the specs share its runs, so they run in order.
   workers: 1,
   fullyParallel: false,
-  timeout: 90_000,
+  // A cap for a loaded machine (waits on work use e2e/studio.ts WORK); a passing test ends as soon as its states are there.
+  timeout: 300_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],
   use: {

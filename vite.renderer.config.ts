@@ -22,7 +22,7 @@ export const rendererConfig: UserConfig = {
     sourcemap: true,
     rolldownOptions: {
       input: fileURLToPath(new URL('./src-renderer/index.html', import.meta.url)),
-      // the "plugin timings" report appears whenever the machine is busy: noise in npm start's output
+      // Svelte's compile is most of a build on two shared cores; that is expected, not worth a warning per build.
       checks: { bundlerTimings: false },
     },
   },

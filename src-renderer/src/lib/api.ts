@@ -1,54 +1,26 @@
 /**
- * The renderer's only way to the service: a typed client of the contract (src-main/contract.ts,
- * types only). In Electron the preload exposes the same shape as `window.cnnStudio` (one function
- * per command plus `on`); in a browser it is built here over HTTP (`POST /api/<command>`) and the
- * event WebSocket (`/api/events`), with the per-start token from the page address.
+ * The renderer's only way to the service: a client of the contract (src-main/contract, pure
+ * TypeScript). The Electron preload exposes the contract's `StudioApi` as `window.cnnStudio`; in a
+ * browser `createWebApi` builds the same shape over HTTP (`POST /api/<command>`) and the event
+ * WebSocket (`/api/events`), one function per name in the contract's COMMAND_NAMES.
+ *
+ * Nothing here runs at import time: `connect.ts` picks the transport once in main.ts, and the state
+ * classes get the resulting Client in their constructors (tests give them a fake one).
  */
-import type {
-  CommandName, EventName, Events, RequestOf, ResponseOf, Result, ServiceErrorData,
+import {
+  COMMAND_NAMES, type CommandName, type EventName, type Events, type RequestOf, type ResponseOf, type Result, type ServiceErrorData, type StudioApi,
 } from '../../../src-main/contract/index.js';
 
 export type {
-  ClassMetrics, CompareResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, HyperparameterInput, Hyperparameters,
-  ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
-  RunStatusEvent, RunSummary, ServiceErrorData, ShapeReport, SnapshotInfo, Thumbnail,
+  ClassMetrics, CompareResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, ExportRunResponse, HyperparameterField, HyperparameterInput,
+  Hyperparameters, ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
+  RunStatusEvent, RunSummary, ServiceErrorData, ShapeReport, SnapshotInfo, StudioApi, Thumbnail,
 } from '../../../src-main/contract/index.js';
-
-/** What window.cnnStudio provides in Electron, and what the web client below provides in a browser. */
-export type StudioApi = {
-  [C in CommandName]: (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
-} & {
-  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
-};
 
 declare global {
   interface Window {
     cnnStudio?: StudioApi;
   }
-}
-
-// The renderer imports only the contract's types, so it lists the commands itself; `satisfies`
-// makes a command added to the contract and missing here a compile error.
-const COMMAND_SET = {
-  listDatasets: 1, getDataset: 1, importDataset: 1, cancelImport: 1, deleteDataset: 1, getThumbnails: 1, validateSpec: 1, templates: 1,
-  startRun: 1, pauseRun: 1, resumeRun: 1, stopRun: 1, listRuns: 1, getRun: 1, forkRun: 1, compareRuns: 1, evaluateRun: 1,
-  cancelEvaluation: 1, exportRun: 1, deleteRun: 1, updateRun: 1,
-} satisfies Record<CommandName, 1>;
-const COMMANDS = Object.keys(COMMAND_SET) as CommandName[];
-
-const TOKEN_KEY = 'cnn-studio-token';
-
-/** The token from ?token=… (kept for reloads in sessionStorage and taken out of the address bar). */
-function pageToken(): string | null {
-  const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
-    url.searchParams.delete('token');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    return fromUrl;
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -101,7 +73,7 @@ export function createWebApi(base: URL, token: string | null, onConnection: (sta
   };
 
   const api: Record<string, unknown> = {};
-  for (const command of COMMANDS) api[command] = (request: unknown) => call(command, request);
+  for (const command of COMMAND_NAMES) api[command] = (request: unknown) => call(command, request);
   api.on = (event: EventName, listener: (payload: unknown) => void) => {
     let set = listeners.get(event);
     if (!set) listeners.set(event, (set = new Set()));
@@ -129,14 +101,38 @@ export interface Client {
   /** The value, or throws ApiError with the service's one-line message. */
   get<C extends CommandName>(command: C, request: RequestOf<C>): Promise<ResponseOf<C>>;
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+  /** The event stream's state, now and on every change (events sent while it was down are lost). */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
   readonly transport: 'electron' | 'web';
   /** False in a browser opened without the token: every call will be refused. */
   readonly hasToken: boolean;
 }
 
-export function createClient(api: StudioApi, transport: 'electron' | 'web', hasToken: boolean): Client {
+/** Keeps the last connection state and tells it to every listener, including late ones. */
+export class ConnectionRelay {
+  private state: ConnectionState;
+  private readonly listeners = new Set<(state: ConnectionState) => void>();
+
+  constructor(initial: ConnectionState) {
+    this.state = initial;
+  }
+
+  set(state: ConnectionState): void {
+    this.state = state;
+    for (const l of this.listeners) l(state);
+  }
+
+  listen(listener: (state: ConnectionState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => void this.listeners.delete(listener);
+  }
+}
+
+export function createClient(api: StudioApi, options: { transport: 'electron' | 'web'; hasToken: boolean; connection?: ConnectionRelay }): Client {
   const call = <C extends CommandName>(command: C, request: RequestOf<C>) =>
     (api[command] as (r: RequestOf<C>) => Promise<Result<ResponseOf<C>>>)(request);
+  const connection = options.connection ?? new ConnectionRelay('open');
   return {
     call,
     async get(command, request) {
@@ -145,8 +141,9 @@ export function createClient(api: StudioApi, transport: 'electron' | 'web', hasT
       return result.value;
     },
     on: (event, listener) => api.on(event, listener),
-    transport,
-    hasToken,
+    onConnection: (listener) => connection.listen(listener),
+    transport: options.transport,
+    hasToken: options.hasToken,
   };
 }
 
@@ -156,20 +153,3 @@ export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
-
-let connectionListener: (state: ConnectionState) => void = () => {};
-/** The state layer shows the event connection; it registers here before the first subscription. */
-export function onConnectionChange(listener: (state: ConnectionState) => void): void {
-  connectionListener = listener;
-}
-
-function makeClient(): Client {
-  if (typeof window !== 'undefined' && window.cnnStudio) return createClient(window.cnnStudio, 'electron', true);
-  const token = pageToken();
-  const base = new URL('./', window.location.href);
-  base.search = '';
-  base.hash = '';
-  return createClient(createWebApi(base, token, (s) => connectionListener(s)), 'web', token !== null);
-}
-
-export const client: Client = makeClient();

@@ -2,7 +2,7 @@
  * Chart.js, registered piece by piece (only what the studio draws), mounted through an attachment:
  * the chart is created once per canvas and then fed in place — `feed()` is read inside a nested
  * effect, so when the state it reads changes the datasets are swapped/extended and drawn with
- * chart.update('none') (no animation, no re-creation per training tick).
+ * chart.update('none') at the next animation frame (no animation, no re-creation per training tick).
  */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip,
@@ -43,6 +43,15 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, opt
     const instance = untrack(() => new Chart(canvas, { type, data: { datasets: [] }, options: { responsive: true, maintainAspectRatio: false, animation: false, ...options } as never }));
     // e2e reads these: the id stays the same while the point count grows (updated in place).
     canvas.dataset.chartId = String(++chartsCreated);
+    // Events can come faster than frames (a small model reports hundreds of batches a second):
+    // changes are drawn once per animation frame, so the page stays responsive.
+    let frame: number | null = null;
+    let points = 0;
+    const draw = () => {
+      frame = null;
+      instance.update('none');
+      canvas.dataset.points = String(points);
+    };
     $effect(() => {
       const { labels, series } = feed();
       if (labels) instance.data.labels = labels;
@@ -57,10 +66,13 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, opt
         else instance.data.datasets.push({ ...style, data: s.data } as never);
       });
       instance.data.datasets.length = series.length;
-      instance.update('none');
-      canvas.dataset.points = String(series.reduce((n, s) => n + s.data.length, 0));
+      points = series.reduce((n, s) => n + s.data.length, 0);
+      frame ??= requestAnimationFrame(draw);
     });
-    return () => instance.destroy();
+    return () => {
+      if (frame !== null) cancelAnimationFrame(frame);
+      instance.destroy();
+    };
   };
 }
 

@@ -2,39 +2,24 @@
  * The builder: a ModelSpec being edited (layer cards with stable keys for reordering), the
  * hyperparameter form, and starting a run. Shapes come from the engine's inferShapes on every edit.
  */
-import { client, type HyperparameterInput, type ModelSpec, type RunSummary } from '../lib/api.js';
+import { DEFAULT_HYPERPARAMETERS, firstRangeProblem } from '../../../src-main/contract/index.js';
+import type { Client, Hyperparameters, ModelSpec, RunSummary } from '../lib/api.js';
+import { formField } from '../lib/hyperparameter-form.js';
 import { defaultLayer, inferForBuilder, type LayerSpec, type LayerType } from '../lib/spec-edit.js';
-import { datasets } from './datasets.svelte.js';
+import type { DatasetsState } from './datasets.svelte.js';
 
 export interface LayerItem {
   key: number;
   layer: LayerSpec;
 }
 
-export interface HyperparameterForm {
+/** What the builder's form edits: complete hyperparameters (the contract's defaults to start) and a name. */
+export interface RunForm {
   name: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: 'sgd' | 'adam';
-  learningRate: number;
-  momentum: number;
-  seed: number;
-  validationSplit: number;
-  /** null or 0 = no early stopping. */
-  patience: number | null;
-  flipHorizontal: boolean;
-  maxShift: number;
-  /** null = every training image. */
-  trainLimit: number | null;
-  kernels: 'fast' | 'reference';
-  threads: number;
-  progressEvery: number;
+  hyperparameters: Hyperparameters;
 }
 
-export const DEFAULT_FORM: HyperparameterForm = {
-  name: '', epochs: 5, batchSize: 32, optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, seed: 0, validationSplit: 0.1,
-  patience: null, flipHorizontal: false, maxShift: 0, trainLimit: null, kernels: 'fast', threads: 2, progressEvery: 5,
-};
+export const newRunForm = (): RunForm => ({ name: '', hyperparameters: structuredClone(DEFAULT_HYPERPARAMETERS) });
 
 export interface Template {
   name: string;
@@ -42,47 +27,44 @@ export interface Template {
   spec: ModelSpec;
 }
 
+/** A refusal of the start, with the layer or the form field (a hyperparameter path, or 'name') it names. */
+export interface Refusal {
+  message: string;
+  layerIndex: number | null;
+  field: string | null;
+}
+
 let nextKey = 1;
 const itemsOf = (spec: ModelSpec): LayerItem[] => spec.layers.map((layer) => ({ key: nextKey++, layer: structuredClone(layer) }));
 
 const isClassifier = (l: LayerSpec | undefined) => l?.type === 'dense' && (l.activation ?? 'softmax') === 'softmax';
 
-export function formToInput(f: HyperparameterForm): HyperparameterInput {
-  const input: HyperparameterInput = {
-    epochs: f.epochs, batchSize: f.batchSize, seed: f.seed, validationSplit: f.validationSplit,
-    optimizer: f.optimizer === 'sgd' ? { type: 'sgd', learningRate: f.learningRate, momentum: f.momentum } : { type: 'adam', learningRate: f.learningRate },
-    augment: { flipHorizontal: f.flipHorizontal, maxShift: f.maxShift },
-    earlyStopping: f.patience ? { patience: f.patience } : null,
-    trainLimit: f.trainLimit || null,
-    kernels: f.kernels, threads: f.threads, progressEvery: f.progressEvery,
-  };
-  return input;
-}
-
-class BuilderState {
+export class BuilderState {
   datasetId = $state<number | null>(null);
-  dataset = $derived(datasets.list.find((d) => d.id === this.datasetId) ?? null);
+  dataset = $derived.by(() => this.datasets.list.find((d) => d.id === this.datasetId) ?? null);
   inputShape = $state<[number, number, number]>([28, 28, 1]);
   items = $state<LayerItem[]>([]);
   spec: ModelSpec = $derived({ inputShape: this.inputShape, layers: this.items.map((i) => i.layer) });
   /** Recomputed on every edit: the engine's shapes, params and the first error. */
   check = $derived(inferForBuilder($state.snapshot(this.spec) as ModelSpec, this.dataset ? this.dataset.classNames.length : null));
   templates = $state.raw<Template[]>([]);
-  form = $state<HyperparameterForm>({ ...DEFAULT_FORM });
+  form = $state<RunForm>(newRunForm());
   starting = $state(false);
-  /** The service's refusal (spec or hyperparameters), with the layer or field it names. */
-  refusal = $state<{ message: string; layerIndex: number | null; field: string | null } | null>(null);
+  /** Why the last start was refused (the range check here, or the service), with the layer or field it names. */
+  refusal = $state<Refusal | null>(null);
+
+  constructor(private readonly client: Client, private readonly datasets: DatasetsState) {}
 
   /** Picks the first dataset and the reference template when nothing is being edited yet. */
   async ensureStarted(): Promise<void> {
-    if (this.datasetId === null && datasets.list[0]) await this.useDataset(datasets.list[0].id);
+    if (this.datasetId === null && this.datasets.list[0]) await this.useDataset(this.datasets.list[0].id);
     else if (this.templates.length === 0) await this.loadTemplates();
     if (this.items.length === 0 && this.templates[0]) this.applyTemplate(this.templates[0].name);
   }
 
   async useDataset(id: number): Promise<void> {
     this.datasetId = id;
-    const d = datasets.list.find((x) => x.id === id);
+    const d = this.datasets.list.find((x) => x.id === id);
     if (d) {
       this.inputShape = [...d.shape];
       const last = this.items[this.items.length - 1];
@@ -92,7 +74,7 @@ class BuilderState {
   }
 
   async loadTemplates(): Promise<void> {
-    const result = await client.call('templates', this.datasetId !== null ? { datasetId: this.datasetId } : {});
+    const result = await this.client.call('templates', this.datasetId !== null ? { datasetId: this.datasetId } : {});
     if (result.ok) this.templates = result.value;
   }
 
@@ -127,20 +109,25 @@ class BuilderState {
       this.refusal = { message: 'choose a dataset first', layerIndex: null, field: null };
       return null;
     }
+    const form = $state.snapshot(this.form) as RunForm;
+    // The contract's ranges, checked before asking (an emptied number field is null here); what
+    // depends on the dataset (shift, split) only the service knows, and its refusal lands the same way.
+    const local = firstRangeProblem(form.hyperparameters);
+    if (local) {
+      this.refusal = { message: local.message, layerIndex: null, field: local.field };
+      return null;
+    }
     this.starting = true;
     this.refusal = null;
-    const form = $state.snapshot(this.form);
-    const result = await client.call('startRun', {
-      datasetId: this.datasetId, spec: $state.snapshot(this.spec) as ModelSpec, hyperparameters: formToInput(form),
+    const result = await this.client.call('startRun', {
+      datasetId: this.datasetId, spec: $state.snapshot(this.spec) as ModelSpec, hyperparameters: form.hyperparameters,
       ...(form.name.trim() ? { name: form.name.trim() } : {}),
     });
     this.starting = false;
     if (!result.ok) {
-      this.refusal = { message: result.error.message, layerIndex: result.error.detail?.layerIndex ?? null, field: result.error.detail?.field ?? null };
+      this.refusal = { message: result.error.message, layerIndex: result.error.detail?.layerIndex ?? null, field: formField(result.error.detail?.field) };
       return null;
     }
     return result.value;
   }
 }
-
-export const builder = new BuilderState();

@@ -1,5 +1,5 @@
 /** The dataset library: the list, the selected dataset's thumbnails, and an import in flight. */
-import { client, messageOf, type DatasetInfo, type Thumbnail } from '../lib/api.js';
+import { messageOf, type Client, type DatasetInfo, type Thumbnail } from '../lib/api.js';
 
 export interface ImportInFlight {
   importId: string;
@@ -15,7 +15,7 @@ export interface ImportInFlight {
 const THUMBNAIL_POOL = 300;
 const PER_CLASS = 5;
 
-class DatasetsState {
+export class DatasetsState {
   list = $state.raw<DatasetInfo[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
@@ -28,7 +28,7 @@ class DatasetsState {
   importError = $state<string | null>(null);
   importNotice = $state<string | null>(null);
 
-  constructor() {
+  constructor(private readonly client: Client) {
     client.on('importProgress', (p) => {
       if (this.importing && p.importId === this.importing.importId) {
         this.importing = { ...this.importing, phase: p.phase, done: p.done, total: p.total, message: p.message ?? null };
@@ -38,7 +38,7 @@ class DatasetsState {
 
   async refresh(): Promise<void> {
     try {
-      this.list = await client.get('listDatasets', {});
+      this.list = await this.client.get('listDatasets', {});
       this.error = null;
       if (this.selectedId === null || !this.list.some((d) => d.id === this.selectedId)) this.selectedId = this.list[0]?.id ?? null;
     } catch (e) {
@@ -60,7 +60,7 @@ class DatasetsState {
     if (!d) return;
     const count = Math.min(THUMBNAIL_POOL, d.trainCount);
     try {
-      const thumbs = await client.get('getThumbnails', { datasetId: d.id, split: 'train', indices: Array.from({ length: count }, (_, i) => i), scale: 2 });
+      const thumbs = await this.client.get('getThumbnails', { datasetId: d.id, split: 'train', indices: Array.from({ length: count }, (_, i) => i), scale: 2 });
       if (this.selectedId !== d.id) return;
       const byClass: Thumbnail[][] = d.classNames.map(() => []);
       for (const t of thumbs) if (byClass[t.label] && byClass[t.label]!.length < PER_CLASS) byClass[t.label]!.push(t);
@@ -80,7 +80,7 @@ class DatasetsState {
     }
     const importId = crypto.randomUUID();
     this.importing = { importId, path: trimmed, phase: 'starting', done: 0, total: 0, message: null, cancelling: false };
-    const result = await client.call('importDataset', { path: trimmed, importId, ...(name.trim() ? { name: name.trim() } : {}) });
+    const result = await this.client.call('importDataset', { path: trimmed, importId, ...(name.trim() ? { name: name.trim() } : {}) });
     this.importing = null;
     if (!result.ok) {
       this.importError = result.error.code === 'cancelled' ? 'import cancelled' : result.error.message;
@@ -97,9 +97,7 @@ class DatasetsState {
   async cancelImport(): Promise<void> {
     if (!this.importing) return;
     this.importing = { ...this.importing, cancelling: true };
-    const result = await client.call('cancelImport', { importId: this.importing.importId });
+    const result = await this.client.call('cancelImport', { importId: this.importing.importId });
     if (!result.ok) this.importError = result.error.message;
   }
 }
-
-export const datasets = new DatasetsState();

@@ -1,11 +1,16 @@
 /** Experiments: runs picked for comparison, the comparison, and forking a run from a snapshot. */
-import { client, messageOf, type CompareResponse, type RunDetail, type RunSummary } from '../lib/api.js';
-import type { HyperparameterForm } from './builder.svelte.js';
-import { formToInput } from './builder.svelte.js';
+import { firstRangeProblem } from '../../../src-main/contract/index.js';
+import { formField } from '../lib/hyperparameter-form.js';
+import { messageOf, type Client, type CompareResponse, type Hyperparameters, type RunDetail, type RunSummary } from '../lib/api.js';
 
-export type ForkForm = Pick<HyperparameterForm, 'epochs' | 'batchSize' | 'optimizer' | 'learningRate' | 'momentum' | 'flipHorizontal' | 'maxShift' | 'trainLimit'> & { name: string; snapshotId: number | null };
+/** A fork: the parent's hyperparameters as the starting point, edited; the snapshot to start from. */
+export interface ForkForm {
+  name: string;
+  snapshotId: number | null;
+  hyperparameters: Hyperparameters;
+}
 
-class ExperimentsState {
+export class ExperimentsState {
   picked = $state<number[]>([]);
   comparison = $state.raw<CompareResponse | null>(null);
   comparing = $state(false);
@@ -13,7 +18,11 @@ class ExperimentsState {
   forkFrom = $state.raw<RunDetail | null>(null);
   fork = $state<ForkForm | null>(null);
   forkError = $state<string | null>(null);
+  /** The hyperparameter path the last refusal names. */
+  forkField = $state<string | null>(null);
   forking = $state(false);
+
+  constructor(private readonly client: Client) {}
 
   toggle(id: number): void {
     this.picked = this.picked.includes(id) ? this.picked.filter((x) => x !== id) : [...this.picked, id];
@@ -24,7 +33,7 @@ class ExperimentsState {
     this.error = null;
     try {
       // Oldest first: the first run is the baseline the per-class differences are measured against.
-      this.comparison = await client.get('compareRuns', { ids: [...this.picked].sort((a, b) => a - b) });
+      this.comparison = await this.client.get('compareRuns', { ids: [...this.picked].sort((a, b) => a - b) });
     } catch (e) {
       this.error = messageOf(e);
     } finally {
@@ -34,16 +43,11 @@ class ExperimentsState {
 
   async openFork(id: number): Promise<void> {
     this.forkError = null;
+    this.forkField = null;
     try {
-      const d = await client.get('getRun', { id, batches: false });
-      const h = d.hyperparameters;
+      const d = await this.client.get('getRun', { id, batches: false });
       this.forkFrom = d;
-      this.fork = {
-        name: '', snapshotId: d.snapshots[d.snapshots.length - 1]?.id ?? null,
-        epochs: h.epochs, batchSize: h.batchSize, optimizer: h.optimizer.type, learningRate: h.optimizer.learningRate,
-        momentum: h.optimizer.type === 'sgd' ? h.optimizer.momentum ?? 0 : 0.9,
-        flipHorizontal: h.augment.flipHorizontal, maxShift: h.augment.maxShift, trainLimit: h.trainLimit,
-      };
+      this.fork = { name: '', snapshotId: d.snapshots[d.snapshots.length - 1]?.id ?? null, hyperparameters: structuredClone(d.hyperparameters) };
     } catch (e) {
       this.forkError = messageOf(e);
     }
@@ -56,30 +60,31 @@ class ExperimentsState {
 
   async submitFork(): Promise<RunSummary | null> {
     if (!this.fork || !this.forkFrom) return null;
+    this.forkField = null;
     if (this.fork.snapshotId === null) {
       this.forkError = `run ${this.forkFrom.id} has no snapshot yet: train at least one epoch first`;
       return null;
     }
+    const f = $state.snapshot(this.fork) as ForkForm;
+    const local = firstRangeProblem(f.hyperparameters);
+    if (local) {
+      this.forkError = local.message;
+      this.forkField = local.field;
+      return null;
+    }
     this.forking = true;
     this.forkError = null;
-    const f = $state.snapshot(this.fork);
-    const h = this.forkFrom.hyperparameters;
-    const all = formToInput({
-      ...f, seed: h.seed, validationSplit: h.validationSplit, patience: h.earlyStopping?.patience ?? null, kernels: h.kernels, threads: h.threads ?? 1, progressEvery: h.progressEvery,
-    });
-    const result = await client.call('forkRun', {
-      runId: this.forkFrom.id, snapshotId: f.snapshotId!,
-      hyperparameters: { epochs: all.epochs, batchSize: all.batchSize, optimizer: all.optimizer, augment: all.augment, trainLimit: all.trainLimit },
-      name: f.name.trim() || undefined, // the service names it "… (fork of #N at epoch E)"
+    const result = await this.client.call('forkRun', {
+      runId: this.forkFrom.id, snapshotId: f.snapshotId!, hyperparameters: f.hyperparameters,
+      ...(f.name.trim() ? { name: f.name.trim() } : {}), // else the service names it "… (fork of #N at epoch E)"
     });
     this.forking = false;
     if (!result.ok) {
       this.forkError = result.error.message;
+      this.forkField = formField(result.error.detail?.field);
       return null;
     }
     this.closeFork();
     return result.value;
   }
 }
-
-export const experiments = new ExperimentsState();

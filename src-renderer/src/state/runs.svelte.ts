@@ -3,7 +3,7 @@
  * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
  * and observes them directly; `version` is the one reactive number that says "draw again".
  */
-import { client, messageOf, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
+import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
 
 export type Point = { x: number; y: number | null };
 
@@ -109,7 +109,7 @@ function smoothInto(target: Point[], raw: Point[]): void {
 export const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
 export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'stopped', 'interrupted']);
 
-class RunsState {
+export class RunsState {
   list = $state.raw<RunSummary[]>([]);
   loaded = $state(false);
   error = $state<string | null>(null);
@@ -123,10 +123,14 @@ class RunsState {
   private readonly series = new Map<number, LiveSeries>();
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor() {
+  constructor(private readonly client: Client) {
     client.on('runStatus', (e) => {
       this.patch(e.runId, { status: e.status, error: e.error, stopReason: e.stopReason, kernelsUsed: e.kernelsUsed });
       this.refreshSoon();
+      // At rest (paused, stopped, completed, failed) every batch the run reported is stored: the
+      // shown run's history is read again, so its charts hold exactly that, even a batch whose
+      // event came before the run was in the list.
+      if (e.runId === this.selectedId && !ACTIVE.has(e.status)) void this.loadDetail(e.runId);
     });
     client.on('runProgress', (e) => {
       const s = this.seriesFor(e.runId);
@@ -166,13 +170,19 @@ class RunsState {
 
   async refresh(): Promise<void> {
     try {
-      this.list = await client.get('listRuns', { limit: 500 });
+      this.list = await this.client.get('listRuns', { limit: 500 });
       this.error = null;
     } catch (e) {
       this.error = messageOf(e);
     } finally {
       this.loaded = true;
     }
+  }
+
+  /** After the event stream was down (its events are lost): the list and the shown run, read again. */
+  async resync(): Promise<void> {
+    await this.refresh();
+    if (this.selectedId !== null) await this.loadDetail(this.selectedId);
   }
 
   /** Shows a run: loads its history into its series (once) and its detail. */
@@ -185,7 +195,7 @@ class RunsState {
 
   async loadDetail(id: number): Promise<void> {
     try {
-      const detail = await client.get('getRun', { id, batches: true });
+      const detail = await this.client.get('getRun', { id, batches: true });
       const s = this.seriesFor(id);
       // A merge: stored rows first, then whatever live events came after them.
       s?.seed(detail);
@@ -206,7 +216,7 @@ class RunsState {
     this.busy = action;
     this.actionError = null;
     const command = action === 'pause' ? 'pauseRun' : action === 'resume' ? 'resumeRun' : 'stopRun';
-    const result = await client.call(command, { id });
+    const result = await this.client.call(command, { id });
     this.busy = null;
     if (!result.ok) {
       this.actionError = result.error.message;
@@ -216,5 +226,3 @@ class RunsState {
     if (this.selectedId === id) void this.loadDetail(id);
   }
 }
-
-export const runs = new RunsState();

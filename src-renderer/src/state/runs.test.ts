@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import type { RunBatchEvent, RunEpochEvent } from '../lib/api.js';
+import { FakeService, settle } from '../../test/fake-client.js';
+import { detail, run } from '../../test/fixtures.js';
+import { RunsState } from './runs.svelte.js';
+
+const batch = (step: number, over: Partial<RunBatchEvent> = {}): RunBatchEvent => ({
+  runId: 1, kind: 'batch', epoch: 1, batch: step + 1, batchesPerEpoch: 100, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, ...over,
+});
+const epochEnd = (step: number, over: Partial<RunEpochEvent> = {}): RunEpochEvent => ({
+  runId: 1, kind: 'epoch', epoch: 1, epochs: 5, step, trainLoss: 1.2, trainAccuracy: 0.6, valLoss: 1.1, valAccuracy: 0.65, learningRate: 0.01,
+  imagesPerSecond: 900, seconds: 3, wallTime: 3, improved: true, snapshotId: 7, ...over,
+});
+
+async function started(list = [run()]) {
+  const service = new FakeService();
+  service.answer('listRuns', list);
+  const runs = new RunsState(service.client);
+  await runs.refresh();
+  return { service, runs };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('runs state', () => {
+  test('a runStatus event changes that run in the list, and only that run', async () => {
+    const { service, runs } = await started([run({ id: 1 }), run({ id: 2, name: 'other' })]);
+    service.emit('runStatus', { runId: 1, status: 'paused', previous: 'running', error: null, stopReason: null, kernelsUsed: 'reference' });
+    expect(runs.list.map((r) => [r.id, r.status, r.kernelsUsed])).toEqual([[1, 'paused', 'reference'], [2, 'running', 'fast']]);
+  });
+
+  test('a runStatus event of a run the list does not have reads the list again', async () => {
+    vi.useFakeTimers();
+    const { service, runs } = await started([run({ id: 1 })]);
+    service.answer('listRuns', [run({ id: 2, status: 'queued' }), run({ id: 1 })]);
+    service.emit('runStatus', { runId: 2, status: 'queued', previous: null, error: null, stopReason: null, kernelsUsed: null });
+    // A burst of events costs one read: the reads are coalesced.
+    service.emit('runStatus', { runId: 2, status: 'running', previous: 'queued', error: null, stopReason: null, kernelsUsed: 'fast' });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(service.requestsOf('listRuns')).toHaveLength(2);
+    expect(runs.list.map((r) => r.id)).toEqual([2, 1]);
+  });
+
+  test('batch events grow the live series in place; an epoch event adds its points and updates the summary', async () => {
+    const { service, runs } = await started();
+    const series = runs.seriesFor(1)!;
+    const { batchLoss } = series;
+    for (const step of [0, 2, 4]) service.emit('runProgress', batch(step));
+    expect(series.batchLoss).toBe(batchLoss);
+    expect(batchLoss.map((p) => p.x)).toEqual([0, 2, 4]);
+    expect(series.batchAccuracy.map((p) => p.y)).toEqual([0, 0.02, 0.04]);
+    expect(series.smoothLoss).toHaveLength(3);
+    expect(series.smoothLoss[0]!.y).toBe(2);
+    // The exponential moving average: 0.9 × previous + 0.1 × new.
+    expect(series.smoothLoss[1]!.y).toBeCloseTo(0.9 * 2 + 0.1 * 1.98, 12);
+    expect([series.epoch, series.batch, series.batchesPerEpoch]).toEqual([1, 5, 100]);
+    const version = series.version;
+
+    service.emit('runProgress', epochEnd(5));
+    expect(series.valLoss).toEqual([{ x: 5, y: 1.1 }]);
+    expect(series.valAccuracy).toEqual([{ x: 5, y: 0.65 }]);
+    expect(series.epochTrainLoss).toEqual([{ x: 5, y: 1.2 }]);
+    expect(series.version).toBe(version + 1);
+    expect(runs.list[0]).toMatchObject({ epochsDone: 1, lastValAccuracy: 0.65, lastTrainLoss: 1.2 });
+  });
+
+  test('a replayed batch event (a step already drawn) adds nothing', async () => {
+    const { service, runs } = await started();
+    const series = runs.seriesFor(1)!;
+    service.emit('runProgress', batch(3));
+    service.emit('runProgress', batch(3));
+    service.emit('runProgress', batch(1));
+    expect(series.batchLoss.map((p) => p.x)).toEqual([3]);
+  });
+
+  test('the stored history goes under the events that arrived while it loaded, without doubles', async () => {
+    const { service, runs } = await started();
+    const getRun = service.hold('getRun');
+    const selecting = runs.select(1);
+    await settle();
+    expect(getRun.request).toEqual({ id: 1, batches: true });
+    service.emit('runProgress', batch(5));
+    service.emit('runProgress', batch(6));
+    const stored = [0, 1, 2, 3, 4, 5].map((step) => ({ epoch: 1, batch: step + 1, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, wallTime: step }));
+    getRun.resolve(detail({ id: 1, batches: stored }));
+    await selecting;
+    const series = runs.seriesFor(1)!;
+    expect(series.batchLoss.map((p) => p.x)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(series.smoothLoss.map((p) => p.x)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // The detail keeps the spec and snapshots; its batches live in the series only.
+    expect(runs.detail?.id).toBe(1);
+    expect(runs.detail?.batches).toEqual([]);
+  });
+
+  test('pause: a refusal shows the service\'s message; an accepted pause changes the run in the list', async () => {
+    const { service, runs } = await started();
+    service.answer('getRun', detail({ id: 1 }));
+    await runs.select(1);
+    service.refuse('pauseRun', { code: 'conflict', message: 'run 1 is completed; only a queued or running run can be paused' });
+    await runs.control('pause', 1);
+    expect(runs.actionError).toBe('run 1 is completed; only a queued or running run can be paused');
+    expect(runs.busy).toBeNull();
+
+    const pausing = service.hold('pauseRun');
+    const control = runs.control('pause', 1);
+    expect(runs.busy).toBe('pause');
+    await settle();
+    expect(pausing.request).toEqual({ id: 1 });
+    pausing.resolve(run({ id: 1, status: 'paused', epochsDone: 2 }));
+    await control;
+    expect(runs.actionError).toBeNull();
+    expect(runs.selected).toMatchObject({ status: 'paused', epochsDone: 2 });
+    expect(runs.busy).toBeNull();
+  });
+
+  test('a run adopted from the builder is listed and selected before any event about it', async () => {
+    const { service, runs } = await started([]);
+    service.answer('getRun', detail({ id: 9, name: 'new' }));
+    await runs.adopt(run({ id: 9, name: 'new', status: 'queued' }));
+    expect(runs.list.map((r) => r.id)).toEqual([9]);
+    expect(runs.selected?.name).toBe('new');
+    service.emit('runProgress', batch(0, { runId: 9 }));
+    expect(runs.seriesFor(9)!.batchLoss).toHaveLength(1);
+  });
+
+  test('resync reads the list and the shown run again', async () => {
+    const { service, runs } = await started();
+    service.answer('getRun', detail({ id: 1 }));
+    await runs.select(1);
+    service.answer('listRuns', [run({ id: 1, status: 'completed' })]);
+    await runs.resync();
+    expect(runs.selected?.status).toBe('completed');
+    expect(service.requestsOf('getRun')).toHaveLength(2);
+  });
+});
+
+describe('runs state at rest', () => {
+  test('when the shown run stops, its stored history is read again: a batch whose event was missed is drawn', async () => {
+    const { service, runs } = await started([]);
+    // The first batch's event came before the run was listed (the page was still adopting it).
+    service.emit('runProgress', batch(0, { runId: 4 }));
+    service.answer('getRun', detail({ id: 4 }));
+    await runs.adopt(run({ id: 4 }));
+    service.emit('runProgress', batch(1, { runId: 4 }));
+    expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([1]);
+    const row = (step: number) => ({ epoch: 1, batch: step + 1, step, loss: 2, accuracy: 0.1, learningRate: 0.01, wallTime: step });
+    service.answer('getRun', detail({ id: 4, status: 'stopped', batches: [row(0), row(1)] }));
+    service.emit('runStatus', { runId: 4, status: 'running', previous: 'queued', error: null, stopReason: null, kernelsUsed: 'fast' });
+    await settle();
+    expect(service.requestsOf('getRun')).toHaveLength(1);
+    service.emit('runStatus', { runId: 4, status: 'stopped', previous: 'running', error: null, stopReason: 'stopped', kernelsUsed: 'fast' });
+    await settle();
+    expect(service.requestsOf('getRun')).toHaveLength(2);
+    expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([0, 1]);
+  });
+});
