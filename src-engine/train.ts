@@ -173,7 +173,8 @@ export class Trainer {
     return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, this.epoch, this.config.epochs);
   }
 
-  private monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
+  /** The metric the best epoch is chosen by (and early stopping watches). */
+  monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
     return this.config.earlyStopping?.monitor ?? (this.validation ? 'valLoss' : 'trainLoss');
   }
 

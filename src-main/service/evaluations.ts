@@ -19,7 +19,7 @@ export class Evaluations {
   async evaluate(req: EvaluateRunRequest): Promise<EvaluationInfo> {
     const store = this.ctx.store;
     const run = this.runs.row(req.runId);
-    const d = this.datasets.row(req.datasetId ?? run.datasetId);
+    const d = this.datasets.usable(req.datasetId ?? run.datasetId);
     if (d.id !== run.datasetId) checkSpec(run.spec, d);
     const snapshot = req.snapshotId !== undefined ? store.snapshot(req.snapshotId) : store.latestSnapshot(run.id);
     if (!snapshot || snapshot.runId !== run.id) {
@@ -55,10 +55,14 @@ export class Evaluations {
       worker.once('exit', () => this.inFlight.delete(worker));
     });
     if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service closed during the evaluation');
-    return store.insertEvaluation({
+    const stored = store.insertEvaluation({
       runId: run.id, datasetId: d.id, snapshotId: snapshot.id, split, accuracy: result.accuracy, loss: result.loss, count: result.count,
-      perClass: result.perClass, confusion: result.confusion, misclassified: result.misclassified,
-    });
+      // the library's class names (renamed ones included), not the worker's copy
+      perClass: result.perClass.map((c, k) => ({ ...c, className: d.classNames[k] ?? c.className })), confusion: result.confusion, misclassified: result.misclassified,
+    }, result.predictions);
+    // the runs table's test accuracy changes now, not at the next reload
+    this.runs.announce(run.id);
+    return stored;
   }
 
   cancel(runId: number): { cancelled: boolean } {

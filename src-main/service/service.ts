@@ -17,14 +17,18 @@ import { Evaluations } from './evaluations.js';
 import { EventHub } from './events.js';
 import { commandHandlers, type CommandHandlers } from './handlers.js';
 import { RunManager } from './runs.js';
+import { Sweeps } from './sweeps.js';
 
 export const SAMPLE_DATASET_NAME = 'Fashion-MNIST sample';
 
 export interface ServiceOptions {
   /** How worker threads start: from src-main/composition.ts (source or bundle), or a test's own. */
   workers: WorkerFactories;
-  /** Training workers at once (default 1); further runs wait in the queue. */
+  /** Training workers at once (default 2); further runs wait in the queue. */
   poolSize?: number;
+  /** Gradient threads the running runs may use between them (default 2, the cores of a small machine):
+   *  a two-thread run trains alone, two one-thread runs (a sweep's "two at a time") together. */
+  threadBudget?: number;
   /** Import the bundled Fashion-MNIST sample on first start (default true). */
   importSample?: boolean;
   /** Batch metric rows are buffered and written at most this often (ms); epoch ends flush at once. */
@@ -41,6 +45,7 @@ export class Service implements ContractHandler {
   readonly datasets: DatasetLibrary;
   readonly runs: RunManager;
   readonly evaluations: Evaluations;
+  readonly sweeps: Sweeps;
   private readonly events = new EventHub();
   private readonly handlers: CommandHandlers;
   private closed = false;
@@ -57,8 +62,9 @@ export class Service implements ContractHandler {
     this.store = new Store(dbPath);
     const ctx: ServiceContext = { store: this.store, events: this.events, cacheDir, workers: options.workers, isClosed: () => this.closed };
     this.datasets = new DatasetLibrary(ctx);
-    this.runs = new RunManager(ctx, this.datasets, { poolSize: options.poolSize ?? 1, flushIntervalMs: options.flushIntervalMs ?? 250 });
+    this.runs = new RunManager(ctx, this.datasets, { poolSize: options.poolSize ?? 2, threadBudget: options.threadBudget ?? 2, flushIntervalMs: options.flushIntervalMs ?? 250 });
     this.evaluations = new Evaluations(ctx, this.runs, this.datasets, options.maxMisclassified ?? 1000);
+    this.sweeps = new Sweeps(ctx, this.runs, this.datasets);
     this.handlers = commandHandlers(this);
     // Nothing runs yet: anything the database says is running or queued died with the last process.
     const interrupted = [...this.store.runIdsWithStatus('running'), ...this.store.runIdsWithStatus('queued')];

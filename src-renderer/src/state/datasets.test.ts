@@ -27,7 +27,7 @@ describe('datasets state', () => {
 
     service.answer('listDatasets', [dataset({ id: 1 }), dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 })]);
     service.answer('getThumbnails', []);
-    importing.resolve({ dataset: dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 }), alreadyImported: false });
+    importing.resolve({ dataset: dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 }), alreadyImported: false, recognizedAs: null });
     await done;
     expect(datasets.importing).toBeNull();
     expect(datasets.importNotice).toBe('imported “fashion”: 60,000 training and 10,000 test images');

@@ -5,7 +5,7 @@ import { detail, run } from '../../test/fixtures.js';
 import { RunsState } from './runs.svelte.js';
 
 const batch = (step: number, over: Partial<RunBatchEvent> = {}): RunBatchEvent => ({
-  runId: 1, kind: 'batch', epoch: 1, batch: step + 1, batchesPerEpoch: 100, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, ...over,
+  runId: 1, kind: 'batch', epoch: 1, batch: step + 1, batchesPerEpoch: 100, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, wallTime: step * 0.1, imagesPerSecond: null, ...over,
 });
 const epochEnd = (step: number, over: Partial<RunEpochEvent> = {}): RunEpochEvent => ({
   runId: 1, kind: 'epoch', epoch: 1, epochs: 5, step, trainLoss: 1.2, trainAccuracy: 0.6, valLoss: 1.1, valAccuracy: 0.65, learningRate: 0.01,
