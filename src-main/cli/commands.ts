@@ -14,7 +14,7 @@ import { follow, showRun } from './follow.js';
 import type { CliIo } from './index.js';
 import { bar, num, pct, table } from './format.js';
 import { EXPERIMENT_COMMANDS } from './experiment-commands.js';
-import { classNamesFrom, LIBRARY_COMMANDS, runsTable } from './library-commands.js';
+import { classNamesFrom, LIBRARY_COMMANDS, runsTable, self } from './library-commands.js';
 
 /** How an aligned architecture row reads in a table: what the later runs did there against the first. */
 export function changeMark(changes: ArchitectureRow['changes']): string {
@@ -84,7 +84,7 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
         io.stdout(`${r.alreadyImported ? 'already imported as' : 'imported'} dataset ${d.id} "${d.name}": ${d.format}, ${d.shape.join('×')}, ${d.classNames.length} classes, ${d.trainCount} train + ${d.testCount} test images\n`);
         if (r.recognizedAs) io.stdout(`  recognised as ${r.recognizedAs}: classes ${d.classNames.join(', ')}\n`);
         for (const w of (d.lint as { warnings?: string[] } | null)?.warnings ?? []) io.stdout(`  warning: ${w}\n`);
-        if ((d.lint as { corruptCount?: number }).corruptCount) io.stdout(`  every skipped file and why: cnn-studio dataset ${d.id}\n`);
+        if ((d.lint as { corruptCount?: number }).corruptCount) io.stdout(`  every skipped file and why: ${self(ctx)} dataset ${d.id}\n`);
       }
       return { code: 0, value: r };
     },
@@ -98,7 +98,7 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       if (!ctx.json) {
         ctx.io.stdout(table(['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'runs', 'tags'],
           list.map((d) => [d.id, d.name, d.format, d.shape.join('×'), d.classNames.length, d.trainCount, d.testCount, d.runCount, d.tags.join(',') || null])) + '\n');
-        for (const d of list.filter((x) => x.cacheProblem)) ctx.io.stdout(`dataset ${d.id} "${d.name}" is not usable: ${d.cacheProblem}; re-import with: cnn-studio reimport ${d.id}\n`);
+        for (const d of list.filter((x) => x.cacheProblem)) ctx.io.stdout(`dataset ${d.id} "${d.name}" is not usable: ${d.cacheProblem}; re-import with: ${self(ctx)} reimport ${d.id}\n`);
       }
       return { code: 0, value: list };
     },

@@ -36,13 +36,16 @@ async function confirmed(ctx: Ctx, question: string, refusal: ServiceError): Pro
   return ctx.io.confirm(`${refusal.message}.\n${question} [y/N] `);
 }
 
-export function showDataset(d: DatasetInfo): string {
+/** How this process was called, for a command line to type next ("cnn-studio --db x.sqlite"). */
+export const self = (ctx: Ctx): string => `cnn-studio${ctx.parsed.flags.has('db') ? ` --db ${str(ctx.parsed, 'db')}` : ''}`;
+
+export function showDataset(d: DatasetInfo, cli = 'cnn-studio'): string {
   const lint = d.lint as LintReport;
   const lines = [
     `dataset ${d.id} "${d.name}" — ${d.format} from ${d.source}`,
     `images ${d.shape.join('×')} (H×W×C), ${d.classNames.length} classes; train ${d.trainCount}, test ${d.testCount}; ${d.runCount} run${d.runCount === 1 ? '' : 's'}; imported ${d.createdAt}`,
   ];
-  if (d.cacheProblem) lines.push(`NOT USABLE: ${d.cacheProblem}; re-import with: cnn-studio reimport ${d.id}`);
+  if (d.cacheProblem) lines.push(`NOT USABLE: ${d.cacheProblem}; re-import with: ${cli} reimport ${d.id}`);
   if (d.tags.length) lines.push(`tags: ${d.tags.join(', ')}`);
   if (d.notes) lines.push(`notes: ${d.notes}`);
   lines.push('', table(['label', 'class', 'train', 'test'], d.classNames.map((c, i) => [i, c, d.countsPerClass.train[i] ?? 0, d.countsPerClass.test[i] ?? 0])));
@@ -79,7 +82,7 @@ export const LIBRARY_COMMANDS: Record<string, CliCommand> = {
       if (name !== undefined || classNames !== undefined || tags !== undefined || notes !== undefined) {
         d = service.datasets.update({ id: d.id, name, classNames, tags: tags === undefined ? undefined : listFlag(tags), notes });
       }
-      if (!ctx.json) ctx.io.stdout(showDataset(d));
+      if (!ctx.json) ctx.io.stdout(showDataset(d, self(ctx)));
       return { code: 0, value: d };
     },
   },
