@@ -9,6 +9,7 @@ import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
 import { findTemplate, TEMPLATES } from '../service/templates.js';
+import { DEFAULT_MODEL_LIMITS, formatBytes, modelLimits, setModelLimits, type ModelLimits } from '../service/model-size.js';
 import { choiceFlag, HYPERPARAMETER_FLAGS, hyperparametersFrom, numberFlag, str, UsageError, type Parsed } from './args.js';
 import { follow, showRun } from './follow.js';
 import type { CliIo } from './index.js';
@@ -37,14 +38,19 @@ export interface Outcome {
   error?: { code: string; message: string };
 }
 
+/** What a command that works on the library file itself gets: the file, not a studio. */
+export type FileCtx = Omit<Ctx, 'service'> & { dbPath: string };
+
 export interface CliCommand {
   /** What follows the command's name in the usage text. */
   usage: string;
   flags: readonly string[];
-  run(ctx: Ctx): Promise<Outcome>;
+  run?(ctx: Ctx): Promise<Outcome>;
+  /** Instead of run: works on the file without opening the studio, so it works on a damaged library too. */
+  runOnFile?(ctx: FileCtx): Promise<Outcome>;
 }
 
-function needArgs(ctx: Ctx, count: number, what: string): void {
+function needArgs(ctx: { args: string[] }, count: number, what: string): void {
   if (ctx.args.length < count) throw new UsageError(`missing ${what}`);
 }
 
@@ -246,9 +252,79 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       return { code: 0, value: { files: written } };
     },
   },
+
+  limits: {
+    usage: '[--max-parameters N|default] [--max-activation-mb N|default]',
+    flags: ['max-parameters', 'max-activation-mb'],
+    async run(ctx) {
+      const changes = { maxParameters: limitFlag(ctx.parsed, 'max-parameters', 1), maxActivationBytes: limitFlag(ctx.parsed, 'max-activation-mb', 1e6) };
+      const changed = Object.values(changes).some((v) => v !== undefined);
+      const limits = changed ? setModelLimits(ctx.service.store, changes) : modelLimits(ctx.service.store);
+      if (!ctx.json) ctx.io.stdout(limitsText(limits) + (changed ? 'saved: every process using this library checks new runs against them\n' : ''));
+      return { code: 0, value: limits };
+    },
+  },
+
+  check: {
+    usage: '[--repair]',
+    flags: ['repair'],
+    async runOnFile(ctx) {
+      const repair = ctx.parsed.flags.has('repair');
+      // loaded here: better-sqlite3 is not needed for --help
+      const { checkLibrary } = await import('../db/maintenance.js');
+      const r = checkLibrary(ctx.dbPath, repair);
+      const out = ctx.io.stdout;
+      if (r.problems.length === 0) {
+        if (!ctx.json) out(`${ctx.dbPath}: the integrity check found nothing wrong\n`);
+        return { code: 0, value: r };
+      }
+      if (r.repaired) {
+        if (!ctx.json) out(`${ctx.dbPath}: repaired — its indexes were damaged and are rebuilt from the tables (nothing was lost); the integrity check now passes\n`);
+        return { code: 0, value: r };
+      }
+      if (!ctx.json) {
+        out(`${ctx.dbPath} is damaged; the integrity check says:\n${r.problems.slice(0, 10).map((p) => `  ${p}`).join('\n')}\n`);
+        out(repair
+          ? 'Rebuilding the indexes did not fix it: the tables themselves are damaged. Restore your latest backup ' +
+            '(made with "cnn-studio backup FILE"): with CNN Studio closed everywhere, copy it over the library file and delete the -wal and -shm files beside it.\n'
+          : 'Keep a copy of the file (and its -wal file), then run "cnn-studio check --repair": if only indexes are damaged, that fixes it.\n');
+      }
+      return { code: 1, value: r, error: { code: 'storage', message: `the library is damaged: ${r.problems[0]}` } };
+    },
+  },
+
+  backup: {
+    usage: '<file>',
+    flags: [],
+    async runOnFile(ctx) {
+      needArgs(ctx, 1, 'the file to write the backup to');
+      const target = resolve(ctx.args[0]!);
+      const { backupLibrary } = await import('../db/maintenance.js');
+      const { bytes } = backupLibrary(ctx.dbPath, target);
+      if (!ctx.json) ctx.io.stdout(`backed up ${ctx.dbPath} to ${target} (${formatBytes(bytes)}); the dataset cache files are not in it: they are made again by importing\n`);
+      return { code: 0, value: { file: target, bytes } };
+    },
+  },
   ...LIBRARY_COMMANDS,
   ...EXPERIMENT_COMMANDS,
 };
+
+/** `--max-parameters N` / `default`: a positive integer, or null to go back to the default. */
+function limitFlag(p: Parsed, name: string, scale: number): number | null | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  if (v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer or "default", got ${JSON.stringify(v)}`);
+  return n * scale;
+}
+
+function limitsText(l: ModelLimits): string {
+  const mark = (key: keyof ModelLimits) => (l[key] === DEFAULT_MODEL_LIMITS[key] ? ' (default)' : '');
+  return `model size limits of this library:\n` +
+    `  parameters per model    ${l.maxParameters.toLocaleString('en-US')}${mark('maxParameters')}\n` +
+    `  activations per batch   ${formatBytes(l.maxActivationBytes)}${mark('maxActivationBytes')}\n`;
+}
 
 /** A dataset by id or name, or a path on disk (imported first; the same content is recognised). */
 async function resolveDataset(ctx: Ctx, arg: string): Promise<DatasetInfo> {

@@ -136,11 +136,11 @@ describe('datasets: names, the whole report, a cache that is gone', () => {
     const runs = count('runs');
     const t = await cli('train', '--dataset', 'animals', '--model', 'mlp', '--epochs', '1');
     expect(t.code).toBe(2);
-    expect(t.stderr).toContain(`cnn-studio train: dataset "animals" cannot be used: its cache file ${cache} is damaged`);
-    expect(t.stderr).toContain(`re-import it from ${pets}`);
+    expect(t.stderr).toContain(`cnn-studio train: cannot start the run: the decoded images of dataset "animals" (${cache}) are damaged`);
+    expect(t.stderr).toContain(`Import the dataset again from ${pets}`);
     expect(t.stderr).toContain(`\n  re-import it with: cnn-studio --db ${db} reimport 3\n`);
     expect(count('runs')).toBe(runs);
-    expect((await cli('datasets')).stdout).toContain(`dataset 3 "animals" is not usable: its cache file ${cache} is damaged`);
+    expect((await cli('datasets')).stdout).toContain(`dataset 3 "animals" is not usable: the decoded images of dataset "animals" (${cache}) are damaged`);
 
     const re = await cli('reimport', '3');
     expect([re.code, re.stdout]).toEqual([0, `re-imported dataset 3 "animals" from ${pets}: usable again\n`]);
@@ -151,9 +151,11 @@ describe('datasets: names, the whole report, a cache that is gone', () => {
     rmSync(cache);
     const gone = await cli('train', '--dataset', 'animals', '--model', 'mlp', '--epochs', '1');
     expect(gone.code).toBe(2);
-    expect(gone.stderr).toContain(`its cache file ${cache} is missing`);
+    expect(gone.stderr).toContain(`(${cache}) are missing.`);
     expect(count('runs')).toBe(runs);
-    expect((await cli('dataset', '3')).stdout).toContain(`NOT USABLE: its cache file ${cache} is missing; re-import with: cnn-studio --db ${db} reimport 3`);
+    const unusable = (await cli('dataset', '3')).stdout;
+    expect(unusable).toContain(`NOT USABLE: the decoded images of dataset "animals" (${cache}) are missing.`);
+    expect(unusable).toContain(`; re-import with: cnn-studio --db ${db} reimport 3`);
     expect((await cli('reimport', 'animals')).code).toBe(0);
     const trained = await cli('train', '--dataset', 'animals', '--model', 'mlp', '--epochs', '1', '--val-split', '0');
     expect(trained.code, trained.stderr).toBe(0);

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'conflict' // the object is in a state that does not allow it (e.g. pausing a completed run)
   | 'in_use' // a dataset that runs still use, a run that has forks: the caller confirms (detail.usedBy)
   | 'dataset_unavailable' // the dataset's cache file is missing or damaged: re-import it (detail.datasetId, detail.source)
+  | 'busy' // too much of that work is running or waiting already (the message says the numbers)
+  | 'storage' // the library could not be read or written: disk full, damaged file (the message says what to do)
   | 'unauthorized' // web transport: missing or wrong token
   | 'internal'; // a bug or an unexpected failure
 

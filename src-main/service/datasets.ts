@@ -1,34 +1,21 @@
 /**
- * The dataset library: import (in a worker, with progress and cancel), list, find, delete, and the
- * decoded tensors of a dataset for thumbnails (the last two read are kept in memory).
+ * The dataset library: import (in a worker, with progress and cancel; a bounded number at once),
+ * list, find, delete, the check that a dataset's cache file is still there before a run depends
+ * on it, and the decoded tensors of a dataset for thumbnails (the last two read are kept in memory).
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { DatasetInfo, ImportDatasetRequest, ImportDatasetResponse, ServiceErrorData, UpdateDatasetRequest } from '../contract/index.js';
 import { DatasetImportError, importDataset as importDatasetFiles, readCache, readCacheInfo, type CachedTensors, type ImportOptions } from '../datasets/index.js';
+import { describeStorageFailure } from '../db/failure.js';
 import type { DatasetImportOptions, DatasetRow } from '../db/store.js';
 import type { ServiceContext } from './context.js';
-import { ServiceError } from './errors.js';
-
-/** Why a dataset's decoded images cannot be read, in words; null when they can (header, size and counts agree). */
-export function cacheProblemOf(d: DatasetRow): string | null {
-  try {
-    const info = readCacheInfo(d.cacheFile);
-    if (info.shape.join('×') !== d.shape.join('×') || info.trainCount !== d.trainCount || info.testCount !== d.testCount) {
-      return `its cache file ${d.cacheFile} holds ${info.trainCount}+${info.testCount} images of ${info.shape.join('×')}, not the ${d.trainCount}+${d.testCount} of ${d.shape.join('×')} it was imported with`;
-    }
-    return null;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `its cache file ${d.cacheFile} is missing`;
-    if (code === 'EACCES' || code === 'EPERM') return `its cache file ${d.cacheFile} cannot be read (permission denied)`;
-    return `its cache file ${d.cacheFile} is damaged (${(e as Error).message.replace(`${d.cacheFile}: `, '')})`;
-  }
-}
+import { ServiceError, storageWrite } from './errors.js';
+import { JobQueue, type JobQueueLimits } from './job-queue.js';
 
 export function publicDataset(d: DatasetRow): DatasetInfo {
   const { cacheFile: _cacheFile, importOptions: _options, ...info } = d;
-  return { ...info, cacheProblem: cacheProblemOf(d) };
+  return { ...info, cacheProblem: cacheProblem(d) };
 }
 
 /** Names of the library's datasets, for a message that says what there is. */
@@ -37,8 +24,12 @@ const nameList = (all: DatasetRow[]) => (all.length ? all.map((d) => `${d.id} ${
 export class DatasetLibrary {
   private readonly imports = new Map<string, AbortController>();
   private readonly tensorMemo = new Map<string, CachedTensors>();
+  /** Imports decode whole datasets in memory: a few at once, a few more waiting, the rest refused. */
+  readonly queue: JobQueue;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext, limits: JobQueueLimits) {
+    this.queue = new JobQueue('imports', limits);
+  }
 
   list(): DatasetInfo[] {
     return this.ctx.store.listDatasets().map(publicDataset);
@@ -68,19 +59,6 @@ export class DatasetLibrary {
     if (prefix.length === 1) return publicDataset(prefix[0]!);
     if (prefix.length > 1) throw new ServiceError('bad_request', `${JSON.stringify(idOrName)} matches ${prefix.length} datasets: ${prefix.map((d) => d.name).join(', ')}`);
     throw new ServiceError('not_found', `no dataset with id or name ${JSON.stringify(idOrName)}; the library has: ${nameList(all)}`);
-  }
-
-  /**
-   * The row of a dataset whose decoded images can be read, checked before anything is made from it
-   * (a run row, an evaluation, a fork): otherwise dataset_unavailable with the source to re-import.
-   */
-  usable(id: number): DatasetRow {
-    const d = this.row(id);
-    const problem = cacheProblemOf(d);
-    if (problem) {
-      throw new ServiceError('dataset_unavailable', `dataset ${JSON.stringify(d.name)} cannot be used: ${problem}; re-import it from ${d.source}`, { datasetId: d.id, source: d.source });
-    }
-    return d;
   }
 
   update(req: UpdateDatasetRequest): DatasetInfo {
@@ -115,13 +93,13 @@ export class DatasetLibrary {
   async reimport(id: number, importId?: string): Promise<DatasetInfo> {
     const d = this.row(id);
     // A damaged file of the right size would be taken as the cache it should be: it goes first.
-    if (cacheProblemOf(d) !== null) {
+    if (cacheProblem(d) !== null) {
       this.tensorMemo.delete(d.cacheFile);
       rmSync(d.cacheFile, { force: true });
     }
     const imported = await this.importFiles({ path: d.source, ...d.importOptions, ...(importId ? { importId } : {}) });
     if (imported.contentHash !== d.contentHash) {
-      if (imported.cacheFile !== d.cacheFile && this.ctx.store.cacheFileUsers(imported.cacheFile) === 0) rmSync(imported.cacheFile, { force: true });
+      if (imported.cacheFile !== d.cacheFile && !imported.reused) this.removeUnusedCache(imported.cacheFile);
       throw new ServiceError('conflict', `${d.source} now holds other images than dataset ${JSON.stringify(d.name)} was imported from (content ${imported.contentHash.slice(0, 12)}…, expected ${d.contentHash.slice(0, 12)}…); import it as a new dataset`, { datasetId: d.id, source: d.source });
     }
     this.ctx.events.emit('libraryChanged', { kind: 'dataset', id: d.id, change: 'updated' });
@@ -130,22 +108,30 @@ export class DatasetLibrary {
 
   async import(req: ImportDatasetRequest): Promise<ImportDatasetResponse> {
     const imported = await this.importFiles(req);
-    const existing = this.ctx.store.datasetByHash(imported.contentHash);
-    if (existing) return { dataset: publicDataset(this.row(existing.id)), alreadyImported: true, recognizedAs: imported.recognizedAs };
     if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service is closing');
+    // What a re-import repeats to make the same images (and so the same content hash) again.
     const importOptions: DatasetImportOptions = {};
     if (req.mixedSizes !== undefined) importOptions.mixedSizes = req.mixedSizes;
     if (req.resizeTo !== undefined) importOptions.resizeTo = req.resizeTo;
     if (req.channels !== undefined) importOptions.channels = req.channels;
     if (req.classNames !== undefined) importOptions.classNames = req.classNames;
-    const row = this.ctx.store.insertDataset({
-      name: this.uniqueName(req.name ?? imported.name),
-      source: imported.source, format: imported.format, shape: imported.shape, classNames: imported.classNames,
-      trainCount: imported.trainCount, testCount: imported.testCount, countsPerClass: imported.countsPerClass,
-      contentHash: imported.contentHash, cacheFile: imported.cacheFile, lint: imported.lint, importOptions,
-    });
-    this.ctx.events.emit('libraryChanged', { kind: 'dataset', id: row.id, change: 'created' });
-    return { dataset: publicDataset(row), alreadyImported: false, recognizedAs: imported.recognizedAs };
+    let stored: { row: DatasetRow; existing: boolean };
+    try {
+      stored = this.ctx.store.insertDatasetOnce({
+        name: req.name ?? imported.name,
+        source: imported.source, format: imported.format, shape: imported.shape, classNames: imported.classNames,
+        trainCount: imported.trainCount, testCount: imported.testCount, countsPerClass: imported.countsPerClass,
+        contentHash: imported.contentHash, cacheFile: imported.cacheFile, lint: imported.lint, importOptions,
+      }, (taken) => uniqueName(req.name ?? imported.name, taken));
+    } catch (e) {
+      // Nothing half-made stays: a cache file this import wrote, and no row uses, goes again.
+      if (!imported.reused) this.removeUnusedCache(imported.cacheFile);
+      const words = describeStorageFailure(e, 'import again');
+      if (words) throw new ServiceError('storage', `${words} (nothing was kept)`);
+      throw e;
+    }
+    if (!stored.existing) this.ctx.events.emit('libraryChanged', { kind: 'dataset', id: stored.row.id, change: 'created' });
+    return { dataset: publicDataset(this.row(stored.row.id)), alreadyImported: stored.existing, recognizedAs: imported.recognizedAs };
   }
 
   /** The import itself (a worker; progress events; cancel by importId), as the datasets module answers it. */
@@ -160,11 +146,23 @@ export class DatasetLibrary {
       if (req.resizeTo !== undefined) options.resizeTo = req.resizeTo;
       if (req.channels !== undefined) options.channels = req.channels;
       if (req.classNames !== undefined) options.classNames = req.classNames;
-      return await importDatasetFiles(req.path, this.ctx.cacheDir, options, {
-        signal: controller.signal,
-        onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
-        startWorker: this.ctx.workers.importer,
-      });
+      return await this.queue.run(async () => {
+        // The slot is free once the import's worker has exited, not when it answered: until then it holds its memory.
+        let exited: Promise<void> | null = null;
+        try {
+          return await importDatasetFiles(req.path, this.ctx.cacheDir, options, {
+            signal: controller.signal,
+            onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
+            startWorker: (data) => {
+              const worker = this.ctx.workers.importer(data);
+              exited = new Promise((r) => worker.once('exit', () => r()));
+              return worker;
+            },
+          });
+        } finally {
+          await exited;
+        }
+      }, { signal: controller.signal, cancelled: () => new ServiceError('cancelled', `${req.path}: import cancelled before it started`) });
     } catch (e) {
       if (e instanceof DatasetImportError) {
         if (e.code === 'cancelled') throw new ServiceError('cancelled', e.message, { file: e.file, importCode: e.code });
@@ -191,10 +189,12 @@ export class DatasetLibrary {
     for (const c of this.imports.values()) c.abort();
   }
 
-  private uniqueName(name: string): string {
-    const taken = this.ctx.store.datasetNames();
-    if (!taken.has(name)) return name;
-    for (let i = 2; ; i++) if (!taken.has(`${name} (${i})`)) return `${name} (${i})`;
+  private removeUnusedCache(cacheFile: string): void {
+    try {
+      if (this.ctx.store.cacheFileUsers(cacheFile) === 0) rmSync(cacheFile, { force: true });
+    } catch {
+      // cannot tell whether a row uses it (the library cannot be read): keep it
+    }
   }
 
   /**
@@ -204,7 +204,7 @@ export class DatasetLibrary {
    */
   delete(id: number, withRuns: boolean, isActive: (runId: number) => boolean): { deleted: true; runsDeleted: number[] } {
     const d = this.row(id);
-    const runs = this.ctx.store.listRuns({ datasetId: d.id });
+    const runs = this.ctx.store.listRuns({ datasetId: d.id, limit: 1_000_000 });
     const active = runs.filter((r) => isActive(r.id));
     if (active.length > 0) {
       throw new ServiceError('conflict', `dataset ${JSON.stringify(d.name)} is being trained on by run${active.length === 1 ? '' : 's'} ${active.map((r) => `#${r.id}`).join(', ')}; pause or stop ${active.length === 1 ? 'it' : 'them'} first`,
@@ -215,22 +215,56 @@ export class DatasetLibrary {
       throw new ServiceError('in_use', `dataset ${JSON.stringify(d.name)} is used by ${runs.length} run${runs.length === 1 ? '' : 's'} (${list}); deleting it deletes ${runs.length === 1 ? 'that run' : 'those runs'} too`,
         { usedBy: runs.map((r) => ({ id: r.id, name: r.name })) });
     }
-    const runsDeleted = this.ctx.store.deleteDatasetAndRuns(d.id);
+    const runsDeleted = storageWrite(() => this.ctx.store.deleteDatasetAndRuns(d.id), 'delete it again');
     this.tensorMemo.delete(d.cacheFile);
-    if (this.ctx.store.cacheFileUsers(d.cacheFile) === 0) rmSync(d.cacheFile, { force: true });
+    this.removeUnusedCache(d.cacheFile);
     for (const runId of runsDeleted) this.ctx.events.emit('libraryChanged', { kind: 'run', id: runId, change: 'deleted' });
     this.ctx.events.emit('libraryChanged', { kind: 'dataset', id: d.id, change: 'deleted' });
     return { deleted: true, runsDeleted };
+  }
+
+  /**
+   * Refuses — before anything changes — when the dataset's decoded images are gone or damaged,
+   * saying how to get them back: a run that starts on a missing file would only fail.
+   */
+  checkCache(d: DatasetRow, doing: string): void {
+    const problem = cacheProblem(d);
+    if (problem) throw unavailable(d, `cannot ${doing}: ${problem}; nothing was changed`);
   }
 
   /** The decoded images and labels; thumbnails are asked for in bursts from one dataset, so the last two stay in memory. */
   tensors(d: DatasetRow): CachedTensors {
     let t = this.tensorMemo.get(d.cacheFile);
     if (!t) {
+      const problem = cacheProblem(d);
+      if (problem) throw unavailable(d, problem);
       t = readCache(d.cacheFile);
       if (this.tensorMemo.size >= 2) this.tensorMemo.delete(this.tensorMemo.keys().next().value!);
       this.tensorMemo.set(d.cacheFile, t);
     }
     return t;
   }
+}
+
+function uniqueName(name: string, taken: Set<string>): string {
+  if (!taken.has(name)) return name;
+  for (let i = 2; ; i++) if (!taken.has(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+/** dataset_unavailable: the caller can offer "re-import from <source>" as one action (reimportDataset). */
+const unavailable = (d: DatasetRow, message: string) => new ServiceError('dataset_unavailable', message, { datasetId: d.id, source: d.source });
+
+/** What is wrong with a dataset's cache file (missing, truncated, not the images the row describes), or null. */
+export function cacheProblem(d: DatasetRow): string | null {
+  let reason: string;
+  try {
+    const info = readCacheInfo(d.cacheFile);
+    const [h, w, c] = d.shape;
+    if (info.trainCount === d.trainCount && info.testCount === d.testCount && info.shape[0] === h && info.shape[1] === w && info.shape[2] === c) return null;
+    reason = `damaged (it holds ${info.trainCount}+${info.testCount} images of ${info.shape.join('×')}, the library expects ${d.trainCount}+${d.testCount} of ${d.shape.join('×')})`;
+  } catch (e) {
+    reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `damaged (${(e as Error).message})`;
+  }
+  return `the decoded images of dataset ${JSON.stringify(d.name)} (${d.cacheFile}) are ${reason}. ` +
+    `Import the dataset again from ${d.source} (the same images are recognised and the file is written again)`;
 }

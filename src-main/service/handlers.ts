@@ -7,6 +7,7 @@ import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
 import { diffRuns } from './run-diff.js';
+import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
 import { templatesFor, validateSpec } from './specs.js';
 import { thumbnails } from './thumbnails.js';
@@ -23,7 +24,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     updateDataset: (r) => s.datasets.update(r),
     reimportDataset: (r) => s.datasets.reimport(r.id, r.importId),
     getThumbnails: (r) => thumbnails(s.datasets, r),
-    validateSpec: (r) => validateSpec(r.spec, r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null),
+    validateSpec: (r) => validateSpec(r.spec, r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null, modelLimits(s.store)),
     templates: (r) => templatesFor(r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null),
     startRun: (r) => s.runs.start(r),
     pauseRun: (r) => s.runs.pause(r.id),

@@ -55,7 +55,7 @@ function evaluationPair(store: Store, a: RunRow, b: RunRow): { pair: { a: Evalua
 }
 
 function evaluationDiff(store: Store, datasets: DatasetLibrary, run: RunRow, x: EvaluationInfo, y: EvaluationInfo): NonNullable<RunDiff['evaluation']> {
-  const d = datasets.usable(x.datasetId);
+  const d = datasets.row(x.datasetId); // tensors() refuses a missing or damaged cache
   const t = datasets.tensors(d);
   const pa = store.predictions(x.id)!;
   const pb = store.predictions(y.id)!;

@@ -77,7 +77,8 @@ export class Sweeps {
 
   start(req: StartSweepRequest): SweepDetail {
     const base = this.runs.row(req.runId);
-    const d = this.datasets.usable(base.datasetId);
+    const d = this.datasets.row(base.datasetId);
+    this.datasets.checkCache(d, `start a sweep of run ${base.id}`);
     const seed = req.seed ?? 0;
     const parallel = req.parallel ?? 1;
     const used = SWEEP_PARAMETERS.filter((p) => req.space[p] !== undefined);

@@ -5,7 +5,7 @@ import type { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 
 export async function thumbnails(library: DatasetLibrary, req: ThumbnailsRequest): Promise<Thumbnail[]> {
-  const d = library.usable(req.datasetId);
+  const d = library.row(req.datasetId); // tensors() refuses a missing or damaged cache
   const t = library.tensors(d);
   const split = req.split === 'train' ? t.train : t.test;
   const n = split?.n ?? 0;
