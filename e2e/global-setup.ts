@@ -1,7 +1,8 @@
 /**
- * Builds the renderer if out/renderer is missing or older than src-renderer, then starts the real
- * web server (e2e/support/studio-server.ts: `npm run web`'s server with imports that a spec can hold) on a temp
- * database and reads the address it prints.
+ * Builds the app (electron-vite: out/main, out/preload, out/renderer) if any of it is missing or
+ * older than its sources — the desktop specs run the built shell and preload, the others the built
+ * renderer — then starts the real web server (e2e/support/studio-server.ts: `npm run web`'s server
+ * with imports that a spec can hold) on a temp database and reads the address it prints.
  * The address (with its token) reaches the specs through process.env.CNN_STUDIO_URL.
  * Returns the teardown: stop the server (SIGTERM pauses running runs) and delete the temp folder.
  */
@@ -19,17 +20,17 @@ function newestMtime(path: string): number {
   return readdirSync(path).reduce((m, name) => Math.max(m, newestMtime(join(path, name))), s.mtimeMs);
 }
 
-function buildRendererIfStale(): void {
-  const built = join(root, 'out/renderer/index.html');
-  const sources = Math.max(newestMtime(join(root, 'src-renderer')), newestMtime(join(root, 'vite.renderer.config.ts')), newestMtime(join(root, 'src-engine/shapes.ts')));
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  process.stdout.write('e2e: building the renderer (out/renderer)…\n');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`e2e: the renderer build failed (exit ${r.status})`);
+function buildAppIfStale(): void {
+  const built = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((f) => join(root, f));
+  const sources = Math.max(...['src-main', 'src-engine', 'src-renderer', 'electron.vite.config.ts', 'vite.renderer.config.ts'].map((f) => newestMtime(join(root, f))));
+  if (built.every((f) => existsSync(f) && statSync(f).mtimeMs >= sources)) return;
+  process.stdout.write('e2e: building the app (electron-vite build → out/)…\n');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`e2e: the build failed (exit ${r.status})`);
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  buildRendererIfStale();
+  buildAppIfStale();
   const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-'));
   const gates = join(dir, 'import-gates');
   mkdirSync(gates);

@@ -5,10 +5,14 @@
  *    the bundled sample, trains one epoch on 2 threads (gradient replicas are bundled chunks too)
  *    and evaluates it;
  *  - the built CLI answers --help without the service;
- *  - `npm pack` ships what an installed CLI needs, and an install with --omit=dev runs it.
+ *  - `npm pack` ships what an installed CLI needs, and an install with --omit=dev runs it;
+ *  - electron-builder packs it (the `dir` target, with a stand-in Electron distribution: the real
+ *    one cannot be downloaded here) with the native modules unpacked and the sample beside it;
+ *  - `npm start` without an Electron binary says so in one line and serves the browser mode.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,8 +55,8 @@ describe('electron-vite build', () => {
     expect(steps.get('evaluation')).toMatchObject({ split: 'test', count: 1000 });
     expect(steps.get('evaluation')!.accuracy as number).toBeGreaterThan(0.3);
     expect(steps.get('quit')).toEqual({ quitCount: 1 });
-    // the library is where the desktop app keeps it: app.getPath('userData')
-    expect(existsSync(join(home, 'userData', 'studio.sqlite'))).toBe(true);
+    // the library is where the desktop app keeps it: app.getPath('userData') = <appData>/cnn-studio, the CLI's default folder
+    expect(existsSync(join(home, 'appData', 'cnn-studio', 'studio.sqlite'))).toBe(true);
   });
 
   it('the built CLI answers --help without opening a library', () => {
@@ -96,5 +100,82 @@ describe('npm pack', () => {
     expect(train.status, train.stderr).toBe(0);
     const result = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { ok: boolean; value: { status: string; hyperparameters: { threads: number } } };
     expect([result.ok, result.value.status, result.value.hyperparameters.threads]).toEqual([true, 'completed', 2]);
+  });
+});
+
+describe('electron-builder', () => {
+  it('packs the built app: out/ and the production dependencies in app.asar, native code unpacked, the sample in resources; no sources, maps, tests or dev tools', () => {
+    // a stand-in Electron distribution: electron-builder copies it and renames the binary
+    const fakeElectron = join(dir.path, 'fake-electron');
+    mkdirSync(join(fakeElectron, 'resources'), { recursive: true });
+    writeFileSync(join(fakeElectron, 'electron'), '#!/bin/sh\n', { mode: 0o755 });
+    const output = join(dir.path, 'dist');
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/electron-builder/cli.js'), '--linux', 'dir', `-c.electronDist=${fakeElectron}`, `-c.directories.output=${output}`], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+
+    const resources = join(output, 'linux-unpacked', 'resources');
+    expect(existsSync(join(output, 'linux-unpacked', 'cnn-studio')), 'the binary, named for the package').toBe(true);
+    const asar = createRequire(import.meta.url)('@electron/asar') as { listPackage(path: string): string[]; extractFile(path: string, file: string): Buffer };
+    const files = asar.listPackage(join(resources, 'app.asar')).map((f) => f.replace(/\\/g, '/'));
+    for (const f of ['/package.json', '/out/main/index.js', '/out/main/cli.js', '/out/preload/index.cjs', '/out/renderer/index.html', '/node_modules/ws/package.json', '/node_modules/better-sqlite3/package.json', '/node_modules/sharp/package.json']) {
+      expect(files, f).toContain(f);
+    }
+    const outside = files.filter((f) => /^\/(src-|e2e|tools|resources)/.test(f) || f.endsWith('.map') || f.endsWith('.test.ts') || /^\/node_modules\/(electron|vitest|playwright|@playwright|svelte|typescript|tsx|onnxruntime-node)\//.test(f));
+    expect(outside).toEqual([]);
+    const packaged = JSON.parse(asar.extractFile(join(resources, 'app.asar'), 'package.json').toString()) as { main: string; name: string };
+    expect([packaged.name, packaged.main]).toEqual(['cnn-studio', 'out/main/index.js']);
+
+    // native code cannot load from inside the archive
+    const unpacked = join(resources, 'app.asar.unpacked', 'node_modules');
+    expect(existsSync(join(unpacked, 'better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
+    const sharpBinaries = readdirSync(join(unpacked, '@img'), { recursive: true }).map(String).filter((f) => f.endsWith('.node') || /\.so(\.|$)|\.dylib$|\.dll$/.test(f));
+    expect(sharpBinaries.length).toBeGreaterThanOrEqual(2);
+    // the sample, where index.ts looks for it in a packaged app (process.resourcesPath/datasets/…)
+    expect(readdirSync(join(resources, 'datasets/fashion-mnist-sample')).sort()).toEqual(readdirSync(SAMPLE).sort());
+  });
+
+  it('the config: appId and productName, icons from resources/icons, nsis, dmg x64 + arm64, AppImage and deb, npmRebuild off', () => {
+    const yml = readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8');
+    for (const line of ['appId: org.cnnstudio.desktop', 'productName: CNN Studio', 'npmRebuild: false', 'target: nsis', 'icon: resources/icons/icon.ico', 'icon: resources/icons/icon.icns', 'icon: resources/icons/png', 'arch: [x64, arm64]', 'target: [AppImage, deb]']) {
+      expect(yml, line).toContain(line);
+    }
+    for (const icon of ['icon.ico', 'icon.icns', 'png/512x512.png']) expect(existsSync(join(ROOT, 'resources/icons', icon)), icon).toBe(true);
+  });
+});
+
+describe('npm start', () => {
+  it('without an Electron binary: one line says so, then the browser mode serves the UI at the URL it prints', async () => {
+    const home = join(dir.path, 'start-home');
+    const noElectron = join(dir.path, 'no-electron');
+    mkdirSync(noElectron, { recursive: true });
+    // ELECTRON_OVERRIDE_DIST_PATH at an empty folder: no binary, and no download attempt; the library in a temp home
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/start.ts'), '--no-build', '--port', '0'], {
+      cwd: ROOT, env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: noElectron, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), APPDATA: join(home, 'AppData') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const onData = (c: Buffer) => {
+          output += c.toString();
+          const m = /serving on (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
+          if (m) resolve(m[1]!);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        void exited.then((code) => reject(new Error(`npm start exited (${code}) before serving:\n${output}`)));
+      });
+      const lines = output.split('\n');
+      expect(lines[0]).toBe(`Electron is not available here (ELECTRON_OVERRIDE_DIST_PATH has no Electron binary (${join(noElectron, 'electron')})); starting the browser mode instead.`);
+      expect(lines[1]).toMatch(/^CNN Studio is serving on http:\/\/127\.0\.0\.1:/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>CNN Studio</title>');
+      expect(existsSync(join(home, '.config', 'cnn-studio', 'studio.sqlite'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { comparisonCsv, RUN_SORTS, runsCsv, type ArchitectureRow, type DatasetInfo, type ModelSpec } from '../contract/index.js';
+import { comparisonCsv, overlayHyperparameters, RUN_SORTS, runsCsv, type ArchitectureRow, type DatasetInfo, type HyperparameterInput, type ModelSpec } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
@@ -121,16 +121,20 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       if (!modelArg) throw new UsageError(`train needs --model <spec.json|${TEMPLATE_NAMES}>`);
       const dataset = await resolveDataset(ctx, datasetArg);
       let spec: ModelSpec;
+      // a template's recommended hyperparameters, under whatever the flags say
+      let hyperparameters: HyperparameterInput = hyperparametersFrom(parsed);
       const template = findTemplate(modelArg);
-      if (template) spec = template.build(dataset.shape, dataset.classNames.length);
-      else if (existsSync(modelArg)) {
+      if (template) {
+        spec = template.build(dataset.shape, dataset.classNames.length);
+        if (template.hyperparameters) hyperparameters = overlayHyperparameters(template.hyperparameters, hyperparameters);
+      } else if (existsSync(modelArg)) {
         try {
           spec = JSON.parse(readFileSync(modelArg, 'utf8')) as ModelSpec;
         } catch (e) {
           throw new ServiceError('bad_request', `${modelArg}: not a JSON ModelSpec (${(e as Error).message})`);
         }
       } else throw new UsageError(`--model ${JSON.stringify(modelArg)} is neither a spec file nor a template (${TEMPLATES.map((t) => t.name).join(', ')})`);
-      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters: hyperparametersFrom(parsed), name: str(parsed, 'name') });
+      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters, name: str(parsed, 'name') });
       return follow(ctx, run);
     },
   },
@@ -182,15 +186,15 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   eval: {
-    usage: '<run> [--dataset <id|name>] [--split test|validation|train]',
-    flags: ['dataset', 'split'],
+    usage: '<run> [--dataset <id|name>] [--split test|validation|train] [--snapshot ID]',
+    flags: ['dataset', 'split', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to evaluate');
       const run = ctx.service.runs.find(ctx.args[0]!);
       const ds = str(ctx.parsed, 'dataset');
       const split = choiceFlag(ctx.parsed, 'split', ['test', 'validation', 'train'] as const);
       const datasetId = ds ? (await resolveDataset(ctx, ds)).id : undefined;
-      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split });
+      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split, snapshotId: numberFlag(ctx.parsed, 'snapshot', true) });
       if (!ctx.json) {
         ctx.io.stdout(`run ${run.id} on ${e.split} (${e.count} images): accuracy ${pct(e.accuracy)}, loss ${num(e.loss)}\n`);
         ctx.io.stdout(table(['class', 'precision', 'recall', 'f1', 'support'], e.perClass.map((c) => [c.className, num(c.precision, 3), num(c.recall, 3), num(c.f1, 3), c.support])) + '\n');
@@ -229,22 +233,24 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   export: {
-    usage: '<run> --format json|onnx|csv --out FILE [--snapshot ID]',
+    usage: '<run> --format json|onnx|csv|pytorch --out FILE (pytorch: a folder) [--snapshot ID]',
     flags: ['format', 'out', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to export');
-      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv'] as const);
+      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv', 'pytorch'] as const);
       const outPath = str(ctx.parsed, 'out');
-      if (!format) throw new UsageError('export needs --format json|onnx|csv');
-      if (!outPath) throw new UsageError('export needs --out FILE');
+      if (!format) throw new UsageError('export needs --format json|onnx|csv|pytorch');
+      if (!outPath) throw new UsageError(`export needs --out ${format === 'pytorch' ? 'DIR' : 'FILE'}`);
       const target = resolve(outPath);
       const r = await ctx.service.exec('exportRun', {
-        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
+        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: format === 'pytorch' ? undefined : basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
       });
       // The local user chose the path: the CLI writes there (the service never writes by request).
-      mkdirSync(dirname(target), { recursive: true });
+      // A PyTorch project is a folder of files; the other formats are files beside each other.
+      const folder = format === 'pytorch' ? target : dirname(target);
+      mkdirSync(folder, { recursive: true });
       const written = r.files.map((f) => {
-        const path = join(dirname(target), f.name);
+        const path = join(folder, f.name);
         writeAtomic(path, Buffer.from(f.base64, 'base64'));
         return { name: f.name, path, bytes: f.bytes };
       });
@@ -303,6 +309,22 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       const { bytes } = backupLibrary(ctx.dbPath, target);
       if (!ctx.json) ctx.io.stdout(`backed up ${ctx.dbPath} to ${target} (${formatBytes(bytes)}); the dataset cache files are not in it: they are made again by importing\n`);
       return { code: 0, value: { file: target, bytes } };
+      },
+    },
+
+  'import-model': {
+    usage: '<model.cnnm> --dataset <id|name|path> [--name NAME]',
+    flags: ['dataset', 'name'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the model file to import');
+      const datasetArg = str(ctx.parsed, 'dataset');
+      if (!datasetArg) throw new UsageError('import-model needs --dataset <id|name|path>: the dataset the model is evaluated on');
+      const dataset = await resolveDataset(ctx, datasetArg);
+      const path = resolve(ctx.args[0]!);
+      if (!existsSync(path)) throw new ServiceError('not_found', `${ctx.args[0]}: no such file`);
+      const run = await ctx.service.exec('importModel', { datasetId: dataset.id, model: readFileSync(path).toString('base64'), name: str(ctx.parsed, 'name') });
+      if (!ctx.json) ctx.io.stdout(`imported ${basename(path)} as run ${run.id} "${run.name}" on dataset ${dataset.id} (${run.kernelsUsed}); evaluate it with: cnn-studio eval ${run.id}\n`);
+      return { code: 0, value: run };
     },
   },
   ...LIBRARY_COMMANDS,

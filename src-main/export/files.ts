@@ -17,10 +17,10 @@ export function modelJsonWeightsName(jsonName: string): string {
 }
 
 /** Write to a temporary name, then rename: a crash never leaves half a file under the real name. */
-export function writeAtomic(path: string, data: Uint8Array | string): void {
+export function writeAtomic(path: string, data: Uint8Array | string, mode?: number): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -7,6 +7,7 @@ import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
 import { diffRuns } from './run-diff.js';
+import { importModel } from './imported-models.js';
 import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
 import { templatesFor, validateSpec } from './specs.js';
@@ -37,6 +38,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     evaluateRun: (r) => s.evaluations.evaluate(r),
     cancelEvaluation: (r) => s.evaluations.cancel(r.runId),
     exportRun: (r) => exportRun(s.store, s.runs, s.datasets, r),
+    importModel: (r) => importModel(s.store, s.runs, s.datasets, r),
     deleteRun: (r) => s.runs.delete(r.id, r.confirmed ?? false),
     updateRun: (r) => s.runs.update(r),
     diffRuns: (r) => diffRuns(s.store, s.runs, s.datasets, r.a, r.b),

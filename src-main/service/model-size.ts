@@ -72,11 +72,11 @@ export function activationBytes(spec: ModelSpec, report: ShapeReport, batchSize:
 
 /**
  * Bytes of one trainer-state snapshot (src-engine/trainer-state.ts): weights, best weights and
- * previous weights, the optimizer's moment buffers (SGD momentum: 1, Adam: 2), the shuffle order
+ * previous weights, the optimizer's moment buffers (SGD momentum: 1, Adam and AdamW: 2), the shuffle order
  * (one uint32 per training image) and a JSON header whose history grows by an entry per epoch.
  */
 export function snapshotBytes(totalParams: number, h: Hyperparameters, trainCount: number): number {
-  const moments = h.optimizer.type === 'adam' ? 2 : h.optimizer.momentum ? 1 : 0;
+  const moments = h.optimizer.type === 'sgd' ? (h.optimizer.momentum ? 1 : 0) : 2; // Adam and AdamW keep two
   return 4 * totalParams * (3 + moments) + 4 * trainCount + 64 * 1024 + 400 * h.epochs;
 }
 

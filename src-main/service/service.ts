@@ -153,6 +153,11 @@ export class Service implements ContractHandler {
   }
 
   /** Pauses running runs (their state is snapshotted), flushes metrics, closes the database. */
+  /** How many runs this process is training now: what closing it pauses and snapshots. */
+  runningHere(): number {
+    return this.store.activeRuns().filter((r) => r.status === 'running' && this.ownership.isMine(r.owner)).length;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,15 +1,15 @@
 /** Specs against datasets: templates sized to a dataset, and the checks that refuse a spec before a run exists. */
 import { inferShapes, type ShapeReport } from '../../src-engine/index.js';
-import { DEFAULT_HYPERPARAMETERS, type ModelSpec } from '../contract/index.js';
+import { DEFAULT_HYPERPARAMETERS, type ModelSpec, type TemplateInfo } from '../contract/index.js';
 import type { DatasetRow } from '../db/store.js';
 import { ServiceError } from './errors.js';
 import { modelSizeProblem, type ModelLimits } from './model-size.js';
 import { TEMPLATES } from './templates.js';
 
-export function templatesFor(d: DatasetRow | null): { name: string; description: string; spec: ModelSpec }[] {
+export function templatesFor(d: DatasetRow | null): TemplateInfo[] {
   const shape: [number, number, number] = d ? d.shape : [28, 28, 1];
   const classes = d ? d.classNames.length : 10;
-  return TEMPLATES.map((t) => ({ name: t.name, description: t.description, spec: t.build(shape, classes) }));
+  return TEMPLATES.map((t) => ({ name: t.name, description: t.description, spec: t.build(shape, classes), ...(t.hyperparameters && { hyperparameters: structuredClone(t.hyperparameters) }) }));
 }
 
 /**

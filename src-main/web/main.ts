@@ -1,12 +1,14 @@
 /**
  * `npm run web [-- --port N] [--db FILE] [--renderer DIR]`: the service and the browser transport on
- * 127.0.0.1. Prints the address with this start's token; Ctrl-C pauses running runs and exits.
+ * 127.0.0.1. Prints the address with its token — the same as the last start on this data folder,
+ * port included when it is free and no --port is given (stable-address.ts); Ctrl-C pauses running
+ * runs and exits.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { openStudio } from '../composition.js';
 import { defaultDatabasePath } from '../service/paths.js';
 import type { Service } from '../service/service.js';
-import { startWebServer } from './server.js';
+import { startOnStableAddress } from './stable-address.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,8 +22,8 @@ function flag(name: string): string | undefined {
 }
 
 const portText = flag('port');
-const port = portText === undefined ? 0 : Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
+const port = portText === undefined ? undefined : Number(portText);
+if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
   process.stderr.write(`npm run web: --port must be an integer from 0 to 65535, got ${portText}\n`);
   process.exit(2);
 }
@@ -39,7 +41,9 @@ if (service.startup.interrupted.length) {
 }
 if (service.startup.sampleError) console.error(`warning: the bundled sample dataset could not be imported (${service.startup.sampleError})`);
 const rendererDir = flag('renderer');
-const server = await startWebServer(service, { port, ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}) });
+// the same token (and port, when free) as the last start on this data folder: an open page reconnects;
+// uploads wait beside the library (the same disk as its cache), not in a small /tmp
+const server = await startOnStableAddress(service, dirname(dbPath), port, { upload: { dir: join(dirname(dbPath), 'uploads') }, ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}) });
 process.stdout.write(`CNN Studio is serving on ${server.url}\n(database ${dbPath}; API ${server.apiUrl}/<command>; Ctrl-C to stop)\n`);
 
 let closing = false;

@@ -4,6 +4,7 @@
  * `Authorization: Bearer <token>`, `X-CNN-Studio-Token: <token>`, or `?token=`):
  *   POST /api/<command>   JSON request body → JSON Result ({ok:true,value} | {ok:false,error})
  *   GET  /api/events      WebSocket; each message is {"event": name, "payload": …}
+ *   POST /api/upload      a dropped file (or a tar of a dropped folder) to import (upload.ts)
  * Beside the token, every request (the WebSocket upgrade too) must name this server in its Host
  * header (127.0.0.1:PORT or localhost:PORT — a DNS-rebinding page sends its own name) and, when a
  * browser sends an Origin, come from this server's own pages (a cross-site page cannot drive it).
@@ -12,10 +13,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { COMMAND_NAMES, EVENT_NAMES, isCommandName, type ContractHandler } from '../contract/index.js';
+import { UPLOAD_PATH } from '../contract/upload.js';
+import { handleUpload, type UploadOptions } from './upload.js';
 
 export interface WebServerOptions {
   /** Default 0: a random free port. */
@@ -26,6 +30,8 @@ export interface WebServerOptions {
   token?: string;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Dropped files uploaded for import (upload.ts); default a folder in the system's temp dir. */
+  upload?: UploadOptions;
 }
 
 export interface WebServer {
@@ -169,6 +175,7 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
         if (!sameToken(tokenOf(req, url), token)) {
           return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token: use the address printed by npm run web' } });
         }
+        if (url.pathname === UPLOAD_PATH) return await handleUpload(req, res, url, handler, options.upload ?? { dir: join(tmpdir(), 'cnn-studio-uploads') });
         const command = url.pathname.slice('/api/'.length);
         if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: `use POST for /api/${command}` } });
         if (!isCommandName(command)) return sendJson(res, 404, { ok: false, error: { code: 'bad_request', message: `unknown command ${JSON.stringify(command)}` } });
