@@ -3,6 +3,7 @@
  * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
  * and observes them directly; `version` is the one reactive number that says "draw again".
  */
+import { queryRuns, type RunQuery } from '../../../src-main/contract/index.js';
 import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
 
 export type Point = { x: number; y: number | null };
@@ -111,6 +112,9 @@ export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'stopped', '
 
 export class RunsState {
   list = $state.raw<RunSummary[]>([]);
+  /** The runs table's filter and sort (contract/run-query.ts, the same as the service's listRuns). */
+  query = $state<RunQuery>({});
+  shown = $derived(queryRuns(this.list, this.query));
   loaded = $state(false);
   error = $state<string | null>(null);
   selectedId = $state<number | null>(null);
@@ -131,6 +135,12 @@ export class RunsState {
       // shown run's history is read again, so its charts hold exactly that, even a batch whose
       // event came before the run was in the list.
       if (e.runId === this.selectedId && !ACTIVE.has(e.status)) void this.loadDetail(e.runId);
+    });
+    // renamed, tagged, evaluated (its test accuracy), deleted — here or in another window or process
+    client.on('libraryChanged', (e) => {
+      if (e.kind !== 'run') return;
+      if (e.change === 'deleted') this.list = this.list.filter((r) => r.id !== e.id);
+      else if (e.run) this.patch(e.id, e.run);
     });
     client.on('runProgress', (e) => {
       const s = this.seriesFor(e.runId);

@@ -155,4 +155,33 @@ describe('runs state at rest', () => {
     expect(service.requestsOf('getRun')).toHaveLength(2);
     expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([0, 1]);
   });
+
+  test('libraryChanged: an evaluated or renamed run is patched in place (no reload); a deleted one leaves the list', async () => {
+    const { service, runs } = await started([run({ id: 1 }), run({ id: 2, name: 'other' })]);
+    const reads = service.requestsOf('listRuns').length;
+    service.emit('libraryChanged', { kind: 'run', id: 2, change: 'updated', run: run({ id: 2, name: 'other', status: 'completed', testAccuracy: 0.87, tags: ['keep'] }) });
+    expect(runs.list.map((r) => [r.id, r.testAccuracy, r.tags])).toEqual([[1, null, []], [2, 0.87, ['keep']]]);
+    service.emit('libraryChanged', { kind: 'dataset', id: 2, change: 'deleted' });
+    service.emit('libraryChanged', { kind: 'run', id: 1, change: 'deleted' });
+    expect(runs.list.map((r) => r.id)).toEqual([2]);
+    expect(service.requestsOf('listRuns')).toHaveLength(reads);
+  });
+
+  test('the table\'s query filters by status, words and tag and sorts by best accuracy, missing values last', async () => {
+    const { runs } = await started([
+      run({ id: 1, name: 'baseline', status: 'completed', bestValAccuracy: 0.8 }),
+      run({ id: 2, name: 'wide', status: 'completed', bestValAccuracy: 0.9, notes: 'twice the units', tags: ['wide'] }),
+      run({ id: 3, name: 'new', status: 'running', bestValAccuracy: null }),
+    ]);
+    expect(runs.shown.map((r) => r.id)).toEqual([3, 2, 1]); // newest first
+    runs.query = { sort: 'bestAccuracy' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2, 1, 3]);
+    runs.query = { sort: 'bestAccuracy', order: 'asc' };
+    expect(runs.shown.map((r) => r.id)).toEqual([1, 2, 3]);
+    runs.query = { status: 'completed', search: 'UNITS' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2]);
+    runs.query = { tag: 'wide' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2]);
+    expect(runs.list).toHaveLength(3);
+  });
 });
