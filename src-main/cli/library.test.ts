@@ -214,3 +214,21 @@ describe('runs: rename, tag, filter, sort, CSV, delete', () => {
     expect(existsSync(cache)).toBe(false);
   });
 });
+
+describe('experiments from the CLI: a sweep and a diff', () => {
+  it('sweeps the learning rate two at a time, prints the table with the best marked; diff names what changed', async () => {
+    const r = await cli('sweep', 'tiny cnn', '--lr', '0.01,0.05', '--parallel', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^sweep 1 "sweep of #3 \(grid, learningRate\)": 2 runs queued, two at a time \(one thread each\)$/m);
+    const rows = r.stdout.split('\n').filter((l) => /^\s*★?\s*\d+\s+completed\s/.test(l));
+    expect(rows).toHaveLength(2);
+    expect(r.stdout).toMatch(/★ best: run \d+/);
+    const [a, b] = rows.map((l) => Number(l.replace('★', '').trim().split(/\s+/)[0]));
+    const d = await cli('diff', String(a), String(b));
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toContain('layers (aligned by sequence)');
+    expect(d.stdout).toMatch(/optimizer\.learningRate\s+0\.0[15]\s+0\.0[15]/);
+    expect(d.stdout).toMatch(/evaluate #\d+ and #\d+ \(on the test split\)/);
+  });
+});
+
