@@ -3,7 +3,7 @@
  * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
  * and observes them directly; `version` is the one reactive number that says "draw again".
  */
-import { queryRuns, type RunQuery } from '../../../src-main/contract/index.js';
+import { finalEpoch, queryRuns, type RunQuery } from '../../../src-main/contract/index.js';
 import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
 
 export type Point = { x: number; y: number | null };
@@ -27,6 +27,9 @@ export class LiveSeries {
   liveImagesPerSecond = $state<number | null>(null);
   /** The last finished epoch's figure, from the worker. */
   epochImagesPerSecond = $state<number | null>(null);
+  /** From the latest batch event: training seconds so far and that batch's loss (live in epoch 1). */
+  wallTime = $state<number | null>(null);
+  lastBatchLoss = $state<number | null>(null);
   private lastBatch: { step: number; at: number } | null = null;
 
   constructor(readonly runId: number, private readonly batchSize: number, epochs: number) {
@@ -43,6 +46,8 @@ export class LiveSeries {
     this.epoch = e.epoch;
     this.batch = e.batch;
     this.batchesPerEpoch = e.batchesPerEpoch;
+    this.wallTime = e.wallTime;
+    this.lastBatchLoss = e.loss;
     const now = performance.now();
     if (this.lastBatch && now > this.lastBatch.at && e.step > this.lastBatch.step) {
       const rate = ((e.step - this.lastBatch.step) * this.batchSize * 1000) / (now - this.lastBatch.at);
@@ -88,9 +93,9 @@ export class LiveSeries {
       this.batch = lastBatch?.batch ?? 0;
     }
     if (lastEpoch && this.epochImagesPerSecond === null) this.epochImagesPerSecond = lastEpoch.imagesPerSecond;
-    // Steps count from 0 in every run, so the first epoch's end step is the batches per epoch.
-    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step;
-    this.epochs = detail.hyperparameters.epochs;
+    // Steps count from the run's start (a fork's from its parent's snapshot), so the first epoch's end step past that is the batches per epoch.
+    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step - detail.stepOffset;
+    this.epochs = finalEpoch(detail);
     this.version++;
   }
 }
@@ -172,7 +177,7 @@ export class RunsState {
     if (!s) {
       const run = this.list.find((r) => r.id === id);
       if (!run) return null;
-      s = new LiveSeries(id, run.hyperparameters.batchSize, run.hyperparameters.epochs);
+      s = new LiveSeries(id, run.hyperparameters.batchSize, finalEpoch(run));
       this.series.set(id, s);
     }
     return s;

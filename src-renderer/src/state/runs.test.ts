@@ -184,4 +184,22 @@ describe('runs state at rest', () => {
     expect(runs.shown.map((r) => r.id)).toEqual([2]);
     expect(runs.list).toHaveLength(3);
   });
+
+  test('during epoch 1 the series holds the training time and the last batch loss from the batch events', async () => {
+    const { service, runs } = await started();
+    const series = runs.seriesFor(1)!;
+    expect([series.wallTime, series.lastBatchLoss]).toEqual([null, null]);
+    service.emit('runProgress', batch(3, { wallTime: 4.5, loss: 1.25 }));
+    expect([series.epoch, series.wallTime, series.lastBatchLoss]).toEqual([1, 4.5, 1.25]);
+  });
+
+  test('a fork\'s series counts its epochs and batches per epoch past its parent\'s snapshot', async () => {
+    const fork = run({ id: 5, epochOffset: 2, stepOffset: 24, hyperparameters: { ...run().hyperparameters, epochs: 3 } });
+    const { service, runs } = await started([fork]);
+    const series = runs.seriesFor(5)!;
+    expect(series.epochs).toBe(5);
+    series.seed(detail({ ...fork, epochs: [{ epoch: 3, step: 36, trainLoss: 1, trainAccuracy: 0.5, valLoss: null, valAccuracy: null, learningRate: 0.01, imagesPerSecond: 100, seconds: 1, wallTime: 1 }] }));
+    expect([series.batchesPerEpoch, series.epochs]).toEqual([12, 5]);
+    void service;
+  });
 });
