@@ -22,10 +22,7 @@ export const RUN_FORM_GROUPS: readonly FieldGroup[] = [
     title: 'Optimizer',
     paths: ['optimizer.type', 'optimizer.learningRate', 'optimizer.momentum', 'optimizer.nesterov', 'optimizer.beta1', 'optimizer.beta2', 'optimizer.epsilon', 'optimizer.weightDecay'],
   },
-  {
-    title: 'Learning-rate schedule',
-    paths: ['schedule.type', 'warmupEpochs', 'schedule.stepSize', 'schedule.gamma', 'schedule.minLearningRate', 'schedule.factor', 'schedule.patience', 'schedule.threshold'],
-  },
+  { title: 'Learning-rate schedule', paths: ['schedule.type', 'warmupEpochs', 'schedule.stepSize', 'schedule.gamma', 'schedule.minLearningRate', 'schedule.factor', 'schedule.patience', 'schedule.threshold'] },
   { title: 'Data', paths: ['validationSplit', 'trainLimit', 'augment.maxShift', 'augment.flipHorizontal'] },
   { title: 'Early stopping', paths: ['earlyStopping.patience', 'earlyStopping.minDelta', 'earlyStopping.monitor'], toggle: 'earlyStopping' },
   { title: 'Compute', paths: ['kernels', 'threads', 'progressEvery', 'snapshotMinutes'] },
