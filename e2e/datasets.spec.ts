@@ -133,3 +133,44 @@ test('an import in progress shows its progress, and Cancel stops it without a ne
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a dataset and its classes are renamed in place; the list and the thumbnails say the new names', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-names-'));
+  let datasetId: number | null = null;
+  try {
+    for (const [cls, shade] of [['0', 30], ['1', 220]] as const) {
+      mkdirSync(join(dir, cls));
+      for (let i = 0; i < 3; i++) {
+        writeFileSync(join(dir, cls, `${i}.png`), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: shade, g: shade + i, b: shade } } }).png().toBuffer());
+      }
+    }
+    datasetId = (await api('importDataset', { path: dir, name: 'digits to name' })).dataset.id;
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await openStudio(page, 'datasets');
+    await page.getByTestId('dataset-row').filter({ hasText: 'digits to name' }).click();
+    const detail = page.getByTestId('dataset-detail');
+    await expect(detail.getByRole('heading', { name: 'digits to name' })).toBeVisible();
+    await detail.getByTestId('edit-names').click();
+    const form = detail.getByTestId('names-form');
+    await form.getByTestId('dataset-name-input').fill('dark and light');
+    await form.getByLabel('name of class 0').fill('dark');
+    await form.getByLabel('name of class 1').fill('light');
+    await shot(page, 'dataset-names-1024');
+    await form.getByTestId('save-names').click();
+    await expect(form).toBeHidden();
+    await expect(detail.getByRole('heading', { name: 'dark and light' })).toBeVisible();
+    await expect(page.getByTestId('dataset-row').filter({ hasText: 'dark and light' })).toBeVisible();
+    await expect(page.getByTestId('thumbnails')).toContainText('light');
+    expect((await api('getDataset', { id: datasetId })).classNames).toEqual(['dark', 'light']);
+
+    // a refusal is shown in the service's words and nothing changes
+    await detail.getByTestId('edit-names').click();
+    await form.getByTestId('dataset-name-input').fill('Fashion-MNIST sample');
+    await form.getByTestId('save-names').click();
+    await expect(form.getByTestId('names-error')).toContainText('is named "Fashion-MNIST sample"');
+    expect((await api('getDataset', { id: datasetId })).name).toBe('dark and light');
+  } finally {
+    if (datasetId !== null) await api('deleteDataset', { id: datasetId });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

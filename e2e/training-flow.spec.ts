@@ -242,8 +242,9 @@ test('experiments: fork the run with another learning rate, then compare the two
   await expect(page.getByTestId('hyperparameter-diffs')).toContainText('optimizer.learningRate');
   await expect(page.getByTestId('hyperparameter-diffs')).toContainText('0.03');
   await expect(page.getByTestId('same-architecture')).toBeVisible();
-  // Two runs on the left chart: 2 epochs + 1 epoch of validation accuracy, padded to 2 epochs each.
-  await expect.poll(() => points(page.getByTestId('compare-chart').first())).toBe(4);
+  // Two runs on the left chart over one epoch axis: the fork of the parent's epoch-2 snapshot continues
+  // its numbering, so its one epoch is epoch 3 — both series span epochs 1–3 (null where a run has none).
+  await expect.poll(() => points(page.getByTestId('compare-chart').first())).toBe(6);
   await expect(page.getByTestId('per-class-diffs')).toContainText('Ankle boot');
   await shot(page, 'experiments');
   expect(pageErrors).toEqual([]);

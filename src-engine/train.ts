@@ -210,7 +210,8 @@ export class Trainer {
     });
   }
 
-  private monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
+  /** The metric the best epoch is chosen by (and early stopping watches). */
+  monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
     return this.config.earlyStopping?.monitor ?? (this.validation ? 'valLoss' : 'trainLoss');
   }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { overlayHyperparameters, REQUEST_LIMITS, type DatasetInfo, type HyperparameterInput, type ImageInput, type ModelSpec, type PredictResponse } from '../contract/index.js';
+import { comparisonCsv, overlayHyperparameters, REQUEST_LIMITS, RUN_SORTS, runsCsv, type ArchitectureRow, type DatasetInfo, type HyperparameterInput, type ImageInput, type ModelSpec, type PredictResponse } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
@@ -14,6 +14,14 @@ import { choiceFlag, HYPERPARAMETER_FLAGS, hyperparametersFrom, numberFlag, str,
 import { follow, showRun } from './follow.js';
 import type { CliIo } from './index.js';
 import { bar, num, pct, table } from './format.js';
+import { EXPERIMENT_COMMANDS } from './experiment-commands.js';
+import { classNamesFrom, LIBRARY_COMMANDS, runsTable, self } from './library-commands.js';
+
+/** How an aligned architecture row reads in a table: what the later runs did there against the first. */
+export function changeMark(changes: ArchitectureRow['changes']): string {
+  const later = changes.slice(1).filter((c) => c !== 'same');
+  return later.length === 0 ? '' : [...new Set(later)].join('/');
+}
 
 export interface Ctx {
   service: Service;
@@ -50,8 +58,8 @@ const TEMPLATE_NAMES = TEMPLATES.map((t) => t.name).join('|');
 
 export const CLI_COMMANDS: Record<string, CliCommand> = {
   import: {
-    usage: '<path> [--name NAME] [--mixed-sizes skip|resize|refuse] [--resize HxW] [--channels 1|3]',
-    flags: ['name', 'mixed-sizes', 'resize', 'channels'],
+    usage: '<path> [--name NAME] [--classes a,b,…|--classes-file FILE] [--mixed-sizes skip|resize|refuse] [--resize HxW] [--channels 1|3]',
+    flags: ['name', 'classes', 'classes-file', 'mixed-sizes', 'resize', 'channels'],
     async run(ctx) {
       needArgs(ctx, 1, 'the path to import');
       const { service, io, json, out, parsed } = ctx;
@@ -72,14 +80,17 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
         else if (p.phase !== lastPhase) io.stderr(`${p.phase}…\n`);
         lastPhase = p.phase;
       });
+      const classNames = classNamesFrom(ctx);
       const r = await service.datasets.import({
-        path: resolve(ctx.args[0]!), name: str(parsed, 'name'), mixedSizes, resizeTo, channels: channels as 1 | 3 | undefined,
+        path: resolve(ctx.args[0]!), name: str(parsed, 'name'), mixedSizes, resizeTo, channels: channels as 1 | 3 | undefined, classNames,
       }).finally(off);
       if (!json) {
         if (io.isTTY) io.stderr('\n');
         const d = r.dataset;
         io.stdout(`${r.alreadyImported ? 'already imported as' : 'imported'} dataset ${d.id} "${d.name}": ${d.format}, ${d.shape.join('×')}, ${d.classNames.length} classes, ${d.trainCount} train + ${d.testCount} test images\n`);
+        if (r.recognizedAs) io.stdout(`  recognised as ${r.recognizedAs}: classes ${d.classNames.join(', ')}\n`);
         for (const w of (d.lint as { warnings?: string[] } | null)?.warnings ?? []) io.stdout(`  warning: ${w}\n`);
+        if ((d.lint as { corruptCount?: number }).corruptCount) io.stdout(`  every skipped file and why: ${self(ctx)} dataset ${d.id}\n`);
       }
       return { code: 0, value: r };
     },
@@ -91,8 +102,9 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
     async run(ctx) {
       const list = ctx.service.datasets.list();
       if (!ctx.json) {
-        ctx.io.stdout(table(['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'runs'],
-          list.map((d) => [d.id, d.name, d.format, d.shape.join('×'), d.classNames.length, d.trainCount, d.testCount, d.runCount])) + '\n');
+        ctx.io.stdout(table(['id', 'name', 'format', 'shape', 'classes', 'train', 'test', 'runs', 'tags'],
+          list.map((d) => [d.id, d.name, d.format, d.shape.join('×'), d.classNames.length, d.trainCount, d.testCount, d.runCount, d.tags.join(',') || null])) + '\n');
+        for (const d of list.filter((x) => x.cacheProblem)) ctx.io.stdout(`dataset ${d.id} "${d.name}" is not usable: ${d.cacheProblem}; re-import with: ${self(ctx)} reimport ${d.id}\n`);
       }
       return { code: 0, value: list };
     },
@@ -128,16 +140,16 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   runs: {
-    usage: '[--dataset <id|name>] [--status S]',
-    flags: ['dataset', 'status'],
+    usage: `[--dataset <id|name>] [--status S] [--tag T] [--search WORDS] [--sort ${RUN_SORTS.join('|')}] [--order asc|desc] [--csv]`,
+    flags: ['dataset', 'status', 'tag', 'search', 'sort', 'order', 'csv'],
     async run(ctx) {
       const ds = str(ctx.parsed, 'dataset');
       const status = choiceFlag(ctx.parsed, 'status', ['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted'] as const);
-      const list = ctx.service.runs.list({ datasetId: ds ? ctx.service.datasets.find(ds).id : undefined, status });
-      if (!ctx.json) {
-        ctx.io.stdout(table(['id', 'name', 'status', 'dataset', 'epochs', 'val acc', 'test acc', 'kernels', 'parent'],
-          list.map((r) => [r.id, r.name, r.status, r.datasetName, `${r.epochsDone}/${r.hyperparameters.epochs}`, pct(r.lastValAccuracy), pct(r.testAccuracy), r.kernelsUsed, r.parentRunId])) + '\n');
-      }
+      const list = ctx.service.runs.list({
+        datasetId: ds ? ctx.service.datasets.find(ds).id : undefined, status, tag: str(ctx.parsed, 'tag'), search: str(ctx.parsed, 'search'),
+        sort: choiceFlag(ctx.parsed, 'sort', RUN_SORTS), order: choiceFlag(ctx.parsed, 'order', ['asc', 'desc'] as const),
+      });
+      if (!ctx.json) ctx.io.stdout(runsTable(list, ctx.parsed.flags.has('csv'), runsCsv));
       return { code: 0, value: list };
     },
   },
@@ -194,19 +206,20 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   compare: {
-    usage: '<run> <run>...',
-    flags: [],
+    usage: '<run> <run>... [--csv]',
+    flags: ['csv'],
     async run(ctx) {
       if (ctx.args.length < 2) throw new UsageError('compare needs two or more runs');
       const ids = ctx.args.map((a) => ctx.service.runs.find(a).id);
       const c = await ctx.service.exec('compareRuns', { ids });
-      if (!ctx.json) {
+      if (!ctx.json && ctx.parsed.flags.has('csv')) ctx.io.stdout(comparisonCsv(c));
+      else if (!ctx.json) {
         const o = ctx.io.stdout;
         o(table(['epoch', ...ids.map((id) => `#${id} val acc`), ...ids.map((id) => `#${id} train loss`)],
           c.epochs.map((e, i) => [e, ...ids.map((id) => pct(c.series[id]!.valAccuracy[i])), ...ids.map((id) => num(c.series[id]!.trainLoss[i]))])) + '\n');
         if (c.hyperparameterDiffs.length) o('\nhyperparameters that differ\n' + table(['', ...ids.map((id) => `#${id}`)], c.hyperparameterDiffs.map((d) => [d.path, ...d.values.map((v) => JSON.stringify(v))])) + '\n');
         else o('\nsame hyperparameters\n');
-        if (c.architectureDiffs.length) o('\narchitecture differences\n' + table(['layer', ...ids.map((id) => `#${id}`)], c.architectureDiffs.map((d) => [d.layer, ...d.values])) + '\n');
+        if (c.architectureDiffs.length) o('\narchitecture differences (layers aligned by sequence)\n' + table(['', ...ids.map((id) => `#${id}`)], c.architectureDiffs.map((d) => [changeMark(d.changes), ...d.values.map((v, k) => v === null ? '—' : `${d.positions[k]}. ${v}`)])) + '\n');
         else o('same architecture\n');
         if (c.testAccuracy.some((a) => a !== null)) {
           o('\nper-class F1 (latest evaluation)\n' + table(['class', ...ids.map((id) => `#${id}`)], [
@@ -334,6 +347,8 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       return { code: 0, value: run };
     },
   },
+  ...LIBRARY_COMMANDS,
+  ...EXPERIMENT_COMMANDS,
 };
 
 /** An image argument of predict: `test:N` / `train:N` (the run's dataset's own image), else a file the local user named. */

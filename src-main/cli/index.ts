@@ -18,6 +18,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Progress bars redraw in place only on a terminal. */
   isTTY: boolean;
+  /** Asks the user a yes/no question (the entry wires it where stdin is a terminal); absent: --yes is needed. */
+  confirm?: (question: string) => Promise<boolean>;
   /** Called with a function that pauses the run in progress (the entry wires it to SIGINT). */
   onInterrupt?: (handler: (() => Promise<void>) | null) => void;
   serviceOptions?: StudioOptions;
@@ -38,7 +40,14 @@ ${hyperparameterUsage('  ')}
 Ctrl-C during train/resume pauses the run (snapshot); 'cnn-studio resume <run>' continues it.`;
 }
 
-const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['bad_request', 'invalid_spec', 'invalid_hyperparameters', 'import_failed', 'not_found']);
+const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['bad_request', 'invalid_spec', 'invalid_hyperparameters', 'import_failed', 'not_found', 'in_use', 'dataset_unavailable']);
+
+/** What to type next, for refusals the user can act on. */
+function hint(error: { code: string; detail?: unknown }, db: string | undefined): string {
+  const detail = error.detail as { datasetId?: number } | undefined;
+  if (error.code === 'dataset_unavailable' && detail?.datasetId !== undefined) return `\n  re-import it with: cnn-studio${db ? ` --db ${db}` : ''} reimport ${detail.datasetId}`;
+  return '';
+}
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed: Parsed;
@@ -57,7 +66,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const out = (value: unknown) => io.stdout(JSON.stringify(value) + '\n');
   const fail = (code: number, error: { code: string; message: string; detail?: unknown }) => {
     if (json) out({ type: 'result', ok: false, error });
-    else io.stderr(`cnn-studio ${command}: ${error.message}\n`);
+    else io.stderr(`cnn-studio ${command}: ${error.message}${hint(error, str(parsed, 'db'))}\n`);
     return code;
   };
   const spec = Object.hasOwn(CLI_COMMANDS, command) ? CLI_COMMANDS[command]! : undefined;

@@ -7,13 +7,14 @@
  */
 import type { ModelSpec, ShapeReport } from './types.js';
 import type {
-  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse,
-  ImportDatasetResponse, PredictResponse, Result, RunDetail, RunSummary, StepThroughResponse, Thumbnail,
+  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse, ImportDatasetResponse, PredictResponse,
+  Result, RunDetail, RunDiff, RunSummary, StepThroughResponse, SweepDetail, SweepInfo, Thumbnail,
 } from './types.js';
 import { RUN_STATUSES } from './types.js';
+import { RUN_SORTS } from './run-query.js';
 import { hyperparameterInputSchema, type HyperparameterInput } from './hyperparameters.js';
 import {
-  array, boolean, custom, id, integer, none, object, oneOf, optional, request, RequestError, string, tuple, variants, type Infer, type Schema,
+  array, boolean, custom, id, integer, none, number, object, oneOf, optional, request, RequestError, string, tuple, variants, type Infer, type Schema,
 } from './schema.js';
 
 /** Request sizes the service accepts (each is checked before any work is done). */
@@ -28,6 +29,14 @@ export const REQUEST_LIMITS = {
   nameLength: 200,
   notesLength: 20_000,
   tags: 50,
+  /** Classes of a dataset. */
+  classes: 256,
+  /** Runs one sweep may queue. */
+  sweepRuns: 100,
+  /** Flipped images listed per direction in a run diff. */
+  flippedImages: 2000,
+  /** Values of one swept hyperparameter. */
+  sweepValues: 20,
   /** Bytes of a model file sent to importModel (base64 in the request: 4/3 as many characters). */
   modelFileBytes: 64 * 1024 * 1024,
   /** Bytes of an image file handed to an inspection (base64 in the request: 4/3 of it). Its pixel
@@ -54,6 +63,24 @@ const name = () => string({ minLength: 1, maxLength: REQUEST_LIMITS.nameLength }
 const fileName = custom<string>('a file name without folders (no / or \\)', (v) =>
   typeof v === 'string' && v.length > 0 && v.length <= 200 && !/[\\/\0]/.test(v) && v !== '.' && v !== '..');
 const split = oneOf(['test', 'validation', 'train'] as const);
+const tags = () => array(name(), { maxItems: REQUEST_LIMITS.tags });
+const notes = () => string({ maxLength: REQUEST_LIMITS.notesLength });
+const classNames = () => array(name(), { minItems: 2, maxItems: REQUEST_LIMITS.classes });
+
+/** A swept hyperparameter: a list of values, or (numbers, random search) a range. */
+const values = <T>(item: Schema<T>) => array(item, { minItems: 1, maxItems: REQUEST_LIMITS.sweepValues });
+const range = (min: number, max: number) => object({ min: number({ min, max }), max: number({ min, max }) });
+const either = <A, B>(a: Schema<A>, b: Schema<B>, expected: string): Schema<A | B> => ({
+  expected,
+  parse: (v, path) => (Array.isArray(v) ? a.parse(v, path) : b.parse(v, path)),
+});
+const sweepSpace = object({
+  learningRate: optional(either(values(number({ min: 0, minExclusive: true })), range(1e-8, 10), 'a list of learning rates or { min, max }')),
+  batchSize: optional(values(integer({ min: 1, max: 65_536 }))),
+  optimizer: optional(values(oneOf(['sgd', 'adam'] as const))),
+  dropoutRate: optional(either(values(number({ min: 0, max: 0.95 })), range(0, 0.95), 'a list of dropout rates or { min, max }')),
+  epochs: optional(values(integer({ min: 1, max: 100_000 }))),
+});
 
 const base64Of = (bytes: number) => string({ minLength: 1, maxLength: Math.ceil(bytes / 3) * 4 });
 /** An image to look at with a model: one of a dataset's own, a file's bytes (PNG, JPEG, WebP, GIF), or drawn pixels. */
@@ -87,11 +114,17 @@ export const COMMANDS = {
     mixedSizes: optional(oneOf(['skip', 'resize', 'refuse'] as const)),
     resizeTo: optional(tuple([integer({ min: 1, max: 4096 }), integer({ min: 1, max: 4096 })] as const)),
     channels: optional(oneOf([1, 3] as const)),
+    /** Names of the classes in label order (else classes.txt, a recognised dataset's, or the labels). */
+    classNames: optional(classNames()),
     /** Chosen by the caller so it can cancel and match progress events; one is made up otherwise. */
     importId: optional(string({ minLength: 1, maxLength: 100 })),
   }),
   cancelImport: request({ importId: string({ minLength: 1, maxLength: 100 }) }),
-  deleteDataset: request({ id: id() }),
+  /** Refused with in_use (detail.usedBy) while runs use it, unless withRuns: then those runs go too. */
+  deleteDataset: request({ id: id(), withRuns: optional(boolean()) }),
+  updateDataset: request({ id: id(), name: optional(name()), classNames: optional(classNames()), notes: optional(notes()), tags: optional(tags()) }),
+  /** Imports the dataset's source again (as it was imported) to restore a missing or damaged cache. */
+  reimportDataset: request({ id: id(), importId: optional(string({ minLength: 1, maxLength: 100 })) }),
   getThumbnails: request({
     datasetId: id(),
     split: oneOf(['train', 'test'] as const),
@@ -109,13 +142,20 @@ export const COMMANDS = {
     spec: modelSpec,
     hyperparameters: optional(hyperparameterInputSchema),
     name: optional(name()),
-    notes: optional(string({ maxLength: REQUEST_LIMITS.notesLength })),
-    tags: optional(array(name(), { maxItems: REQUEST_LIMITS.tags })),
+    notes: optional(notes()),
+    tags: optional(tags()),
   }),
   pauseRun: request({ id: id() }),
   resumeRun: request({ id: id() }),
   stopRun: request({ id: id() }),
-  listRuns: request({ datasetId: optional(id()), status: optional(oneOf(RUN_STATUSES)), limit: optional(integer({ min: 1, max: 100_000 })) }),
+  listRuns: request({
+    datasetId: optional(id()), status: optional(oneOf(RUN_STATUSES)), tag: optional(name()), sweepId: optional(id()),
+    /** Words in the name or notes. */
+    search: optional(string({ maxLength: REQUEST_LIMITS.nameLength })),
+    /** Default 'created', newest first. */
+    sort: optional(oneOf(RUN_SORTS)), order: optional(oneOf(['asc', 'desc'] as const)),
+    limit: optional(integer({ min: 1, max: 100_000 })),
+  }),
   getRun: request({ id: id(), batches: optional(boolean()) }),
   forkRun: request({
     runId: id(),
@@ -172,13 +212,26 @@ export const COMMANDS = {
   }),
   /** Stops an inspection waiting or running; it rejects with code 'cancelled'. */
   cancelInspection: request({ inspectionId: string({ minLength: 1, maxLength: 100 }) }),
-  deleteRun: request({ id: id() }),
-  updateRun: request({
-    id: id(),
+  /** Refused with in_use (detail.usedBy) when the run has forks, unless confirmed (they keep their snapshots). */
+  deleteRun: request({ id: id(), confirmed: optional(boolean()) }),
+  updateRun: request({ id: id(), name: optional(name()), notes: optional(notes()), tags: optional(tags()) }),
+  /** Layer stacks, hyperparameters, per-class metrics and the images that flipped between two runs. */
+  diffRuns: request({ a: id(), b: id() }),
+  /** Queues a grid or seeded random search from a run: its dataset, model and settings, with the space's values. */
+  startSweep: request({
+    runId: id(),
+    kind: oneOf(['grid', 'random'] as const),
+    space: sweepSpace,
+    /** The cap: a grid with more combinations is refused; a random search makes this many runs. */
+    maxRuns: integer({ min: 1, max: REQUEST_LIMITS.sweepRuns }),
+    seed: optional(integer({ min: 0, max: 0xffffffff })),
+    parallel: optional(oneOf([1, 2] as const)),
     name: optional(name()),
-    notes: optional(string({ maxLength: REQUEST_LIMITS.notesLength })),
-    tags: optional(array(name(), { maxItems: REQUEST_LIMITS.tags })),
   }),
+  listSweeps: none(),
+  getSweep: request({ id: id() }),
+  /** Stops the sweep's queued and running runs (running ones keep a snapshot). */
+  cancelSweep: request({ id: id() }),
 } satisfies Record<string, Schema<unknown>>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -199,7 +252,9 @@ export interface Responses {
   getDataset: DatasetInfo;
   importDataset: ImportDatasetResponse;
   cancelImport: { cancelled: boolean };
-  deleteDataset: { deleted: true };
+  deleteDataset: { deleted: true; runsDeleted: number[] };
+  updateDataset: DatasetInfo;
+  reimportDataset: DatasetInfo;
   getThumbnails: Thumbnail[];
   validateSpec: ShapeReport & { datasetMessage?: string };
   templates: TemplateInfo[];
@@ -222,6 +277,11 @@ export interface Responses {
   cancelInspection: { cancelled: boolean };
   deleteRun: { deleted: true };
   updateRun: RunSummary;
+  diffRuns: RunDiff;
+  startSweep: SweepDetail;
+  listSweeps: SweepInfo[];
+  getSweep: SweepDetail;
+  cancelSweep: SweepDetail;
 }
 // Both ways: a command without a response type, or a response without a command, fails to compile.
 type Exact<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
@@ -236,6 +296,9 @@ export type ImportDatasetRequest = RequestOf<'importDataset'>;
 export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
 export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
 export type ExportRunRequest = RequestOf<'exportRun'>;
+export type ListRunsRequest = RequestOf<'listRuns'>;
+export type StartSweepRequest = RequestOf<'startSweep'>;
+export type UpdateDatasetRequest = RequestOf<'updateDataset'>;
 export type ImportModelRequest = RequestOf<'importModel'>;
 export type ImageInput = RequestOf<'predict'>['image'];
 

@@ -51,6 +51,8 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['importDataset', () => ({ path: '/nonexistent/folder' }), () => ({ path: 42 }), 'path'],
   ['cancelImport', () => ({ importId: 'none' }), () => ({}), 'importId'],
   ['deleteDataset', () => ({ id: 999_999 }), () => ({ id: true }), 'id'],
+  ['updateDataset', () => ({ id: datasetId, tags: ['sample'] }), () => ({ id: datasetId, classNames: ['only one'] }), 'classNames'],
+  ['reimportDataset', () => ({ id: 999_999 }), () => ({ id: datasetId, from: '/elsewhere' }), 'from'],
   ['getThumbnails', () => ({ datasetId, split: 'test', indices: [0, 1] }), () => ({ datasetId, split: 'test', indices: Array(501).fill(0) }), 'indices'],
   ['validateSpec', () => ({ spec: MLP_SPEC }), () => ({ spec: { inputShape: 'big', layers: [] } }), 'spec'],
   ['templates', () => ({}), () => ({ datasetId: 'x' }), 'datasetId'],
@@ -58,7 +60,7 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['pauseRun', () => ({ id: runId }), () => ({ id: -1 }), 'id'],
   ['resumeRun', () => ({ id: runId }), () => ({ id: 1.5 }), 'id'],
   ['stopRun', () => ({ id: runId }), () => ({ id: '1' }), 'id'],
-  ['listRuns', () => ({}), () => ({ status: 'dancing' }), 'status'],
+  ['listRuns', () => ({ status: 'completed', sort: 'bestAccuracy', order: 'desc', tag: 'checked' }), () => ({ sort: 'colour' }), 'sort'],
   ['getRun', () => ({ id: runId }), () => ({ id: runId, batches: 'yes' }), 'batches'],
   ['forkRun', () => ({ runId, snapshotId, hyperparameters: { epochs: 1, trainLimit: 100 } }), () => ({ runId, hyperparameters: { optimizer: { toString: 3 } } }), 'hyperparameters.optimizer.toString'],
   ['compareRuns', () => ({ ids: [runId, runId] }), () => ({ ids: [runId] }), 'ids'],
@@ -73,6 +75,11 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['importModel', () => ({ datasetId, model: Buffer.from(saveModel(buildModel(MLP_SPEC))).toString('base64') }), () => ({ datasetId, model: 'not base64!' }), 'model'],
   ['deleteRun', () => ({ id: 999_999 }), () => ({ id: {} }), 'id'],
   ['updateRun', () => ({ id: runId, tags: ['checked'] }), () => ({ id: runId, tags: 'checked' }), 'tags'],
+  ['diffRuns', () => ({ a: runId, b: 999_999 }), () => ({ a: runId }), 'b'],
+  ['startSweep', () => ({ runId: 999_999, kind: 'grid', space: { learningRate: [0.01, 0.1] }, maxRuns: 2 }), () => ({ runId, kind: 'grid', space: { momentum: [0.9] }, maxRuns: 2 }), 'space.momentum'],
+  ['listSweeps', () => ({}), () => ({ all: true }), 'all'],
+  ['getSweep', () => ({ id: 999_999 }), () => ({ id: 'latest' }), 'id'],
+  ['cancelSweep', () => ({ id: 999_999 }), () => ({}), 'id'],
 ];
 
 describe('every command over HTTP', () => {

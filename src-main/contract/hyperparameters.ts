@@ -58,6 +58,9 @@ export interface Hyperparameters {
   threads: number;
   /** Post (and store) batch progress every N batches. */
   progressEvery: number;
+  /** Also snapshot within an epoch after this many minutes of training since the last snapshot
+   *  (a crash loses at most that much); 0 = at epoch ends only. A setting: the weights do not depend on it. */
+  snapshotMinutes: number;
 }
 
 type Partialize<T> = T extends object ? { [K in keyof T]?: T[K] } : T;
@@ -135,6 +138,10 @@ export const HYPERPARAMETER_FIELDS: readonly HyperparameterField[] = [
   { path: 'kernels', label: 'kernels', kind: 'choice', choices: ['fast', 'reference'], default: 'fast', flag: 'kernels', help: 'fast (WASM SIMD) or reference (readable loops)' },
   { path: 'threads', label: 'threads', kind: 'integer', min: 1, max: 64, default: 2, flag: 'threads', help: 'gradient threads: speed only, the same weights for any number' },
   { path: 'progressEvery', label: 'progress every', kind: 'integer', min: 1, max: 100_000, default: 10, flag: 'progress-every', help: 'report (and store) every N batches' },
+  {
+    path: 'snapshotMinutes', label: 'snapshot every (minutes)', kind: 'number', min: 0, max: 1440, default: 5, flag: 'snapshot-every',
+    help: 'also snapshot within an epoch every N minutes, so a crash loses at most that (0: at epoch ends only)',
+  },
 ];
 
 const BY_PATH = new Map(HYPERPARAMETER_FIELDS.map((f) => [f.path, f]));
@@ -189,7 +196,13 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = Object.freeze({
   kernels: scalar('kernels') as KernelChoice,
   threads: scalar('threads') as number,
   progressEvery: scalar('progressEvery') as number,
+  snapshotMinutes: scalar('snapshotMinutes') as number,
 }) as Hyperparameters;
+
+/** Stored hyperparameters of a run from before a field existed, with that field's default. */
+export function withDefaults(stored: Hyperparameters): Hyperparameters {
+  return { ...DEFAULT_HYPERPARAMETERS, ...stored };
+}
 
 /** The words of a field's range: "an integer from 1 to 64", "in [0, 1)", "a positive number". */
 export function expectedOf(f: HyperparameterField): string {

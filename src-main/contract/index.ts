@@ -6,4 +6,7 @@
 export * from './types.js';
 export * from './commands.js';
 export * from './hyperparameters.js';
+export * from './run-query.js';
+export * from './tables.js';
+export { csvCell, csvTable } from './csv.js';
 export { RequestError } from './schema.js';

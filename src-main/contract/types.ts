@@ -8,7 +8,7 @@ import type { ShapeReport } from '../../src-engine/shapes.js';
 import type { BatchEvent, EpochMetrics } from '../../src-engine/train.js';
 import type { Range, StepThrough } from '../../src-engine/inspect/index.js';
 import type { ImportedDataset } from '../datasets/types.js';
-import type { Hyperparameters } from './hyperparameters.js';
+import type { EarlyStoppingMonitor, Hyperparameters } from './hyperparameters.js';
 
 export type { ModelSpec, ShapeReport };
 
@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'cancelled' // the caller cancelled a long operation
   | 'not_found' // no dataset / run / snapshot with that id
   | 'conflict' // the object is in a state that does not allow it (e.g. pausing a completed run)
-  | 'in_use' // a dataset that runs still use
+  | 'in_use' // a dataset that runs still use, a run that has forks: the caller confirms (detail.usedBy)
+  | 'dataset_unavailable' // the dataset's cache file is missing or damaged: re-import it (detail.datasetId, detail.source)
   | 'busy' // too much of that work is running or waiting already (the message says the numbers)
   | 'storage' // the library could not be read or written: disk full, damaged file (the message says what to do)
   | 'unauthorized' // web transport: missing or wrong token
@@ -33,7 +34,14 @@ export interface ServiceErrorData {
   code: ErrorCode;
   message: string;
   /** Extra detail: the file an import failed on, the layer a spec failed at, the field that is out of range. */
-  detail?: { file?: string; layerIndex?: number | null; field?: string; importCode?: string; limit?: { name: string; actual: number; limit: number } };
+  detail?: {
+    file?: string; layerIndex?: number | null; field?: string; importCode?: string; limit?: { name: string; actual: number; limit: number };
+    /** What stands in the way (the runs that use a dataset, the forks of a run). */
+    usedBy?: { id: number; name: string }[];
+    /** A dataset to re-import, and where from. */
+    datasetId?: number;
+    source?: string;
+  };
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceErrorData };
@@ -44,17 +52,23 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceErro
 export type { DatasetFormat, LintReport } from '../datasets/types.js';
 
 /** What the library knows of a dataset: its import result (minus where the cache lives) + library fields. */
-export type DatasetInfo = Omit<ImportedDataset, 'cacheFile' | 'reused' | 'innerFormat' | 'cacheBytes'> & {
+export type DatasetInfo = Omit<ImportedDataset, 'cacheFile' | 'reused' | 'innerFormat' | 'cacheBytes' | 'recognizedAs'> & {
   id: number;
   createdAt: string;
   /** Runs that use this dataset. */
   runCount: number;
+  notes: string;
+  tags: string[];
+  /** Null when the decoded images are there; else why not ("the cache file … is missing"): re-import it. */
+  cacheProblem: string | null;
 };
 
 export interface ImportDatasetResponse {
   dataset: DatasetInfo;
   /** True when the same content was already imported: nothing new was stored. */
   alreadyImported: boolean;
+  /** A well-known dataset the images were recognised as ("Fashion-MNIST"), which named its classes. */
+  recognizedAs: string | null;
 }
 
 export interface Thumbnail {
@@ -99,9 +113,27 @@ export interface RunSummary {
   bestEpoch: number | null;
   lastValAccuracy: number | null;
   lastTrainLoss: number | null;
+  /** Of the latest evaluation on the test split. */
   testAccuracy: number | null;
   stopReason: string | null;
+  /** The highest validation accuracy of any epoch. */
+  bestValAccuracy: number | null;
+  /** What the best epoch was chosen by (early stopping's monitor, else validation loss, else train
+   *  loss), and that metric's value at the best epoch. */
+  bestMonitor: EarlyStoppingMonitor | null;
+  bestMonitorValue: number | null;
+  /** A fork continues its parent's numbering: its first epoch is epochOffset + 1, its steps follow stepOffset. */
+  epochOffset: number;
+  stepOffset: number;
+  /** The sweep that queued this run. */
+  sweepId: number | null;
 }
+
+/** The epoch a run ends at, in its own numbering (a fork's extra epochs after its parent's). */
+export const finalEpoch = (r: Pick<RunSummary, 'epochOffset' | 'hyperparameters'>): number => r.epochOffset + r.hyperparameters.epochs;
+
+/** How a monitored metric is named in words. */
+export const MONITOR_WORDS: Record<EarlyStoppingMonitor, string> = { valLoss: 'validation loss', valAccuracy: 'validation accuracy', trainLoss: 'train loss' };
 
 /** An epoch's metrics as stored: the engine's EpochMetrics, counted from 1, with the run's step and clock. */
 export type EpochMetricsRow = Omit<EpochMetrics, 'epoch' | 'improved'> & {
@@ -126,8 +158,11 @@ export interface SnapshotInfo {
   id: number;
   runId: number;
   epoch: number;
+  /** Batches done of epoch `epoch + 1` (0 at an epoch's end). */
+  batch: number;
   step: number;
-  kind: 'epoch' | 'pause' | 'stop';
+  /** 'interval': taken within an epoch every few minutes, so a crash loses at most that much. */
+  kind: 'epoch' | 'pause' | 'stop' | 'interval';
   isBest: boolean;
   bytes: number;
   createdAt: string;
@@ -290,12 +325,95 @@ export interface CompareResponse {
   series: Record<string, Record<'trainLoss' | 'trainAccuracy' | 'valLoss' | 'valAccuracy' | 'learningRate', (number | null)[]>>;
   /** Hyperparameters whose values differ: path → value per run (in `runs` order). */
   hyperparameterDiffs: { path: string; values: unknown[] }[];
-  /** Layer-by-layer architecture comparison: a row per layer index, the label/shape per run, null if absent. */
-  architectureDiffs: { layer: number; values: (string | null)[] }[];
+  /** The layer stacks aligned by sequence against the first run's: one row per aligned position, a
+   *  layer's words per run (null where that run has no layer there), and what each run did there
+   *  against the first ('same', 'changed', 'inserted', 'removed'). Only rows that differ. */
+  architectureDiffs: ArchitectureRow[];
   sameArchitecture: boolean;
   /** Per-class F1/precision/recall from each run's latest evaluation (null if not evaluated). */
   perClass: { className: string; f1: (number | null)[]; precision: (number | null)[]; recall: (number | null)[] }[];
   testAccuracy: (number | null)[];
+}
+
+export type LayerChange = 'same' | 'changed' | 'inserted' | 'removed';
+
+export interface ArchitectureRow {
+  /** The layer's 1-based position in each run (null where absent). */
+  positions: (number | null)[];
+  values: (string | null)[];
+  /** Per run, against the first run (the first is always 'same'). */
+  changes: LayerChange[];
+}
+
+/** A semantic diff of two runs: what changed, and what it did. */
+export interface RunDiff {
+  a: { id: number; name: string };
+  b: { id: number; name: string };
+  /** Both layer stacks aligned (every row, the unchanged too). */
+  layers: ArchitectureRow[];
+  hyperparameters: { path: string; a: unknown; b: unknown }[];
+  /** From each run's latest evaluation on the same images (null when there is no such pair). */
+  evaluation: {
+    datasetId: number;
+    split: 'test' | 'validation' | 'train';
+    /** Which split of the cache the image indices are in (thumbnails). */
+    imageSplit: 'train' | 'test';
+    count: number;
+    accuracy: { a: number; b: number };
+    perClass: { className: string; a: ClassMetrics; b: ClassMetrics; f1Delta: number }[];
+    /** Images right in b and wrong in a (fixed), and the other way (broken); index into imageSplit.
+     *  At most REQUEST_LIMITS.flippedImages of each are listed; the counts are of all. */
+    fixed: FlippedImage[];
+    broken: FlippedImage[];
+    fixedCount: number;
+    brokenCount: number;
+  } | null;
+  /** Why there is no evaluation part ("evaluate both runs on the test split"). */
+  evaluationNote: string | null;
+}
+
+export interface FlippedImage {
+  index: number;
+  label: number;
+  predictedA: number;
+  predictedB: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps
+
+/** A hyperparameter a sweep varies: lists of values (grid or random choice), or a range (random only). */
+export interface SweepSpace {
+  learningRate?: number[] | { min: number; max: number };
+  batchSize?: number[];
+  optimizer?: ('sgd' | 'adam')[];
+  /** Every dropout layer of the base run's model gets this rate. */
+  dropoutRate?: number[] | { min: number; max: number };
+  epochs?: number[];
+}
+
+export const SWEEP_PARAMETERS = ['learningRate', 'batchSize', 'optimizer', 'dropoutRate', 'epochs'] as const;
+export type SweepParameter = (typeof SWEEP_PARAMETERS)[number];
+
+export interface SweepInfo {
+  id: number;
+  name: string;
+  datasetId: number;
+  baseRunId: number | null;
+  kind: 'grid' | 'random';
+  space: SweepSpace;
+  maxRuns: number;
+  seed: number;
+  /** Runs at once: 1, or 2 with one gradient thread each. */
+  parallel: 1 | 2;
+  createdAt: string;
+}
+
+export interface SweepDetail extends SweepInfo {
+  /** Each run with the values the sweep gave it. */
+  runs: { run: RunSummary; values: Partial<Record<SweepParameter, number | string>> }[];
+  /** The run with the highest best validation accuracy so far. */
+  bestRunId: number | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,6 +432,9 @@ export interface ExportRunResponse {
 export type RunBatchEvent = Omit<BatchEvent, 'epochEnd'> & {
   runId: number;
   kind: 'batch';
+  /** Seconds of training so far (all attempts), and the images per second of the last few batches. */
+  wallTime: number;
+  imagesPerSecond: number | null;
 };
 
 export interface RunEpochEvent extends EpochMetricsRow {
@@ -341,11 +462,21 @@ export interface ImportProgressEvent {
   message?: string;
 }
 
+/** What changed in the library besides a run's progress and status (renamed, tagged, evaluated, deleted). */
+export interface LibraryEvent {
+  kind: 'dataset' | 'run' | 'sweep';
+  id: number;
+  change: 'updated' | 'deleted' | 'created';
+  /** The run as it is now (kind 'run', change 'updated'): e.g. its test accuracy after an evaluation. */
+  run?: RunSummary;
+}
+
 export interface Events {
   runProgress: RunBatchEvent | RunEpochEvent;
   runStatus: RunStatusEvent;
   importProgress: ImportProgressEvent;
+  libraryChanged: LibraryEvent;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['runProgress', 'runStatus', 'importProgress'];
+export const EVENT_NAMES: readonly EventName[] = ['runProgress', 'runStatus', 'importProgress', 'libraryChanged'];

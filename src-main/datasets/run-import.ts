@@ -17,6 +17,7 @@ import { readHead } from './regular-file.js';
 import { convertChannels, resizeSplit } from './transform.js';
 import { DatasetImportError, type DatasetFormat, type ImportOptions, type ImportedDataset, type LintIssue } from './types.js';
 import { FolderWalker } from './walk.js';
+import { areDefaultNames, recognize } from './well-known.js';
 
 export interface RunImportInput {
   source: string;
@@ -185,7 +186,7 @@ export async function runImport(input: RunImportInput, progress: ProgressSink, i
   } finally {
     rmSync(input.extractDir, { recursive: true, force: true });
   }
-  const data = applyOptions(source, decoded.data, options, limits);
+  const { data, recognizedAs } = nameClasses(source, applyOptions(source, decoded.data, options, limits), options);
 
   const trainCounts = countPerClass(data.train.labels, data.train.n, data.classNames.length);
   const present = trainCounts.filter((n) => n > 0).length;
@@ -206,7 +207,7 @@ export async function runImport(input: RunImportInput, progress: ProgressSink, i
 
   const format: DatasetFormat = decoded.archive ? 'archive' : data.format;
   return {
-    name: options.name ?? defaultName(source),
+    name: options.name ?? recognizedAs ?? defaultName(source),
     source,
     format,
     innerFormat: data.format,
@@ -220,5 +221,27 @@ export async function runImport(input: RunImportInput, progress: ProgressSink, i
     cacheBytes: written.bytes,
     reused: written.reused,
     lint,
+    recognizedAs,
   };
+}
+
+/**
+ * The classes' names: the caller's (--classes), else what the source said (classes.txt, folder names),
+ * else a recognised well-known dataset's, else the label numbers. Before the hash: names are content.
+ */
+function nameClasses(source: string, data: DecodedDataset, options: ImportOptions): { data: DecodedDataset; recognizedAs: string | null } {
+  if (options.classNames) {
+    const names = options.classNames;
+    let maxLabel = 0;
+    for (const split of [data.train, data.test]) if (split) for (let i = 0; i < split.n; i++) maxLabel = Math.max(maxLabel, split.labels[i]!);
+    if (data.format === 'folder' ? names.length !== data.classNames.length : names.length < maxLabel + 1) {
+      const found = data.format === 'folder' ? `${data.classNames.length} class folders (${data.classNames.join(', ')})` : `labels from 0 to ${maxLabel}`;
+      throw new DatasetImportError('unsupported', `${source}: ${names.length} class names given but the data has ${found}`, source);
+    }
+    if (new Set(names).size !== names.length) throw new DatasetImportError('unsupported', `${source}: the class names given repeat a name (${names.join(', ')})`, source);
+    return { data: { ...data, classNames: [...names] }, recognizedAs: null };
+  }
+  if (!areDefaultNames(data.classNames)) return { data, recognizedAs: null };
+  const known = recognize({ shape: data.shape, classCount: data.classNames.length, train: data.train, test: data.test });
+  return known ? { data: { ...data, classNames: [...known.classNames] }, recognizedAs: known.name } : { data, recognizedAs: null };
 }

@@ -15,6 +15,9 @@ export interface ImportOptions {
   /** CSV only: the [H, W, C] of each row's pixels when they are not a square grayscale image
    *  (a square RGB image, 3·s² pixels, is recognised without it). Pixels are H, W, C order, channel fastest. */
   shape?: [number, number, number];
+  /** Names for the classes, in label order (folders: their sorted subfolder names' order); they
+   *  win over classes.txt and over the names of a recognised well-known dataset. */
+  classNames?: string[];
   /** Overrides of the import limits (limits.ts: DEFAULT_IMPORT_LIMITS); each a positive number. */
   limits?: Partial<ImportLimits>;
 }
@@ -67,6 +70,8 @@ export interface ImportedDataset {
   /** Cache file size in bytes. */
   cacheBytes: number;
   lint: LintReport;
+  /** The well-known dataset the images were recognised as (well-known.ts), which named the classes; null if none. */
+  recognizedAs: string | null;
 }
 
 export type DatasetImportErrorCode =

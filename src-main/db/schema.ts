@@ -193,6 +193,57 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_status ON runs(status);
   CREATE INDEX runs_by_parent ON runs(parent_run_id);
   `,
+
+  // 3: a library people tidy (notes and tags on datasets, how each was imported), forks that continue
+  // their parent's numbering, the metric a best epoch was chosen by, snapshots within an epoch
+  // ('interval', with the batch they stop before), every prediction of an evaluation, sweeps.
+  // The snapshots table is rebuilt for its CHECK (SQLite cannot alter one): migrate() runs this with
+  // foreign keys off and checks them before it commits.
+  `
+  ALTER TABLE datasets ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+  ALTER TABLE datasets ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE datasets ADD COLUMN import_options TEXT NOT NULL DEFAULT '{}'; -- JSON: what a re-import repeats
+
+  CREATE TABLE sweeps (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    base_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('grid', 'random')),
+    space       TEXT NOT NULL,                -- JSON SweepSpace
+    max_runs    INTEGER NOT NULL,
+    seed        INTEGER NOT NULL,
+    parallel    INTEGER NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+
+  ALTER TABLE runs ADD COLUMN best_val_accuracy REAL;
+  ALTER TABLE runs ADD COLUMN best_monitor TEXT;   -- the metric the best epoch is chosen by
+  ALTER TABLE runs ADD COLUMN epoch_offset INTEGER NOT NULL DEFAULT 0; -- a fork's first epoch is offset + 1
+  ALTER TABLE runs ADD COLUMN step_offset INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL;
+  UPDATE runs SET best_val_accuracy = (SELECT MAX(val_accuracy) FROM epoch_metrics e WHERE e.run_id = runs.id);
+  CREATE INDEX runs_by_sweep ON runs(sweep_id);
+
+  CREATE TABLE snapshots_v2 (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch      INTEGER NOT NULL,              -- completed epochs at the time of the snapshot
+    batch      INTEGER NOT NULL DEFAULT 0,    -- batches done of the next epoch (0 at an epoch end)
+    step       INTEGER NOT NULL,              -- optimizer steps taken
+    kind       TEXT NOT NULL CHECK (kind IN ('epoch', 'pause', 'stop', 'final', 'interval')),
+    is_best    INTEGER NOT NULL DEFAULT 0,
+    state      BLOB NOT NULL,                 -- Trainer.saveState() bytes
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO snapshots_v2 (id, run_id, epoch, batch, step, kind, is_best, state, created_at)
+    SELECT id, run_id, epoch, 0, step, kind, is_best, state, created_at FROM snapshots;
+  DROP TABLE snapshots;
+  ALTER TABLE snapshots_v2 RENAME TO snapshots;
+  CREATE INDEX snapshots_by_run ON snapshots(run_id, id);
+
+  ALTER TABLE evaluations ADD COLUMN predictions BLOB; -- one byte per evaluated image: the predicted class
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,7 +21,7 @@ it('migrates a new file to the current version, once; reopening changes nothing'
   expect(s.schemaVersion).toBe(SCHEMA_VERSION);
   expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'owners', 'runs', 'snapshots', 'sqlite_sequence']);
+  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'owners', 'runs', 'snapshots', 'sqlite_sequence', 'sweeps']);
   s.insertDataset(dataset);
   s.close();
   const again = new Store(path);
@@ -108,8 +108,12 @@ it('migrates a version-1 library: rows, ids and references kept, foreign keys st
   insertRun.run(7, 'parent', JSON.stringify(HYPER), 'running', null, now);
   insertRun.run(9, 'child', JSON.stringify(HYPER), 'completed', 7, now);
   raw.prepare(`INSERT INTO snapshots (id, run_id, epoch, step, kind, state, created_at) VALUES (3, 7, 1, 4, 'epoch', x'010203', ?)`).run(now);
-  raw.prepare(`INSERT INTO epoch_metrics (run_id, epoch, step, train_loss, train_accuracy, learning_rate, images_per_second, seconds, wall_time)
-    VALUES (7, 1, 4, 0.5, 0.5, 0.1, 1, 1, 1)`).run();
+  raw.prepare(`INSERT INTO epoch_metrics (run_id, epoch, step, train_loss, train_accuracy, val_accuracy, learning_rate, images_per_second, seconds, wall_time)
+    VALUES (7, 1, 4, 0.5, 0.5, 0.75, 0.1, 1, 1, 1)`).run();
+  // the snapshots table is rebuilt by migration 3: what refers to a snapshot must still find it
+  raw.prepare('UPDATE runs SET parent_snapshot_id = 3 WHERE id = 9').run();
+  raw.prepare(`INSERT INTO evaluations (id, run_id, dataset_id, snapshot_id, split, accuracy, loss, count, per_class, confusion, misclassified, created_at)
+    VALUES (2, 7, 5, 3, 'train', 0.5, 1, 4, '[]', '[]', '[]', ?)`).run(now);
   raw.close();
 
   const s = new Store(path);
@@ -120,6 +124,12 @@ it('migrates a version-1 library: rows, ids and references kept, foreign keys st
   expect(s.runOwner(7)).toBeNull(); // a run from before owners has none alive: the service marks it interrupted
   expect(s.getRun(9)).toMatchObject({ parentRunId: 7 });
   expect(s.snapshots(7).map((x) => x.id)).toEqual([3]);
+  expect(s.snapshots(7)[0]).toMatchObject({ epoch: 1, batch: 0, step: 4, kind: 'epoch', bytes: 3 });
+  expect(Array.from(s.snapshot(3)!.state)).toEqual([1, 2, 3]);
+  expect(s.getRun(9)).toMatchObject({ parentSnapshotId: 3, epochOffset: 0 });
+  expect(s.getRun(7)!.bestValAccuracy).toBe(0.75); // filled in from the epochs already there
+  expect(s.evaluations(7).map((e) => e.snapshotId)).toEqual([3]);
+  expect(s.getDataset(5)).toMatchObject({ notes: '', tags: [], importOptions: {} });
   expect(s.epochs(7).map((e) => e.epoch)).toEqual([1]);
   expect(() => s.insertRun(newRun(42))).toThrow(/FOREIGN KEY constraint failed/);
   expect(() => s.deleteDataset(5)).toThrow(/FOREIGN KEY constraint failed/);

@@ -3,18 +3,27 @@
  * service's main thread holds a Store; workers never open the file.
  */
 import Database from 'better-sqlite3';
-import type {
-  BatchMetricsRow, DatasetFormat, DatasetInfo, EpochMetricsRow, EvaluationInfo, Hyperparameters,
-  ModelSpec, RunStatus, RunSummary, SnapshotInfo,
+import {
+  withDefaults,
+  type BatchMetricsRow, type DatasetFormat, type DatasetInfo, type EarlyStoppingMonitor, type EpochMetricsRow, type EvaluationInfo, type Hyperparameters,
+  type ModelSpec, type RunStatus, type RunSummary, type SnapshotInfo, type SweepInfo, type SweepSpace,
 } from '../contract/index.js';
+import type { ImportOptions } from '../datasets/types.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import { migrate } from './schema.js';
 
 /** A dataset row as written: the import result minus what only the import itself needs. */
-export type NewDataset = Omit<ImportedDataset, 'reused' | 'innerFormat' | 'cacheBytes'>;
+export type NewDataset = Omit<ImportedDataset, 'reused' | 'innerFormat' | 'cacheBytes' | 'recognizedAs'> & {
+  /** What a re-import passes again (its options but the name). */
+  importOptions?: DatasetImportOptions;
+};
+
+/** The options an import was made with, kept so that a re-import makes the same content. */
+export type DatasetImportOptions = Pick<ImportOptions, 'mixedSizes' | 'resizeTo' | 'channels' | 'classNames'>;
 
 export interface DatasetRow extends DatasetInfo {
   cacheFile: string;
+  importOptions: DatasetImportOptions;
 }
 
 export interface NewRun {
@@ -32,7 +41,13 @@ export interface NewRun {
   parentSnapshotId: number | null;
   notes: string;
   tags: string[];
+  /** A fork's numbering continues its parent's (default 0). */
+  epochOffset?: number;
+  stepOffset?: number;
+  sweepId?: number | null;
 }
+
+export type NewSweep = Omit<SweepInfo, 'id' | 'createdAt'>;
 
 export interface RunRow extends RunSummary {
   spec: ModelSpec;
@@ -87,7 +102,12 @@ function datasetFromRow(r: Row): DatasetRow {
     lint: JSON.parse(r.lint),
     createdAt: r.created_at,
     runCount: r.run_count ?? 0,
+    notes: r.notes,
+    tags: JSON.parse(r.tags),
+    // the library checks the file (DatasetLibrary); the row alone cannot say
+    cacheProblem: null,
     cacheFile: r.cache_file,
+    importOptions: JSON.parse(r.import_options),
   };
 }
 
@@ -100,7 +120,7 @@ function runFromRow(r: Row): RunSummary {
     status: r.status,
     specHash: r.spec_hash,
     totalParams: r.total_params,
-    hyperparameters: JSON.parse(r.hyperparameters),
+    hyperparameters: withDefaults(JSON.parse(r.hyperparameters)),
     kernelsUsed: r.kernels_used,
     engineVersion: r.engine_version,
     parentRunId: r.parent_run_id,
@@ -118,8 +138,19 @@ function runFromRow(r: Row): RunSummary {
     lastTrainLoss: r.last_train_loss,
     testAccuracy: r.test_accuracy,
     stopReason: r.stop_reason,
+    bestValAccuracy: r.best_val_accuracy,
+    bestMonitor: r.best_monitor as EarlyStoppingMonitor | null,
+    bestMonitorValue: r.best_monitor_value ?? null,
+    epochOffset: r.epoch_offset,
+    stepOffset: r.step_offset,
+    sweepId: r.sweep_id,
   };
 }
+
+const sweepFromRow = (r: Row): SweepInfo => ({
+  id: r.id, name: r.name, datasetId: r.dataset_id, baseRunId: r.base_run_id, kind: r.kind, space: JSON.parse(r.space) as SweepSpace,
+  maxRuns: r.max_runs, seed: r.seed, parallel: r.parallel, createdAt: r.created_at,
+});
 
 const epochFromRow = (r: Row): EpochMetricsRow => ({
   epoch: r.epoch, step: r.step, trainLoss: r.train_loss, trainAccuracy: r.train_accuracy, valLoss: r.val_loss,
@@ -128,7 +159,7 @@ const epochFromRow = (r: Row): EpochMetricsRow => ({
 });
 
 const snapshotFromRow = (r: Row): SnapshotInfo => ({
-  id: r.id, runId: r.run_id, epoch: r.epoch, step: r.step, kind: r.kind, isBest: !!r.is_best, bytes: r.bytes, createdAt: r.created_at,
+  id: r.id, runId: r.run_id, epoch: r.epoch, batch: r.batch, step: r.step, kind: r.kind, isBest: !!r.is_best, bytes: r.bytes, createdAt: r.created_at,
 });
 
 const evaluationFromRow = (r: Row): EvaluationInfo => ({
@@ -140,7 +171,9 @@ const evaluationFromRow = (r: Row): EvaluationInfo => ({
 const RUN_COLUMNS = `r.id, r.name, r.dataset_id, d.name AS dataset_name, r.status, r.spec_hash, r.total_params, r.hyperparameters,
   r.kernels_used, r.engine_version, r.parent_run_id, r.parent_snapshot_id, r.notes, r.tags, r.error, r.created_at,
   r.started_at, r.finished_at, r.train_seconds, r.epochs_done, r.best_epoch, r.last_val_accuracy, r.last_train_loss,
-  r.test_accuracy, r.stop_reason`;
+  r.test_accuracy, r.stop_reason, r.best_val_accuracy, r.best_monitor, r.epoch_offset, r.step_offset, r.sweep_id,
+  (SELECT CASE r.best_monitor WHEN 'valLoss' THEN m.val_loss WHEN 'valAccuracy' THEN m.val_accuracy ELSE m.train_loss END
+   FROM epoch_metrics m WHERE m.run_id = r.id AND m.epoch = r.best_epoch) AS best_monitor_value`;
 
 /** The library file fails `PRAGMA integrity_check`; it was not written to. */
 export class DamagedLibraryError extends Error {
@@ -179,9 +212,12 @@ export class Store {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       insertDataset: db.prepare(`INSERT INTO datasets (name, source, format, height, width, channels, class_names, train_count,
-        test_count, counts_per_class, content_hash, cache_file, lint, created_at)
+        test_count, counts_per_class, content_hash, cache_file, lint, import_options, created_at)
         VALUES (@name, @source, @format, @height, @width, @channels, @class_names, @train_count, @test_count,
-        @counts_per_class, @content_hash, @cache_file, @lint, @created_at)`),
+        @counts_per_class, @content_hash, @cache_file, @lint, @import_options, @created_at)`),
+      updateDataset: db.prepare(`UPDATE datasets SET name = COALESCE(@name, name), class_names = COALESCE(@class_names, class_names),
+        notes = COALESCE(@notes, notes), tags = COALESCE(@tags, tags) WHERE id = @id`),
+      runIdsOfDataset: db.prepare('SELECT id FROM runs WHERE dataset_id = ? ORDER BY id').pluck(),
       listDatasets: db.prepare(`SELECT d.*, (SELECT COUNT(*) FROM runs r WHERE r.dataset_id = d.id) AS run_count FROM datasets d ORDER BY d.id`),
       getDataset: db.prepare(`SELECT d.*, (SELECT COUNT(*) FROM runs r WHERE r.dataset_id = d.id) AS run_count FROM datasets d WHERE d.id = ?`),
       datasetByHash: db.prepare(`SELECT d.*, 0 AS run_count FROM datasets d WHERE d.content_hash = ?`),
@@ -191,9 +227,10 @@ export class Store {
       cacheFileUsers: db.prepare('SELECT COUNT(*) FROM datasets WHERE cache_file = ?').pluck(),
 
       insertRun: db.prepare(`INSERT INTO runs (name, dataset_id, spec, spec_hash, total_params, hyperparameters, seed, status,
-        engine_version, parent_run_id, parent_snapshot_id, notes, tags, created_at, owner)
+        engine_version, parent_run_id, parent_snapshot_id, notes, tags, created_at, owner, epoch_offset, step_offset, epochs_done, sweep_id)
         VALUES (@name, @dataset_id, @spec, @spec_hash, @total_params, @hyperparameters, @seed, @status, @engine_version,
-        @parent_run_id, @parent_snapshot_id, @notes, @tags, @created_at, @owner)`),
+        @parent_run_id, @parent_snapshot_id, @notes, @tags, @created_at, @owner, @epoch_offset, @step_offset, @epoch_offset, @sweep_id)`),
+      setBestMonitor: db.prepare('UPDATE runs SET best_monitor = ? WHERE id = ?'),
       getRun: db.prepare(`SELECT ${RUN_COLUMNS}, r.spec FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`),
       listRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN datasets d ON d.id = r.dataset_id
         WHERE (@dataset_id IS NULL OR r.dataset_id = @dataset_id) AND (@status IS NULL OR r.status = @status)
@@ -224,7 +261,8 @@ export class Store {
       addTrainSeconds: db.prepare('UPDATE runs SET train_seconds = train_seconds + ? WHERE id = ?'),
       setTestAccuracy: db.prepare('UPDATE runs SET test_accuracy = ? WHERE id = ?'),
       runEpochUpdate: db.prepare(`UPDATE runs SET epochs_done = @epoch, last_val_accuracy = @val_accuracy,
-        last_train_loss = @train_loss, best_epoch = COALESCE(@best_epoch, best_epoch), train_seconds = train_seconds + @seconds
+        last_train_loss = @train_loss, best_epoch = COALESCE(@best_epoch, best_epoch), train_seconds = train_seconds + @seconds,
+        best_val_accuracy = CASE WHEN @val_accuracy IS NULL THEN best_val_accuracy ELSE MAX(COALESCE(best_val_accuracy, @val_accuracy), @val_accuracy) END
         WHERE id = @id`),
 
       insertEpoch: db.prepare(`INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, step, train_loss, train_accuracy, val_loss,
@@ -239,20 +277,29 @@ export class Store {
       deleteEpochsAfter: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch > ?'),
       deleteBatchesAfter: db.prepare('DELETE FROM batch_metrics WHERE run_id = ? AND step > ?'),
 
-      insertSnapshot: db.prepare(`INSERT INTO snapshots (run_id, epoch, step, kind, is_best, state, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertSnapshot: db.prepare(`INSERT INTO snapshots (run_id, epoch, batch, step, kind, is_best, state, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      // An interval snapshot is only worth keeping until a newer one exists (unless a fork starts from it).
+      pruneIntervalSnapshots: db.prepare(`DELETE FROM snapshots WHERE run_id = @run_id AND kind = 'interval' AND id < @keep
+        AND id NOT IN (SELECT parent_snapshot_id FROM runs WHERE parent_snapshot_id IS NOT NULL)
+        AND id NOT IN (SELECT snapshot_id FROM evaluations WHERE snapshot_id IS NOT NULL)`),
       clearBest: db.prepare('UPDATE snapshots SET is_best = 0 WHERE run_id = ? AND is_best = 1'),
       markBestEpoch: db.prepare(`UPDATE snapshots SET is_best = 1 WHERE id = (SELECT id FROM snapshots WHERE run_id = ? AND epoch = ?
         AND kind = 'epoch' ORDER BY id DESC LIMIT 1)`),
-      snapshots: db.prepare(`SELECT id, run_id, epoch, step, kind, is_best, length(state) AS bytes, created_at FROM snapshots
+      snapshots: db.prepare(`SELECT id, run_id, epoch, batch, step, kind, is_best, length(state) AS bytes, created_at FROM snapshots
         WHERE run_id = ? ORDER BY id`),
-      snapshot: db.prepare(`SELECT id, run_id, epoch, step, kind, is_best, length(state) AS bytes, created_at, state FROM snapshots WHERE id = ?`),
+      snapshot: db.prepare(`SELECT id, run_id, epoch, batch, step, kind, is_best, length(state) AS bytes, created_at, state FROM snapshots WHERE id = ?`),
       latestSnapshotId: db.prepare('SELECT id FROM snapshots WHERE run_id = ? ORDER BY id DESC LIMIT 1').pluck(),
       deleteSnapshotsAfter: db.prepare('DELETE FROM snapshots WHERE run_id = ? AND id > ?'),
 
       insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, dataset_id, snapshot_id, split, accuracy, loss, count, per_class,
-        confusion, misclassified, created_at) VALUES (@run_id, @dataset_id, @snapshot_id, @split, @accuracy, @loss, @count,
-        @per_class, @confusion, @misclassified, @created_at)`),
+        confusion, misclassified, predictions, created_at) VALUES (@run_id, @dataset_id, @snapshot_id, @split, @accuracy, @loss, @count,
+        @per_class, @confusion, @misclassified, @predictions, @created_at)`),
+      predictions: db.prepare('SELECT predictions FROM evaluations WHERE id = ?').pluck(),
+      insertSweep: db.prepare(`INSERT INTO sweeps (name, dataset_id, base_run_id, kind, space, max_runs, seed, parallel, created_at)
+        VALUES (@name, @dataset_id, @base_run_id, @kind, @space, @max_runs, @seed, @parallel, @created_at)`),
+      sweep: db.prepare('SELECT * FROM sweeps WHERE id = ?'),
+      sweeps: db.prepare('SELECT * FROM sweeps ORDER BY id DESC'),
       evaluations: db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id'),
       evaluation: db.prepare('SELECT * FROM evaluations WHERE id = ?'),
       latestEvaluations: db.prepare(`SELECT e.* FROM evaluations e WHERE e.id IN (SELECT MAX(id) FROM evaluations
@@ -302,7 +349,7 @@ export class Store {
       name: d.name, source: d.source, format: d.format, height: d.shape[0], width: d.shape[1], channels: d.shape[2],
       class_names: JSON.stringify(d.classNames), train_count: d.trainCount, test_count: d.testCount,
       counts_per_class: JSON.stringify(d.countsPerClass), content_hash: d.contentHash, cache_file: d.cacheFile,
-      lint: JSON.stringify(d.lint ?? null), created_at: now(),
+      lint: JSON.stringify(d.lint ?? null), import_options: JSON.stringify(d.importOptions ?? {}), created_at: now(),
     });
     return this.getDataset(Number(info.lastInsertRowid))!;
   }
@@ -334,6 +381,27 @@ export class Store {
     this.s.deleteDataset.run(id);
   }
 
+  updateDataset(id: number, fields: { name?: string; classNames?: string[]; notes?: string; tags?: string[] }): void {
+    this.s.updateDataset.run({
+      id, name: fields.name ?? null, class_names: fields.classNames ? JSON.stringify(fields.classNames) : null, notes: fields.notes ?? null,
+      tags: fields.tags ? JSON.stringify(fields.tags) : null,
+    });
+  }
+
+  runIdsOfDataset(id: number): number[] {
+    return this.s.runIdsOfDataset.all(id) as number[];
+  }
+
+  /** The dataset and every run on it (their metrics, snapshots and evaluations), in one transaction. */
+  deleteDatasetAndRuns(id: number): number[] {
+    return this.db.transaction(() => {
+      const runs = this.runIdsOfDataset(id);
+      for (const run of runs) this.s.deleteRun.run(run);
+      this.s.deleteDataset.run(id);
+      return runs;
+    })();
+  }
+
   cacheFileUsers(cacheFile: string): number {
     return this.s.cacheFileUsers.get(cacheFile) as number;
   }
@@ -346,6 +414,7 @@ export class Store {
       hyperparameters: JSON.stringify(r.hyperparameters), seed: r.hyperparameters.seed, status: r.status,
       engine_version: r.engineVersion, parent_run_id: r.parentRunId, parent_snapshot_id: r.parentSnapshotId, notes: r.notes,
       tags: JSON.stringify(r.tags), created_at: now(), owner: r.owner ?? null,
+      epoch_offset: r.epochOffset ?? 0, step_offset: r.stepOffset ?? 0, sweep_id: r.sweepId ?? null,
     });
     return Number(info.lastInsertRowid);
   }
@@ -418,6 +487,10 @@ export class Store {
     this.s.setKernelsUsed.run(kernels, id);
   }
 
+  setBestMonitor(id: number, monitor: EarlyStoppingMonitor): void {
+    this.s.setBestMonitor.run(monitor, id);
+  }
+
   updateRunInfo(id: number, fields: { name?: string; notes?: string; tags?: string[] }): void {
     this.s.updateRunInfo.run({ id, name: fields.name ?? null, notes: fields.notes ?? null, tags: fields.tags ? JSON.stringify(fields.tags) : null });
   }
@@ -453,7 +526,8 @@ export class Store {
         val_loss: m.valLoss, val_accuracy: m.valAccuracy, learning_rate: m.learningRate, images_per_second: m.imagesPerSecond,
         seconds: m.seconds, wall_time: m.wallTime,
       });
-      const id = Number(this.s.insertSnapshot.run(c.runId, m.epoch, m.step, c.kind, 0, c.state, now()).lastInsertRowid);
+      const id = Number(this.s.insertSnapshot.run(c.runId, m.epoch, 0, m.step, c.kind, 0, c.state, now()).lastInsertRowid);
+      this.s.pruneIntervalSnapshots.run({ run_id: c.runId, keep: id });
       if (c.bestEpoch !== null) {
         this.s.clearBest.run(c.runId);
         this.s.markBestEpoch.run(c.runId, c.bestEpoch);
@@ -466,13 +540,16 @@ export class Store {
     })();
   }
 
-  /** A snapshot outside an epoch end (pause, stop, final), with any pending batch rows. */
-  insertSnapshot(runId: number, epoch: number, step: number, kind: SnapshotInfo['kind'], state: Uint8Array,
+  /** A snapshot outside an epoch end (pause, stop, interval), with any pending batch rows; `batch` is
+   *  how many batches of epoch `epoch + 1` are done. An interval snapshot replaces the run's previous one. */
+  insertSnapshot(runId: number, position: { epoch: number; batch: number; step: number }, kind: SnapshotInfo['kind'], state: Uint8Array,
     pendingBatches: (BatchMetricsRow & { runId: number })[] = [], trainSeconds = 0): number {
     return this.db.transaction(() => {
       for (const b of pendingBatches) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
       if (trainSeconds) this.s.addTrainSeconds.run(trainSeconds, runId);
-      return Number(this.s.insertSnapshot.run(runId, epoch, step, kind, 0, state, now()).lastInsertRowid);
+      const id = Number(this.s.insertSnapshot.run(runId, position.epoch, position.batch, position.step, kind, 0, state, now()).lastInsertRowid);
+      this.s.pruneIntervalSnapshots.run({ run_id: runId, keep: id });
+      return id;
     })();
   }
 
@@ -500,9 +577,10 @@ export class Store {
       this.s.deleteSnapshotsAfter.run(runId, snapshot?.id ?? 0);
       const epochs = this.epochs(runId);
       const last = epochs[epochs.length - 1];
-      this.db.prepare(`UPDATE runs SET epochs_done = ?, last_val_accuracy = ?, last_train_loss = ?,
-        best_epoch = (SELECT epoch FROM snapshots WHERE run_id = ? AND is_best = 1 ORDER BY id DESC LIMIT 1) WHERE id = ?`)
-        .run(last?.epoch ?? 0, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId, runId);
+      this.db.prepare(`UPDATE runs SET epochs_done = COALESCE(?, epoch_offset), last_val_accuracy = ?, last_train_loss = ?,
+        best_epoch = (SELECT epoch FROM snapshots WHERE run_id = ? AND is_best = 1 ORDER BY id DESC LIMIT 1),
+        best_val_accuracy = (SELECT MAX(val_accuracy) FROM epoch_metrics WHERE run_id = ?) WHERE id = ?`)
+        .run(last?.epoch ?? null, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId, runId, runId);
     })();
   }
 
@@ -524,20 +602,46 @@ export class Store {
 
   // --- evaluations
 
-  insertEvaluation(e: NewEvaluation): EvaluationInfo {
+  /** `predictions`: the predicted class of every evaluated image, in the evaluated set's order. */
+  insertEvaluation(e: NewEvaluation, predictions: Uint8Array | null = null): EvaluationInfo {
     return this.db.transaction(() => {
       const info = this.s.insertEvaluation.run({
         run_id: e.runId, dataset_id: e.datasetId, snapshot_id: e.snapshotId, split: e.split, accuracy: e.accuracy, loss: e.loss,
         count: e.count, per_class: JSON.stringify(e.perClass), confusion: JSON.stringify(e.confusion),
-        misclassified: JSON.stringify(e.misclassified), created_at: now(),
+        misclassified: JSON.stringify(e.misclassified), predictions: predictions && Buffer.from(predictions.buffer, predictions.byteOffset, predictions.byteLength),
+        created_at: now(),
       });
-      this.s.setTestAccuracy.run(e.accuracy, e.runId);
+      // the runs table's "test accuracy" is that: an evaluation on the training images is not one
+      if (e.split === 'test') this.s.setTestAccuracy.run(e.accuracy, e.runId);
       return evaluationFromRow(this.s.evaluation.get(Number(info.lastInsertRowid)) as Row);
     })();
   }
 
   evaluations(runId: number): EvaluationInfo[] {
     return (this.s.evaluations.all(runId) as Row[]).map(evaluationFromRow);
+  }
+
+  predictions(evaluationId: number): Uint8Array | null {
+    const b = this.s.predictions.get(evaluationId) as Buffer | null | undefined;
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
+  // --- sweeps
+
+  insertSweep(s: NewSweep): number {
+    return Number(this.s.insertSweep.run({
+      name: s.name, dataset_id: s.datasetId, base_run_id: s.baseRunId, kind: s.kind, space: JSON.stringify(s.space), max_runs: s.maxRuns,
+      seed: s.seed, parallel: s.parallel, created_at: now(),
+    }).lastInsertRowid);
+  }
+
+  getSweep(id: number): SweepInfo | undefined {
+    const r = this.s.sweep.get(id) as Row | undefined;
+    return r && sweepFromRow(r);
+  }
+
+  listSweeps(): SweepInfo[] {
+    return (this.s.sweeps.all() as Row[]).map(sweepFromRow);
   }
 
   latestEvaluations(runIds: number[]): Map<number, EvaluationInfo> {

@@ -5,6 +5,10 @@
  * pandas and spreadsheets read as such).
  */
 
+import { csvCell } from '../contract/csv.js';
+
+export { csvCell };
+
 /** One row per epoch. */
 export const EPOCH_METRIC_COLUMNS = [
   'epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'learning_rate', 'images_per_second', 'wall_seconds',
@@ -19,13 +23,6 @@ export type MetricRow = object;
 /** train_loss → trainLoss, so rows straight from the engine's EpochMetrics/BatchEvent work too. */
 function camelCase(column: string): string {
   return column.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
-}
-
-export function csvCell(value: unknown, column = 'value'): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value !== 'string') throw new TypeError(`CSV column ${column}: expected a number, string or null, got ${JSON.stringify(value)}`);
-  return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /**

@@ -9,7 +9,6 @@ import type { Model } from '../../src-engine/model.js';
 import type { ModelSpec } from '../../src-engine/spec.js';
 import { ExportError } from './layout.js';
 import { exportModelJson, importModelJson, modelFromJson, type ImportedModel, type ModelJsonMeta } from './model-json.js';
-import { exportOnnx, type ExportMeta } from './onnx.js';
 
 /** The weights file beside a model JSON file: its name + '.bin' (model.json → model.json.bin). */
 export function modelJsonWeightsName(jsonName: string): string {
@@ -61,8 +60,4 @@ export function readModelJsonFiles(path: string): ImportedModel {
 export function loadModelJsonFiles(path: string, options: { kernels?: Kernels } = {}): Model {
   const json = readFileSync(path, 'utf8');
   return modelFromJson(json, readWeightsFor(path, json), options);
-}
-
-export function writeOnnxFile(path: string, spec: ModelSpec, weights: Float32Array, meta: ExportMeta = {}): void {
-  writeAtomic(path, exportOnnx(spec, weights, meta));
 }

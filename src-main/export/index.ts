@@ -9,4 +9,4 @@ export {
 } from './model-json.js';
 export { metricsCsv, batchMetricsCsv, csvCell, EPOCH_METRIC_COLUMNS, BATCH_METRIC_COLUMNS, type MetricRow } from './csv.js';
 export { parameterLayout, ExportError, type ParameterEntry, type ParameterLayout } from './layout.js';
-export { writeModelJsonFiles, readModelJsonFiles, loadModelJsonFiles, writeOnnxFile, writeAtomic, modelJsonWeightsName } from './files.js';
+export { writeModelJsonFiles, readModelJsonFiles, loadModelJsonFiles, writeAtomic, modelJsonWeightsName } from './files.js';

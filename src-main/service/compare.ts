@@ -1,7 +1,8 @@
 /** Comparing runs: their epoch curves on one axis, the hyperparameters and layers that differ, per-class scores. */
-import { describeLayer, inferShapes, type ShapeReport } from '../../src-engine/index.js';
+import { describeLayer, inferShapes } from '../../src-engine/index.js';
 import type { CompareResponse, ModelSpec } from '../contract/index.js';
 import type { Store } from '../db/store.js';
+import { alignedRows, differingRows, type StackLayer } from './architecture-diff.js';
 import type { DatasetLibrary } from './datasets.js';
 import type { RunManager } from './runs.js';
 
@@ -28,15 +29,7 @@ export function compareRuns(store: Store, runsOf: RunManager, datasets: DatasetL
   const hyperparameterDiffs = paths
     .map((path) => ({ path, values: flat.map((f) => (f.has(path) ? f.get(path) : null)) }))
     .filter((d) => new Set(d.values.map((v) => JSON.stringify(v))).size > 1);
-  const shapes = runs.map((r) => inferShapes(r.spec));
-  const layerCount = Math.max(...shapes.map((s) => s.layers.length));
-  const describe = (s: ShapeReport, i: number, spec: ModelSpec): string | null => {
-    const l = s.layers[i];
-    if (!l) return null;
-    return `${describeLayer(spec.layers[i]!)} → ${l.outputShape.join('×')} (${l.params} params)`;
-  };
-  const architectureRows = Array.from({ length: layerCount }, (_, i) => ({ layer: i + 1, values: shapes.map((s, k) => describe(s, i, runs[k]!.spec)) }));
-  const architectureDiffs = architectureRows.filter((row) => new Set(row.values).size > 1);
+  const architectureDiffs = differingRows(alignedRows(runs.map((r) => stackOf(r.spec))));
   const inputDiff = new Set(runs.map((r) => r.spec.inputShape.join('×')));
   const evals = store.latestEvaluations(runIds);
   const classNames = datasets.row(runs[0]!.datasetId).classNames;
@@ -53,7 +46,16 @@ export function compareRuns(store: Store, runsOf: RunManager, datasets: DatasetL
   };
 }
 
-function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+/** A model's layers as the architecture tables show them: words, output shape, parameters. */
+export function stackOf(spec: ModelSpec): StackLayer[] {
+  const report = inferShapes(spec);
+  return spec.layers.map((layer, i) => {
+    const shape = report.layers[i];
+    return { type: layer.type, text: shape ? `${describeLayer(layer)} → ${shape.outputShape.join('×')} (${shape.params} params)` : describeLayer(layer) };
+  });
+}
+
+export function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else {

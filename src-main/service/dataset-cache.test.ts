@@ -64,7 +64,9 @@ describe('a missing or damaged dataset cache is found before anything changes', 
         const how = new RegExp(`the decoded images of dataset "${SAMPLE_DATASET_NAME}" \\(${sample.cacheFile}\\) ${reason.source} Import the dataset again from ${sample.source} \\(the same images are recognised and the file is written again\\)`);
         const runs = countRows(service, 'runs');
         const resumed = await service.call('resumeRun', { id: pausedRunId });
-        expect(resumed.ok ? null : resumed.error.code).toBe('conflict');
+        expect(resumed.ok ? null : resumed.error.code).toBe('dataset_unavailable');
+        // what a client needs to offer "re-import from <source>" as one action (reimportDataset)
+        expect(resumed.ok ? null : resumed.error.detail).toEqual({ datasetId: sample.id, source: sample.source });
         expect(resumed.ok ? '' : resumed.error.message).toMatch(new RegExp(`^cannot resume run ${pausedRunId}: ${how.source}; nothing was changed$`));
         expect(service.runs.detail(pausedRunId, true)).toEqual(pausedDetail);
         const started = await service.call('startRun', { datasetId: sample.id, spec: MLP_SPEC, hyperparameters: QUICK });

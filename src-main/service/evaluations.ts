@@ -52,10 +52,15 @@ export class Evaluations {
       const signal = entry.controller.signal;
       const result = await this.queue.run(() => this.inWorker(job, run.id, signal, cancelled), { signal, cancelled });
       if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service closed during the evaluation');
-      return storageWrite(() => store.insertEvaluation({
+      const stored = storageWrite(() => store.insertEvaluation({
         runId: run.id, datasetId: d.id, snapshotId: snapshot.id, split, accuracy: result.accuracy, loss: result.loss, count: result.count,
-        perClass: result.perClass, confusion: result.confusion, misclassified: result.misclassified,
-      }), 'evaluate again');
+        // the library's class names (renamed ones included), not the worker's copy
+        perClass: result.perClass.map((c, k) => ({ ...c, className: d.classNames[k] ?? c.className })), confusion: result.confusion,
+        misclassified: result.misclassified,
+      }, result.predictions), 'evaluate again');
+      // the runs table's test accuracy changes now, not at the next reload
+      this.runs.announce(run.id);
+      return stored;
     } finally {
       this.pending.delete(entry);
     }

@@ -6,6 +6,7 @@
 import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
+import { diffRuns } from './run-diff.js';
 import { importModel } from './imported-models.js';
 import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
@@ -20,7 +21,9 @@ export function commandHandlers(s: Service): CommandHandlers {
     getDataset: (r) => s.datasets.get(r.id),
     importDataset: (r) => s.datasets.import(r),
     cancelImport: (r) => s.datasets.cancelImport(r.importId),
-    deleteDataset: (r) => s.datasets.delete(r.id),
+    deleteDataset: (r) => s.datasets.delete(r.id, r.withRuns ?? false, (runId) => s.runs.isActive(runId)),
+    updateDataset: (r) => s.datasets.update(r),
+    reimportDataset: (r) => s.datasets.reimport(r.id, r.importId),
     getThumbnails: (r) => thumbnails(s.datasets, r),
     validateSpec: (r) => validateSpec(r.spec, r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null, modelLimits(s.store)),
     templates: (r) => templatesFor(r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null),
@@ -41,7 +44,12 @@ export function commandHandlers(s: Service): CommandHandlers {
     inspectFilters: (r) => s.inspections.filters(r),
     stepThrough: (r) => s.inspections.stepThrough(r),
     cancelInspection: (r) => s.inspections.cancel(r.inspectionId),
-    deleteRun: (r) => s.runs.delete(r.id),
+    deleteRun: (r) => s.runs.delete(r.id, r.confirmed ?? false),
     updateRun: (r) => s.runs.update(r),
+    diffRuns: (r) => diffRuns(s.store, s.runs, s.datasets, r.a, r.b),
+    startSweep: (r) => s.sweeps.start(r),
+    listSweeps: () => s.sweeps.list(),
+    getSweep: (r) => s.sweeps.get(r.id),
+    cancelSweep: (r) => s.sweeps.cancel(r.id),
   };
 }

@@ -67,6 +67,6 @@ export function importModel(store: Store, runs: RunManager, datasets: DatasetLib
   });
   store.setKernelsUsed(id, framework ?? 'imported');
   store.setStatus(id, 'completed', null, 'completed');
-  store.insertSnapshot(id, hyper.epochs, 0, 'epoch', state);
+  store.insertSnapshot(id, { epoch: hyper.epochs, batch: 0, step: 0 }, 'epoch', state);
   return runs.summary(id);
 }

@@ -16,7 +16,11 @@ export interface ActiveRun {
   runId: number;
   /** Training seconds already stored for the run; the next commit adds what is beyond it. */
   lastWallTime: number;
+  /** The epoch the run ends at, in its numbering. */
   epochs: number;
+  /** A fork's numbering continues its parent's: the trainer counts from 0, the rows from these. */
+  epochOffset: number;
+  stepOffset: number;
   /** Resolved when the worker's final message (or crash) has been handled. */
   finished: Promise<void>;
   resolveFinished: () => void;
@@ -140,7 +144,7 @@ export class RunRecorder {
     try {
       this.record(a, m);
     } catch (e) {
-      this.stall(a, e, m.type === 'epoch' ? `writing epoch ${m.metrics.epoch + 1}'s metrics and snapshot` : m.type === 'ended' ? 'writing the pause snapshot' : `recording "${m.type}"`);
+      this.stall(a, e, m.type === 'epoch' ? `writing epoch ${m.metrics.epoch + 1}'s metrics and snapshot` : m.type === 'ended' ? 'writing the pause snapshot' : m.type === 'snapshot' ? 'writing a snapshot within the epoch' : `recording "${m.type}"`);
       // the worker has ended: the run ends here, paused, with the reason
       if (m.type === 'ended' || m.type === 'failed') this.finish(a.runId, 'paused', a.stalled, null);
     }
@@ -149,30 +153,42 @@ export class RunRecorder {
   private record(a: ActiveRun, m: WorkerMessage): void {
     const runId = a.runId;
     const store = this.ctx.store;
+    // The trainer counts epochs from 0 and steps from its own start; the rows count as the run does.
+    const epochOf = (trainerEpoch: number) => a.epochOffset + trainerEpoch;
+    const stepOf = (trainerStep: number) => a.stepOffset + trainerStep;
     switch (m.type) {
       case 'started':
         store.setKernelsUsed(runId, m.kernels);
+        store.setBestMonitor(runId, m.monitor);
         this.setStatus(runId, 'running');
         return;
       case 'batch': {
         const e = m.event;
-        if (!a.stalled) this.metrics.push({ runId, epoch: e.epoch + 1, batch: e.batch + 1, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate, wallTime: m.wallTime });
-        this.ctx.events.emit('runProgress', { runId, kind: 'batch', epoch: e.epoch + 1, batch: e.batch + 1, batchesPerEpoch: e.batchesPerEpoch, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate });
+        const row = { epoch: epochOf(e.epoch) + 1, batch: e.batch + 1, step: stepOf(e.step), loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate };
+        if (!a.stalled) this.metrics.push({ runId, ...row, wallTime: m.wallTime });
+        this.ctx.events.emit('runProgress', { runId, kind: 'batch', ...row, batchesPerEpoch: e.batchesPerEpoch, wallTime: m.wallTime, imagesPerSecond: m.imagesPerSecond });
         return;
       }
       case 'epoch': {
         if (a.stalled) return;
         const x = m.metrics;
         const metrics = {
-          epoch: x.epoch + 1, step: m.step, trainLoss: x.trainLoss, trainAccuracy: x.trainAccuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy,
+          epoch: epochOf(x.epoch) + 1, step: stepOf(m.step), trainLoss: x.trainLoss, trainAccuracy: x.trainAccuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy,
           learningRate: x.learningRate, imagesPerSecond: x.imagesPerSecond, seconds: x.seconds, wallTime: m.wallTime,
         };
         const snapshotId = store.commitEpoch({
-          runId, metrics, improved: x.improved, bestEpoch: m.bestEpoch >= 0 ? m.bestEpoch + 1 : null, state: m.state, kind: 'epoch',
+          runId, metrics, improved: x.improved, bestEpoch: m.bestEpoch >= 0 ? epochOf(m.bestEpoch) + 1 : null, state: m.state, kind: 'epoch',
           trainSeconds: m.wallTime - a.lastWallTime, pendingBatches: this.metrics.take(runId),
         });
         a.lastWallTime = m.wallTime;
         this.ctx.events.emit('runProgress', { runId, kind: 'epoch', ...metrics, epochs: a.epochs, improved: x.improved, snapshotId });
+        return;
+      }
+      case 'snapshot': {
+        if (a.stalled) return;
+        // Within an epoch: the rows reported so far go with it, so a resume from here rewinds nothing it reported.
+        store.insertSnapshot(runId, { epoch: epochOf(m.epoch), batch: m.batch, step: stepOf(m.step) }, 'interval', m.state, this.metrics.take(runId), m.wallTime - a.lastWallTime);
+        a.lastWallTime = m.wallTime;
         return;
       }
       case 'ended': {
@@ -183,7 +199,7 @@ export class RunRecorder {
         }
         const pending = this.metrics.take(runId);
         if (m.state) {
-          store.insertSnapshot(runId, m.epoch, m.step, m.reason === 'paused' ? 'pause' : 'stop', m.state, pending, m.wallTime - a.lastWallTime);
+          store.insertSnapshot(runId, { epoch: epochOf(m.epoch), batch: m.batch, step: stepOf(m.step) }, m.reason === 'paused' ? 'pause' : 'stop', m.state, pending, m.wallTime - a.lastWallTime);
         } else {
           store.insertBatches(pending);
           store.addTrainSeconds(runId, m.wallTime - a.lastWallTime);

@@ -10,8 +10,8 @@
  */
 import { describeSpec, ENGINE_VERSION, inferShapes, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
 import {
-  DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type Hyperparameters, type ModelSpec, type RunDetail, type RunStatus,
-  type RunSummary, type StartRunRequest,
+  DEFAULT_HYPERPARAMETERS, finalEpoch, mergeHyperparameters, queryRuns, type ForkRunRequest, type Hyperparameters, type ListRunsRequest, type ModelSpec,
+  type RunDetail, type RunStatus, type RunSummary, type StartRunRequest,
 } from '../contract/index.js';
 import type { DatasetRow, RunRow } from '../db/store.js';
 import { CONTROL_PAUSE, CONTROL_STOP, type TrainJob } from '../training/protocol.js';
@@ -27,6 +27,8 @@ import { checkSpec } from './specs.js';
 
 export interface RunManagerOptions {
   poolSize: number;
+  /** Gradient threads the running runs may use between them (training/pool.ts). */
+  threadBudget: number;
   flushIntervalMs: number;
   /** Runs that may wait for a training slot in this process; one more is refused. */
   maxQueuedRuns: number;
@@ -42,7 +44,7 @@ export class RunManager {
 
   constructor(private readonly ctx: ServiceContext, private readonly datasets: DatasetLibrary, private readonly ownership: Ownership,
     private readonly options: RunManagerOptions) {
-    this.pool = new WorkerPool(options.poolSize, ctx.workers.training);
+    this.pool = new WorkerPool(options.poolSize, ctx.workers.training, options.threadBudget);
     this.recorder = new RunRecorder(ctx, options.flushIntervalMs, {
       active: (id) => this.active.get(id),
       pause: (id) => void this.pool.signal(id, CONTROL_PAUSE),
@@ -64,9 +66,17 @@ export class RunManager {
     return summary;
   }
 
-  list(filter: { datasetId?: number; status?: RunStatus; limit?: number }): RunSummary[] {
+  /** The runs that match, sorted (contract/run-query.ts: the renderer's table sorts the same way). */
+  list(q: ListRunsRequest = {}): RunSummary[] {
     this.reconcile();
-    return this.ctx.store.listRuns(filter).map((r) => this.recorder.withUnrecorded(r));
+    const { limit, ...rest } = q;
+    const rows = this.ctx.store.listRuns({ datasetId: q.datasetId, status: q.status }).map((r) => this.recorder.withUnrecorded(r));
+    return queryRuns(rows, limit === undefined ? rest : { ...rest, limit });
+  }
+
+  /** Queued or running in this process: its worker may touch its rows. */
+  isActive(id: number): boolean {
+    return this.active.has(id) || this.pool.isRunning(id) || this.pool.isQueued(id);
   }
 
   detail(id: number, batches: boolean): RunDetail {
@@ -109,8 +119,16 @@ export class RunManager {
   update(req: { id: number; name?: string; notes?: string; tags?: string[] }): RunSummary {
     const run = this.row(req.id);
     if (req.name !== undefined && req.name.trim() === '') throw new ServiceError('bad_request', 'a run name cannot be empty', { field: 'name' });
-    storageWrite(() => this.ctx.store.updateRunInfo(run.id, { name: req.name, notes: req.notes, tags: req.tags }), 'save the change again');
-    return this.summary(run.id);
+    const tags = req.tags && [...new Set(req.tags.map((t) => t.trim()).filter(Boolean))];
+    storageWrite(() => this.ctx.store.updateRunInfo(run.id, { name: req.name?.trim(), notes: req.notes, tags }), 'save the change again');
+    return this.announce(run.id);
+  }
+
+  /** Tells every subscriber the run's summary changed (renamed, tagged, evaluated): lists patch it in place. */
+  announce(id: number): RunSummary {
+    const summary = this.summary(id);
+    this.ctx.events.emit('libraryChanged', { kind: 'run', id, change: 'updated', run: summary });
+    return summary;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -158,7 +176,8 @@ export class RunManager {
   // ------------------------------------------------------------------------------------------
   // Lifecycle
 
-  start(req: StartRunRequest): RunSummary {
+  /** Checks everything (spec, hyperparameters, that the dataset's images are there), then writes the run row and queues it. */
+  start(req: StartRunRequest, options: { sweepId?: number } = {}): RunSummary {
     const d = this.datasets.row(req.datasetId);
     const report = checkSpec(req.spec, d);
     const hyper = mergeHyperparameters(DEFAULT_HYPERPARAMETERS, req.hyperparameters ?? {});
@@ -170,7 +189,7 @@ export class RunManager {
       name: req.name ?? `${d.name} · ${describeSpec(req.spec)}`,
       datasetId: d.id, spec: req.spec, specHash: specHash(req.spec), totalParams: report.totalParams, hyperparameters: hyper,
       status: 'queued', engineVersion: ENGINE_VERSION, parentRunId: null, parentSnapshotId: null,
-      notes: req.notes ?? '', tags: req.tags ?? [], owner: this.ownership.me.token,
+      notes: req.notes ?? '', tags: req.tags ?? [], owner: this.ownership.me.token, sweepId: options.sweepId ?? null,
     }), 'start the run again');
     this.ctx.events.emit('runStatus', { runId: id, status: 'queued', previous: null, error: null, stopReason: null, kernelsUsed: null });
     this.schedule(id);
@@ -185,16 +204,18 @@ export class RunManager {
       throw new ServiceError('not_found', req.snapshotId !== undefined ? `run ${parent.id} has no snapshot ${req.snapshotId}` : `run ${parent.id} has no snapshot to fork from yet`);
     }
     const d = this.datasets.row(parent.datasetId);
+    // The fork's `epochs` are extra epochs after the snapshot's: its numbering and steps continue the parent's.
     const hyper = mergeHyperparameters(parent.hyperparameters, req.hyperparameters ?? {});
     checkHyperparameters(hyper, d);
     this.checkModelSize(parent.spec, hyper, d);
     this.datasets.checkCache(d, 'fork the run');
     this.checkQueueRoom();
+    const at = snapshot.batch > 0 ? `epoch ${snapshot.epoch + 1}, batch ${snapshot.batch}` : `epoch ${snapshot.epoch}`;
     const id = storageWrite(() => this.ctx.store.insertRun({
-      name: req.name ?? `${parent.name} (fork of #${parent.id} at epoch ${snapshot.epoch})`,
+      name: req.name ?? `${parent.name} (fork of #${parent.id} at ${at})`,
       datasetId: d.id, spec: parent.spec, specHash: parent.specHash, totalParams: parent.totalParams, hyperparameters: hyper,
       status: 'queued', engineVersion: ENGINE_VERSION, parentRunId: parent.id, parentSnapshotId: snapshot.id,
-      notes: '', tags: parent.tags, owner: this.ownership.me.token,
+      notes: '', tags: parent.tags, owner: this.ownership.me.token, epochOffset: snapshot.epoch, stepOffset: snapshot.step,
     }), 'fork the run again');
     this.ctx.events.emit('runStatus', { runId: id, status: 'queued', previous: null, error: null, stopReason: null, kernelsUsed: null });
     this.schedule(id);
@@ -272,15 +293,31 @@ export class RunManager {
     return this.summary(run.id);
   }
 
-  delete(id: number): { deleted: true } {
+  /**
+   * Deletes a run with its metrics, snapshots and evaluations. Its forks keep their own snapshots and
+   * lose the link: named in the refusal (in_use, detail.usedBy) unless `confirmed`. A fork that has
+   * not trained yet would lose the weights it starts from, so that is refused outright.
+   */
+  delete(id: number, confirmed = false): { deleted: true } {
     this.reconcile(id);
     const run = this.row(id);
     if (this.pool.isRunning(run.id)) throw new ServiceError('conflict', `run ${run.id} is running; pause or stop it first`);
     this.refuseIfOwnedElsewhere(run, 'stop');
+    const forks = this.ctx.store.childRuns(run.id).map((f) => this.row(f));
+    const waiting = forks.filter((f) => this.ctx.store.latestSnapshot(f.id) === undefined);
+    if (waiting.length > 0) {
+      throw new ServiceError('conflict', `run ${run.id}'s fork${waiting.length === 1 ? '' : 's'} ${waiting.map((f) => `#${f.id}`).join(', ')} ${waiting.length === 1 ? 'has' : 'have'} not trained yet and start${waiting.length === 1 ? 's' : ''} from its snapshot; delete ${waiting.length === 1 ? 'it' : 'them'} or let ${waiting.length === 1 ? 'it' : 'them'} train first`,
+        { usedBy: waiting.map((f) => ({ id: f.id, name: f.name })) });
+    }
+    if (forks.length > 0 && !confirmed) {
+      throw new ServiceError('in_use', `run ${run.id} has ${forks.length} fork${forks.length === 1 ? '' : 's'} (${forks.map((f) => `#${f.id} ${JSON.stringify(f.name)}`).join(', ')}); ${forks.length === 1 ? 'it keeps its' : 'they keep their'} own snapshots but will no longer show where ${forks.length === 1 ? 'it' : 'they'} came from`,
+        { usedBy: forks.map((f) => ({ id: f.id, name: f.name })) });
+    }
     storageWrite(() => this.ctx.store.deleteRun(run.id), 'delete it again');
     this.pool.dequeue(run.id);
     this.finishActive(run.id);
     this.recorder.forget(run.id);
+    this.ctx.events.emit('libraryChanged', { kind: 'run', id: run.id, change: 'deleted' });
     return { deleted: true };
   }
 
@@ -316,8 +353,9 @@ export class RunManager {
   }
 
   private checkQueueRoom(): void {
+    // a queued job waits only while no slot (or not enough gradient threads) is free for it
     const waiting = this.pool.queuedKeys.length;
-    if (this.pool.runningKeys.length >= this.pool.size && waiting >= this.options.maxQueuedRuns) {
+    if (waiting >= this.options.maxQueuedRuns) {
       throw new ServiceError('busy', `${waiting} runs are waiting for a training slot already (at most ${this.options.maxQueuedRuns}); ` +
         'start this one when some have finished');
     }
@@ -337,7 +375,7 @@ export class RunManager {
   private schedule(runId: number): void {
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
-    const active: ActiveRun = { runId, lastWallTime: 0, epochs: 0, finished, resolveFinished, stalled: null };
+    const active: ActiveRun = { runId, lastWallTime: 0, epochs: 0, epochOffset: 0, stepOffset: 0, finished, resolveFinished, stalled: null };
     this.active.set(runId, active);
     this.pool.enqueue(runId, (control) => {
       try {
@@ -350,7 +388,7 @@ export class RunManager {
     }, {
       onMessage: (m) => this.recorder.message(active, m),
       onCrash: (message) => this.recorder.crashed(active, message),
-    });
+    }, this.row(runId).hyperparameters.threads);
   }
 
   private makeJob(active: ActiveRun, control: SharedArrayBuffer): TrainJob {
@@ -359,14 +397,16 @@ export class RunManager {
     const store = this.ctx.store;
     const snapshot = store.latestSnapshot(runId);
     active.lastWallTime = run.trainSeconds;
-    active.epochs = run.hyperparameters.epochs;
+    active.epochs = finalEpoch(run);
+    active.epochOffset = run.epochOffset;
+    active.stepOffset = run.stepOffset;
     const d = this.datasets.row(run.datasetId);
     const h = run.hyperparameters;
     const job: TrainJob = {
       type: 'train', runId,
       data: { cacheFile: d.cacheFile, validationSplit: h.validationSplit, splitSeed: h.seed, trainLimit: h.trainLimit },
       spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads, progressEvery: h.progressEvery,
-      wallTimeOffset: run.trainSeconds, control,
+      snapshotMinutes: h.snapshotMinutes, wallTimeOffset: run.trainSeconds, control,
     };
     if (snapshot) job.state = snapshot.state;
     else if (run.parentSnapshotId !== null) {

@@ -234,6 +234,11 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     expect((await service.runs.waitFor(fork.id)).status).toBe('completed');
     const d = service.runs.detail(fork.id, true);
     expect(d.lineage).toEqual([{ runId: parentId, snapshotId: first.id, epoch: 1 }]);
+    // its one extra epoch is numbered as the parent's would be: epoch 2, steps after the snapshot's
+    expect(d.epochOffset).toBe(1);
+    expect(d.epochs.map((e) => e.epoch)).toEqual([2]);
+    expect(d.epochs[0]!.step).toBe(first.step * 2);
+    expect(d.epochsDone).toBe(2);
     expect(service.runs.detail(parentId, true).children).toContain(fork.id);
     // the fork started from the snapshot's weights, not from a fresh init: its first-epoch train loss is
     // close to the parent's second epoch, far below a fresh run's first epoch
@@ -294,15 +299,19 @@ describe('fork, compare, evaluate, export, thumbnails', () => {
     const other = service.runs.start({ datasetId, spec: { ...MLP_SPEC, layers: [{ type: 'flatten' }, { type: 'dense', units: 8 }, { type: 'dense', units: 10 }] }, hyperparameters: { ...QUICK, epochs: 1 } });
     await service.runs.waitFor(other.id);
     const c = await service.exec('compareRuns', { ids: [parentId, forkId, other.id] });
+    // the fork (of the parent's epoch-1 snapshot) continues the parent's numbering: its one epoch is
+    // epoch 2, on the same axis as the parent's epoch 2
     expect(c.epochs).toEqual([1, 2]);
-    expect(c.series[forkId]!.valAccuracy[1]).toBeNull();
+    expect(c.series[forkId]!.valAccuracy[0]).toBeNull();
+    expect(c.series[forkId]!.valAccuracy[1]).toEqual(expect.any(Number));
     expect(c.series[parentId]!.trainLoss.every((v) => typeof v === 'number')).toBe(true);
     const lr = c.hyperparameterDiffs.find((d) => d.path === 'optimizer.learningRate');
     expect(lr?.values).toEqual([0.01, 0.05, 0.01]);
     expect(c.hyperparameterDiffs.find((d) => d.path === 'epochs')?.values).toEqual([2, 1, 1]);
     expect(c.hyperparameterDiffs.some((d) => d.path === 'seed')).toBe(false);
     expect(c.sameArchitecture).toBe(false);
-    expect(c.architectureDiffs.map((d) => d.layer)).toEqual([2, 3]);
+    expect(c.architectureDiffs.map((d) => d.positions)).toEqual([[2, 2, 2], [3, 3, 3]]);
+    expect(c.architectureDiffs.map((d) => d.changes)).toEqual([['same', 'same', 'changed'], ['same', 'same', 'changed']]);
     expect(c.architectureDiffs[0]!.values[2]).toMatch(/^dense 8 → 1×1×8 \(6280 params\)$/);
     expect(c.perClass[0]!.f1[0]).toBeGreaterThanOrEqual(0);
     expect(c.perClass[0]!.f1[2]).toBeNull();

@@ -21,14 +21,18 @@ import { commandHandlers, type CommandHandlers } from './handlers.js';
 import type { JobQueueLimits } from './job-queue.js';
 import { Ownership } from './ownership.js';
 import { RunManager } from './runs.js';
+import { Sweeps } from './sweeps.js';
 
 export const SAMPLE_DATASET_NAME = 'Fashion-MNIST sample';
 
 export interface ServiceOptions {
   /** How worker threads start: from src-main/composition.ts (source or bundle), or a test's own. */
   workers: WorkerFactories;
-  /** Training workers at once (default 1); further runs wait in the queue. */
+  /** Training workers at once (default 2); further runs wait in the queue. */
   poolSize?: number;
+  /** Gradient threads the running runs may use between them (default 2, the cores of a small machine):
+   *  a two-thread run trains alone, two one-thread runs (a sweep's "two at a time") together. */
+  threadBudget?: number;
   /** Runs that may wait for a training slot (default 100); one more is refused. */
   maxQueuedRuns?: number;
   /** Imports at once and waiting (default 1 and 8); one more is refused. */
@@ -71,6 +75,7 @@ export class Service implements ContractHandler {
   readonly runs: RunManager;
   readonly evaluations: Evaluations;
   readonly inspections: Inspections;
+  readonly sweeps: Sweeps;
   private readonly events = new EventHub();
   private readonly handlers: CommandHandlers;
   private closed = false;
@@ -83,10 +88,12 @@ export class Service implements ContractHandler {
     const ctx: ServiceContext = { store, events: this.events, cacheDir, workers: options.workers, isClosed: () => this.closed };
     this.datasets = new DatasetLibrary(ctx, { ...DEFAULT_QUEUE, ...options.imports });
     this.runs = new RunManager(ctx, this.datasets, ownership, {
-      poolSize: options.poolSize ?? 1, flushIntervalMs: options.flushIntervalMs ?? 250, maxQueuedRuns: options.maxQueuedRuns ?? 100,
+      poolSize: options.poolSize ?? 2, threadBudget: options.threadBudget ?? 2, flushIntervalMs: options.flushIntervalMs ?? 250,
+      maxQueuedRuns: options.maxQueuedRuns ?? 100,
     });
     this.evaluations = new Evaluations(ctx, this.runs, this.datasets, options.maxMisclassified ?? 1000, { ...DEFAULT_QUEUE, ...options.evaluations });
     this.inspections = new Inspections(ctx, this.runs, this.datasets);
+    this.sweeps = new Sweeps(ctx, this.runs, this.datasets);
     this.handlers = commandHandlers(this);
     // Runs another process marked queued/running stay so while it lives; those of a process that is gone are interrupted.
     const interrupted = this.runs.reconcile();

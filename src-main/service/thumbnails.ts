@@ -5,7 +5,7 @@ import type { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 
 export async function thumbnails(library: DatasetLibrary, req: ThumbnailsRequest): Promise<Thumbnail[]> {
-  const d = library.row(req.datasetId);
+  const d = library.row(req.datasetId); // tensors() refuses a missing or damaged cache
   const t = library.tensors(d);
   const split = req.split === 'train' ? t.train : t.test;
   const n = split?.n ?? 0;
@@ -25,7 +25,8 @@ export async function thumbnails(library: DatasetLibrary, req: ThumbnailsRequest
       bytes = await img.png().toBuffer();
     }
     return {
-      index, label, className: t.classNames[label] ?? String(label), width: format === 'png' ? w * scale : w,
+      // the library's names: classes renamed after the import are not in the cache file
+      index, label, className: d.classNames[label] ?? String(label), width: format === 'png' ? w * scale : w,
       height: format === 'png' ? h * scale : h, channels: c, format, base64: Buffer.from(bytes).toString('base64'),
     } satisfies Thumbnail;
   }));

@@ -1,5 +1,7 @@
 /**
- * A pool of worker threads for training jobs: at most `size` at once, the rest wait in a queue.
+ * A pool of worker threads for training jobs: at most `size` at once and at most `threadBudget`
+ * gradient threads between them (a job of more threads than the budget runs alone); the rest wait in
+ * a queue, in order. So two one-thread runs share two cores while a two-thread run has them to itself.
  * Each job gets a fresh worker (a crash takes nothing else with it) and a shared control word
  * that pause/stop set and the worker reads between batches.
  */
@@ -19,12 +21,14 @@ interface Slot {
   key: number;
   worker: Worker;
   control: Int32Array;
+  threads: number;
 }
 
 interface Waiting {
   key: number;
   makeJob: (control: SharedArrayBuffer) => WorkerJob;
   handlers: JobHandlers;
+  threads: number;
 }
 
 const FINAL: ReadonlySet<WorkerMessage['type']> = new Set(['ended', 'failed', 'evaluated']);
@@ -55,8 +59,15 @@ export class WorkerPool {
   private readonly queue: Waiting[] = [];
   private closed = false;
 
-  constructor(readonly size: number, private readonly factory: WorkerFactory) {
+  constructor(readonly size: number, private readonly factory: WorkerFactory, readonly threadBudget = Infinity) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`worker pool size must be a positive integer, got ${size}`);
+    if (!(threadBudget >= 1)) throw new Error(`worker pool thread budget must be at least 1, got ${threadBudget}`);
+  }
+
+  private get threadsInUse(): number {
+    let n = 0;
+    for (const s of this.running.values()) n += s.threads;
+    return n;
   }
 
   get runningKeys(): number[] {
@@ -75,11 +86,11 @@ export class WorkerPool {
     return this.queue.some((w) => w.key === key);
   }
 
-  /** Queues a job; `makeJob` runs when a worker is free, so it reads the latest snapshot then. */
-  enqueue(key: number, makeJob: Waiting['makeJob'], handlers: JobHandlers): void {
+  /** Queues a job of `threads` gradient threads; `makeJob` runs when a worker is free, so it reads the latest snapshot then. */
+  enqueue(key: number, makeJob: Waiting['makeJob'], handlers: JobHandlers, threads = 1): void {
     if (this.closed) throw new Error('the worker pool is closed');
     if (this.running.has(key) || this.isQueued(key)) throw new Error(`job ${key} is already queued or running`);
-    this.queue.push({ key, makeJob, handlers });
+    this.queue.push({ key, makeJob, handlers, threads: Math.min(Math.max(1, threads), this.threadBudget) });
     this.pump();
   }
 
@@ -108,7 +119,7 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < this.size && this.queue.length > 0) {
+    while (!this.closed && this.running.size < this.size && this.queue.length > 0 && this.threadsInUse + this.queue[0]!.threads <= this.threadBudget) {
       const next = this.queue.shift()!;
       const controlBuffer = new SharedArrayBuffer(4);
       const control = new Int32Array(controlBuffer);
@@ -136,7 +147,7 @@ export class WorkerPool {
           next.handlers.onCrash(message);
         },
       });
-      this.running.set(next.key, { key: next.key, worker, control });
+      this.running.set(next.key, { key: next.key, worker, control, threads: next.threads });
     }
   }
 }

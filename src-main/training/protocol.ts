@@ -2,7 +2,7 @@
  * Messages between the service (main thread) and a training/evaluation worker. Only the ModelSpec,
  * the config and trainer-state bytes cross; the worker reads the dataset cache file itself.
  */
-import type { ClassMetrics, KernelChoice, Misclassified, ModelSpec } from '../contract/index.js';
+import type { ClassMetrics, EarlyStoppingMonitor, KernelChoice, Misclassified, ModelSpec } from '../contract/index.js';
 import type { BatchEvent, EpochMetrics, StopReason, TrainConfig } from '../../src-engine/train.js';
 
 /** Int32 slot 0 of the control buffer: what the main thread asks of a running worker. */
@@ -30,6 +30,8 @@ export interface TrainJob {
   /** Gradient threads (the worker itself + threads − 1 replicas). */
   threads: number;
   progressEvery: number;
+  /** Snapshot within an epoch after this many minutes since the last snapshot; 0 = never. */
+  snapshotMinutes: number;
   /** Continue exactly from this trainer state (resume). */
   state?: Uint8Array;
   /** Start a fresh trainer from these weights (fork). */
@@ -53,9 +55,13 @@ export interface EvaluateJob {
 export type WorkerJob = TrainJob | EvaluateJob;
 
 export type WorkerMessage =
-  | { type: 'started'; kernels: string; trainCount: number; validationCount: number; batchesPerEpoch: number; epoch: number; step: number }
-  | { type: 'batch'; event: Omit<BatchEvent, 'epochEnd'>; wallTime: number }
+  | { type: 'started'; kernels: string; trainCount: number; validationCount: number; batchesPerEpoch: number; epoch: number; step: number; monitor: EarlyStoppingMonitor }
+  | { type: 'batch'; event: Omit<BatchEvent, 'epochEnd'>; wallTime: number; imagesPerSecond: number | null }
+  /** Within an epoch: the state before batch `batch` of epoch `epoch` (both 0-based as the trainer counts). */
+  | { type: 'snapshot'; epoch: number; batch: number; step: number; wallTime: number; state: Uint8Array }
   | { type: 'epoch'; metrics: EpochMetrics; step: number; bestEpoch: number; wallTime: number; state: Uint8Array; done: boolean; stopReason: StopReason | null }
-  | { type: 'ended'; reason: 'completed' | 'early-stopped' | 'paused' | 'stopped'; epoch: number; step: number; wallTime: number; state: Uint8Array | null }
+  | { type: 'ended'; reason: 'completed' | 'early-stopped' | 'paused' | 'stopped'; epoch: number; batch: number; step: number; wallTime: number; state: Uint8Array | null }
   | { type: 'failed'; code: string; message: string }
-  | { type: 'evaluated'; accuracy: number; loss: number; count: number; perClass: ClassMetrics[]; confusion: number[][]; misclassified: Misclassified[] };
+  | { type: 'evaluated'; accuracy: number; loss: number; count: number; perClass: ClassMetrics[]; confusion: number[][]; misclassified: Misclassified[];
+      /** The predicted class of every evaluated image, in the evaluated set's order. */
+      predictions: Uint8Array };

@@ -102,30 +102,60 @@ async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: Spli
   post({
     // the set the gradients are really computed with (the same resolution as the model's)
     type: 'started', kernels: gradients.kernels.name, trainCount: data.train.n, validationCount: validation?.n ?? 0,
-    batchesPerEpoch: trainer.batchesPerEpoch, epoch: trainer.epoch, step: trainer.stepCount,
+    batchesPerEpoch: trainer.batchesPerEpoch, epoch: trainer.epoch, step: trainer.stepCount, monitor: trainer.monitor(),
   });
   const control = new Int32Array(job.control);
   const every = Math.max(1, job.progressEvery);
+  const rate = new ImageRate();
+  // A snapshot within an epoch once this much training time passed since the last one (epoch ends count).
+  const snapshotSeconds = job.snapshotMinutes > 0 ? job.snapshotMinutes * 60 : Infinity;
+  let lastSnapshot = nowSeconds();
   while (!trainer.done) {
     const request = Atomics.load(control, 0);
     if (request === CONTROL_PAUSE || request === CONTROL_STOP) {
       const state = trainer.saveState();
-      post({ type: 'ended', reason: request === CONTROL_PAUSE ? 'paused' : 'stopped', epoch: trainer.epoch, step: trainer.stepCount, wallTime: wall(), state }, [state.buffer as ArrayBuffer]);
+      post({ type: 'ended', reason: request === CONTROL_PAUSE ? 'paused' : 'stopped', epoch: trainer.epoch, batch: trainer.batch, step: trainer.stepCount, wallTime: wall(), state }, [state.buffer as ArrayBuffer]);
       return;
     }
+    const imagesBefore = trainer.batch * job.config.batchSize;
     const e = trainer.step()!;
     const { epochEnd, ...event } = e;
-    if (e.step % every === 0 || epochEnd) post({ type: 'batch', event, wallTime: wall() });
+    rate.add(Math.min(job.config.batchSize, data.train.n - imagesBefore));
+    if (e.step % every === 0 || epochEnd) post({ type: 'batch', event, wallTime: wall(), imagesPerSecond: rate.perSecond() });
     if (epochEnd) {
       const state = trainer.saveState();
       post({
         type: 'epoch', metrics: epochEnd, step: trainer.stepCount, bestEpoch: trainer.bestEpoch, wallTime: wall(), state,
         done: trainer.done, stopReason: trainer.stopReason,
       }, [state.buffer as ArrayBuffer]);
+      lastSnapshot = nowSeconds();
+    } else if (nowSeconds() - lastSnapshot >= snapshotSeconds) {
+      const state = trainer.saveState();
+      post({ type: 'snapshot', epoch: trainer.epoch, batch: trainer.batch, step: trainer.stepCount, wallTime: wall(), state }, [state.buffer as ArrayBuffer]);
+      lastSnapshot = nowSeconds();
     }
   }
   const reason = trainer.stopReason === 'early-stopped' ? 'early-stopped' : 'completed';
-  post({ type: 'ended', reason, epoch: trainer.epoch, step: trainer.stepCount, wallTime: wall(), state: null });
+  post({ type: 'ended', reason, epoch: trainer.epoch, batch: 0, step: trainer.stepCount, wallTime: wall(), state: null });
+}
+
+/** Images per second over the last few seconds of batches (validation at an epoch's end included as it happens). */
+class ImageRate {
+  private readonly marks: { at: number; images: number }[] = [{ at: nowSeconds(), images: 0 }];
+  private images = 0;
+
+  add(images: number): void {
+    this.images += images;
+    const at = nowSeconds();
+    this.marks.push({ at, images: this.images });
+    while (this.marks.length > 2 && at - this.marks[1]!.at > 5) this.marks.shift();
+  }
+
+  perSecond(): number | null {
+    const first = this.marks[0]!;
+    const last = this.marks[this.marks.length - 1]!;
+    return last.at > first.at ? (last.images - first.images) / (last.at - first.at) : null;
+  }
 }
 
 async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
@@ -150,6 +180,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
   if (size !== set.images.length / set.n) throw new Error(`the model takes ${size} values per image, the dataset has ${set.images.length / set.n}`);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const misclassified: EvaluateResultMisclassified[] = [];
+  const predictions = new Uint8Array(set.n);
   let lossSum = 0;
   let correct = 0;
   const chunk = 256;
@@ -167,6 +198,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
     for (let i = 0; i < m; i++) {
       const label = labels[i]!;
       const predicted = r.predicted[i]!;
+      predictions[start + i] = predicted;
       confusion[label]![predicted]!++;
       if (predicted !== label && misclassified.length < job.maxMisclassified) {
         const index = indexMap ? indexMap[start + i]! : start + i;
@@ -183,7 +215,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     return { className: job.classNames[c] ?? String(c), precision, recall, f1, support };
   });
-  post({ type: 'evaluated', accuracy: correct / set.n, loss: lossSum / set.n, count: set.n, perClass, confusion, misclassified });
+  post({ type: 'evaluated', accuracy: correct / set.n, loss: lossSum / set.n, count: set.n, perClass, confusion, misclassified, predictions }, [predictions.buffer]);
 }
 
 type EvaluateResultMisclassified = { index: number; label: number; predicted: number; probabilities: number[] };

@@ -14,7 +14,7 @@ export function dataset(over: Partial<DatasetInfo> = {}): DatasetInfo {
       duplicates: { groups: 0, examples: [], count: 0, conflictingLabels: 0 }, imbalance: { counts: [], ratio: 1, warning: null },
       trainTestOverlap: { count: 0, examples: [] }, warnings: [],
     },
-    createdAt: '2025-01-01T00:00:00.000Z', runCount: 0,
+    createdAt: '2025-01-01T00:00:00.000Z', runCount: 0, notes: '', tags: [], cacheProblem: null,
     ...over,
   };
 }
@@ -25,6 +25,7 @@ export function run(over: Partial<RunSummary> = {}): RunSummary {
     hyperparameters: structuredClone(DEFAULT_HYPERPARAMETERS), kernelsUsed: 'fast', engineVersion: '0.1.0', parentRunId: null, parentSnapshotId: null,
     notes: '', tags: [], error: null, createdAt: '2025-01-01T00:00:00.000Z', startedAt: '2025-01-01T00:00:01.000Z', finishedAt: null,
     trainSeconds: 0, epochsDone: 0, bestEpoch: null, lastValAccuracy: null, lastTrainLoss: null, testAccuracy: null, stopReason: null,
+    bestValAccuracy: null, bestMonitor: null, bestMonitorValue: null, epochOffset: 0, stepOffset: 0, sweepId: null,
     ...over,
   };
 }

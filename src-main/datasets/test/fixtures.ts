@@ -212,9 +212,18 @@ export interface ChildResult {
 }
 
 /** Runs a TypeScript file of this folder in a child `node --import tsx` process and collects its output. */
-export function runChild(script: string, args: string[], options: { uid?: number; gid?: number } = {}): Promise<ChildResult> {
+/**
+ * Runs a test script of this folder in a child process. `withoutRootBypass`: when we are root, the
+ * child loses the capabilities that let root read any file whatever its mode bits (setpriv drops
+ * them from the bounding set before exec), so a test can see EACCES — it stays root, so it can still
+ * read the checkout wherever that lives (a `nobody` child cannot, under a private temp folder).
+ */
+export function runChild(script: string, args: string[], options: { withoutRootBypass?: boolean } = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const command = [process.execPath, '--import', 'tsx', join(import.meta.dirname, script), ...args];
+    const dropBypass = options.withoutRootBypass === true && process.getuid?.() === 0;
+    const [file, ...argv] = dropBypass ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...command] : command;
+    const child = spawn(file!, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -17,15 +17,15 @@ export interface FieldGroup {
 
 /** Every field of the table, once (a unit test holds this to the table). */
 export const RUN_FORM_GROUPS: readonly FieldGroup[] = [
-  { title: 'Training', paths: ['epochs', 'batchSize', 'seed'] },
+  { title: 'Training', paths: ['epochs', 'batchSize', 'seed', 'labelSmoothing'] },
   {
     title: 'Optimizer',
     paths: ['optimizer.type', 'optimizer.learningRate', 'optimizer.momentum', 'optimizer.nesterov', 'optimizer.beta1', 'optimizer.beta2', 'optimizer.epsilon', 'optimizer.weightDecay'],
   },
-  { title: 'Learning-rate schedule', paths: ['schedule.type', 'schedule.stepSize', 'schedule.gamma', 'schedule.minLearningRate'] },
+  { title: 'Learning-rate schedule', paths: ['schedule.type', 'warmupEpochs', 'schedule.stepSize', 'schedule.gamma', 'schedule.minLearningRate', 'schedule.factor', 'schedule.patience', 'schedule.threshold'] },
   { title: 'Data', paths: ['validationSplit', 'trainLimit', 'augment.maxShift', 'augment.flipHorizontal'] },
   { title: 'Early stopping', paths: ['earlyStopping.patience', 'earlyStopping.minDelta', 'earlyStopping.monitor'], toggle: 'earlyStopping' },
-  { title: 'Compute', paths: ['kernels', 'threads', 'progressEvery'] },
+  { title: 'Compute', paths: ['kernels', 'threads', 'progressEvery', 'snapshotMinutes'] },
 ];
 
 /** What a fork usually changes; the rest it inherits from its parent. */

@@ -2,7 +2,7 @@
  * The builder: a ModelSpec being edited (layer cards with stable keys for reordering), the
  * hyperparameter form, and starting a run. Shapes come from the engine's inferShapes on every edit.
  */
-import { DEFAULT_HYPERPARAMETERS, firstRangeProblem } from '../../../src-main/contract/index.js';
+import { DEFAULT_HYPERPARAMETERS, firstRangeProblem, mergeHyperparameters, type TemplateInfo } from '../../../src-main/contract/index.js';
 import type { Client, Hyperparameters, ModelSpec, RunSummary } from '../lib/api.js';
 import { formField } from '../lib/hyperparameter-form.js';
 import { defaultLayer, inferForBuilder, type LayerSpec, type LayerType } from '../lib/spec-edit.js';
@@ -21,11 +21,8 @@ export interface RunForm {
 
 export const newRunForm = (): RunForm => ({ name: '', hyperparameters: structuredClone(DEFAULT_HYPERPARAMETERS) });
 
-export interface Template {
-  name: string;
-  description: string;
-  spec: ModelSpec;
-}
+/** A template as the service sends it: its spec sized to the dataset and its recommended recipe. */
+export type Template = TemplateInfo;
 
 /** A refusal of the start, with the layer or the form field (a hyperparameter path, or 'name') it names. */
 export interface Refusal {
@@ -83,6 +80,8 @@ export class BuilderState {
     if (!t) return;
     this.inputShape = [...t.spec.inputShape];
     this.items = itemsOf(t.spec);
+    // its recommended recipe over the defaults (the CLI's --model NAME does the same)
+    this.form.hyperparameters = mergeHyperparameters(DEFAULT_HYPERPARAMETERS, t.hyperparameters ?? {});
     this.refusal = null;
   }
 

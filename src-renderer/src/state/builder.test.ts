@@ -36,6 +36,19 @@ describe('builder state', () => {
     expect(builder.check.report.totalParams).toBe(8 * 9 + 8 + 13 * 13 * 8 * 10 + 10);
   });
 
+  test("a template with a recipe fills the form with it over the defaults; one without puts the defaults back", async () => {
+    const { service, builder } = await started();
+    service.answer('templates', [
+      { name: 'reference', description: 'conv, pool, dense', spec: REFERENCE },
+      { name: 'strong', description: 'with a recipe', spec: REFERENCE, hyperparameters: { epochs: 6, labelSmoothing: 0.1, optimizer: { type: 'adamw', learningRate: 0.003 } } },
+    ]);
+    await builder.loadTemplates();
+    builder.applyTemplate('strong');
+    expect(builder.form.hyperparameters).toMatchObject({ epochs: 6, labelSmoothing: 0.1, batchSize: DEFAULT_HYPERPARAMETERS.batchSize, optimizer: { type: 'adamw', learningRate: 0.003 } });
+    builder.applyTemplate('reference');
+    expect(builder.form.hyperparameters).toEqual(DEFAULT_HYPERPARAMETERS);
+  });
+
   test('another dataset resizes the classifier to its classes', async () => {
     const { builder } = await started();
     await builder.useDataset(5);

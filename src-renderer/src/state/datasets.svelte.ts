@@ -27,6 +27,12 @@ export class DatasetsState {
   importing = $state<ImportInFlight | null>(null);
   importError = $state<string | null>(null);
   importNotice = $state<string | null>(null);
+  /** Saving a new name or class names of the selected dataset: the service's refusal, if any. */
+  editError = $state<string | null>(null);
+  saving = $state(false);
+  /** Re-importing a dataset whose decoded images are gone or damaged. */
+  reimporting = $state(false);
+  reimportError = $state<string | null>(null);
 
   constructor(private readonly client: Client) {
     client.on('importProgress', (p) => {
@@ -86,12 +92,53 @@ export class DatasetsState {
       this.importError = result.error.code === 'cancelled' ? 'import cancelled' : result.error.message;
       return;
     }
-    const { dataset, alreadyImported } = result.value;
+    const { dataset, alreadyImported, recognizedAs } = result.value;
     this.importNotice = alreadyImported
       ? `this content is already in the library as “${dataset.name}”; nothing new was stored`
-      : `imported “${dataset.name}”: ${dataset.trainCount.toLocaleString('en-US')} training and ${dataset.testCount.toLocaleString('en-US')} test images`;
+      : `imported “${dataset.name}”: ${dataset.trainCount.toLocaleString('en-US')} training and ${dataset.testCount.toLocaleString('en-US')} test images` +
+        (recognizedAs ? ` — recognised as ${recognizedAs}, so its classes have their names` : '');
     await this.refresh();
     await this.select(dataset.id);
+  }
+
+  /** Renames the dataset and its classes (only what changed is sent); the list and the thumbnails' captions follow. */
+  async saveNames(id: number, name: string, classNames: string[]): Promise<boolean> {
+    const d = this.list.find((x) => x.id === id);
+    if (!d) return false;
+    const request: { id: number; name?: string; classNames?: string[] } = { id };
+    if (name.trim() !== d.name) request.name = name.trim();
+    const names = classNames.map((n) => n.trim());
+    if (names.some((n, i) => n !== d.classNames[i])) request.classNames = names;
+    this.editError = null;
+    if (request.name === undefined && request.classNames === undefined) return true;
+    this.saving = true;
+    const result = await this.client.call('updateDataset', request);
+    this.saving = false;
+    if (!result.ok) {
+      this.editError = result.error.message;
+      return false;
+    }
+    this.replace(result.value);
+    if (request.classNames && this.selectedId === id) await this.loadThumbnails();
+    return true;
+  }
+
+  /** Imports the dataset's source again (as it was first imported) to bring back its decoded images. */
+  async reimport(id: number): Promise<void> {
+    this.reimporting = true;
+    this.reimportError = null;
+    const result = await this.client.call('reimportDataset', { id });
+    this.reimporting = false;
+    if (!result.ok) {
+      this.reimportError = result.error.message;
+      return;
+    }
+    this.replace(result.value);
+    if (this.selectedId === id) await this.loadThumbnails();
+  }
+
+  private replace(d: DatasetInfo): void {
+    this.list = this.list.map((x) => (x.id === d.id ? d : x));
   }
 
   async cancelImport(): Promise<void> {

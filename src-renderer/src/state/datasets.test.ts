@@ -27,7 +27,7 @@ describe('datasets state', () => {
 
     service.answer('listDatasets', [dataset({ id: 1 }), dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 })]);
     service.answer('getThumbnails', []);
-    importing.resolve({ dataset: dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 }), alreadyImported: false });
+    importing.resolve({ dataset: dataset({ id: 2, name: 'fashion', trainCount: 60000, testCount: 10000 }), alreadyImported: false, recognizedAs: null });
     await done;
     expect(datasets.importing).toBeNull();
     expect(datasets.importNotice).toBe('imported “fashion”: 60,000 training and 10,000 test images');
@@ -75,5 +75,44 @@ describe('datasets state', () => {
     expect(datasets.thumbnails).toHaveLength(10);
     expect(datasets.thumbnails.map((g) => g.length)).toEqual(Array(10).fill(5));
     expect(datasets.thumbnails[3]!.map((t) => t.index)).toEqual([3, 13, 23, 33, 43]);
+  });
+
+  test('renaming sends only what changed; the list shows the new names and the thumbnails are fetched again', async () => {
+    const { service, datasets } = library();
+    service.answer('getThumbnails', []);
+    await datasets.refresh();
+    const names = dataset({ id: 1 }).classNames.map((n, i) => (i === 9 ? 'Boot' : n));
+    service.answer('updateDataset', (r) => dataset({ id: 1, classNames: r.classNames ?? dataset().classNames, name: r.name ?? 'Fashion-MNIST sample' }));
+    expect(await datasets.saveNames(1, ' Fashion-MNIST sample ', names.map((n) => ` ${n}`))).toBe(true);
+    expect(service.requestsOf('updateDataset')).toEqual([{ id: 1, classNames: names }]);
+    expect(datasets.list[0]!.classNames[9]).toBe('Boot');
+    expect(service.requestsOf('getThumbnails')).toHaveLength(1);
+    // nothing changed: no call
+    expect(await datasets.saveNames(1, 'Fashion-MNIST sample', names)).toBe(true);
+    expect(service.requestsOf('updateDataset')).toHaveLength(1);
+  });
+
+  test('a refused rename shows the service’s words and keeps the list as it was', async () => {
+    const { service, datasets } = library();
+    await datasets.refresh();
+    service.refuse('updateDataset', { code: 'conflict', message: 'another dataset (2) is named "fashion"', detail: { field: 'name' } });
+    expect(await datasets.saveNames(1, 'fashion', dataset().classNames)).toBe(false);
+    expect(datasets.editError).toBe('another dataset (2) is named "fashion"');
+    expect(datasets.list[0]!.name).toBe('Fashion-MNIST sample');
+  });
+
+  test('Re-import asks for the dataset by id; the dataset is usable again in the list, or the refusal is shown', async () => {
+    const { service, datasets } = library();
+    service.answer('listDatasets', [dataset({ id: 1, cacheProblem: 'the decoded images of dataset "Fashion-MNIST sample" (/x.cnnds) are missing.' })]);
+    service.answer('getThumbnails', []);
+    await datasets.refresh();
+    service.answer('reimportDataset', dataset({ id: 1, cacheProblem: null }));
+    await datasets.reimport(1);
+    expect(service.requestsOf('reimportDataset')).toEqual([{ id: 1 }]);
+    expect(datasets.list[0]!.cacheProblem).toBeNull();
+    expect(datasets.reimporting).toBe(false);
+    service.refuse('reimportDataset', { code: 'import_failed', message: '/samples/fashion: not found' });
+    await datasets.reimport(1);
+    expect(datasets.reimportError).toBe('/samples/fashion: not found');
   });
 });

@@ -5,7 +5,7 @@ import { DEFAULT_HYPERPARAMETERS } from '../../../src-main/contract/index.js';
 import { setValueAt } from '../lib/hyperparameter-form.js';
 import { ExperimentsState } from './experiments.svelte.js';
 
-const snapshot = (id: number, epoch: number) => ({ id, runId: 1, epoch, step: epoch * 100, kind: 'epoch' as const, isBest: false, bytes: 1000, createdAt: '2025-01-01T00:00:00.000Z' });
+const snapshot = (id: number, epoch: number) => ({ id, runId: 1, epoch, batch: 0, step: epoch * 100, kind: 'epoch' as const, isBest: false, bytes: 1000, createdAt: '2025-01-01T00:00:00.000Z' });
 const parentHyperparameters = { ...structuredClone(DEFAULT_HYPERPARAMETERS), threads: 4, progressEvery: 3, epochs: 2 };
 
 function experiments() {

@@ -3,6 +3,7 @@
  * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
  * and observes them directly; `version` is the one reactive number that says "draw again".
  */
+import { finalEpoch, queryRuns, type RunQuery } from '../../../src-main/contract/index.js';
 import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
 
 export type Point = { x: number; y: number | null };
@@ -26,6 +27,9 @@ export class LiveSeries {
   liveImagesPerSecond = $state<number | null>(null);
   /** The last finished epoch's figure, from the worker. */
   epochImagesPerSecond = $state<number | null>(null);
+  /** From the latest batch event: training seconds so far and that batch's loss (live in epoch 1). */
+  wallTime = $state<number | null>(null);
+  lastBatchLoss = $state<number | null>(null);
   private lastBatch: { step: number; at: number } | null = null;
 
   constructor(readonly runId: number, private readonly batchSize: number, epochs: number) {
@@ -42,6 +46,8 @@ export class LiveSeries {
     this.epoch = e.epoch;
     this.batch = e.batch;
     this.batchesPerEpoch = e.batchesPerEpoch;
+    this.wallTime = e.wallTime;
+    this.lastBatchLoss = e.loss;
     const now = performance.now();
     if (this.lastBatch && now > this.lastBatch.at && e.step > this.lastBatch.step) {
       const rate = ((e.step - this.lastBatch.step) * this.batchSize * 1000) / (now - this.lastBatch.at);
@@ -87,9 +93,9 @@ export class LiveSeries {
       this.batch = lastBatch?.batch ?? 0;
     }
     if (lastEpoch && this.epochImagesPerSecond === null) this.epochImagesPerSecond = lastEpoch.imagesPerSecond;
-    // Steps count from 0 in every run, so the first epoch's end step is the batches per epoch.
-    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step;
-    this.epochs = detail.hyperparameters.epochs;
+    // Steps count from the run's start (a fork's from its parent's snapshot), so the first epoch's end step past that is the batches per epoch.
+    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step - detail.stepOffset;
+    this.epochs = finalEpoch(detail);
     this.version++;
   }
 }
@@ -111,6 +117,9 @@ export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'stopped', '
 
 export class RunsState {
   list = $state.raw<RunSummary[]>([]);
+  /** The runs table's filter and sort (contract/run-query.ts, the same as the service's listRuns). */
+  query = $state<RunQuery>({});
+  shown = $derived(queryRuns(this.list, this.query));
   loaded = $state(false);
   error = $state<string | null>(null);
   selectedId = $state<number | null>(null);
@@ -131,6 +140,12 @@ export class RunsState {
       // shown run's history is read again, so its charts hold exactly that, even a batch whose
       // event came before the run was in the list.
       if (e.runId === this.selectedId && !ACTIVE.has(e.status)) void this.loadDetail(e.runId);
+    });
+    // renamed, tagged, evaluated (its test accuracy), deleted — here or in another window or process
+    client.on('libraryChanged', (e) => {
+      if (e.kind !== 'run') return;
+      if (e.change === 'deleted') this.list = this.list.filter((r) => r.id !== e.id);
+      else if (e.run) this.patch(e.id, e.run);
     });
     client.on('runProgress', (e) => {
       const s = this.seriesFor(e.runId);
@@ -162,7 +177,7 @@ export class RunsState {
     if (!s) {
       const run = this.list.find((r) => r.id === id);
       if (!run) return null;
-      s = new LiveSeries(id, run.hyperparameters.batchSize, run.hyperparameters.epochs);
+      s = new LiveSeries(id, run.hyperparameters.batchSize, finalEpoch(run));
       this.series.set(id, s);
     }
     return s;

@@ -5,7 +5,7 @@ import { detail, run } from '../../test/fixtures.js';
 import { RunsState } from './runs.svelte.js';
 
 const batch = (step: number, over: Partial<RunBatchEvent> = {}): RunBatchEvent => ({
-  runId: 1, kind: 'batch', epoch: 1, batch: step + 1, batchesPerEpoch: 100, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, ...over,
+  runId: 1, kind: 'batch', epoch: 1, batch: step + 1, batchesPerEpoch: 100, step, loss: 2 - step / 100, accuracy: step / 100, learningRate: 0.01, wallTime: step * 0.1, imagesPerSecond: null, ...over,
 });
 const epochEnd = (step: number, over: Partial<RunEpochEvent> = {}): RunEpochEvent => ({
   runId: 1, kind: 'epoch', epoch: 1, epochs: 5, step, trainLoss: 1.2, trainAccuracy: 0.6, valLoss: 1.1, valAccuracy: 0.65, learningRate: 0.01,
@@ -154,5 +154,52 @@ describe('runs state at rest', () => {
     await settle();
     expect(service.requestsOf('getRun')).toHaveLength(2);
     expect(runs.seriesFor(4)!.batchLoss.map((p) => p.x)).toEqual([0, 1]);
+  });
+
+  test('libraryChanged: an evaluated or renamed run is patched in place (no reload); a deleted one leaves the list', async () => {
+    const { service, runs } = await started([run({ id: 1 }), run({ id: 2, name: 'other' })]);
+    const reads = service.requestsOf('listRuns').length;
+    service.emit('libraryChanged', { kind: 'run', id: 2, change: 'updated', run: run({ id: 2, name: 'other', status: 'completed', testAccuracy: 0.87, tags: ['keep'] }) });
+    expect(runs.list.map((r) => [r.id, r.testAccuracy, r.tags])).toEqual([[1, null, []], [2, 0.87, ['keep']]]);
+    service.emit('libraryChanged', { kind: 'dataset', id: 2, change: 'deleted' });
+    service.emit('libraryChanged', { kind: 'run', id: 1, change: 'deleted' });
+    expect(runs.list.map((r) => r.id)).toEqual([2]);
+    expect(service.requestsOf('listRuns')).toHaveLength(reads);
+  });
+
+  test('the table\'s query filters by status, words and tag and sorts by best accuracy, missing values last', async () => {
+    const { runs } = await started([
+      run({ id: 1, name: 'baseline', status: 'completed', bestValAccuracy: 0.8 }),
+      run({ id: 2, name: 'wide', status: 'completed', bestValAccuracy: 0.9, notes: 'twice the units', tags: ['wide'] }),
+      run({ id: 3, name: 'new', status: 'running', bestValAccuracy: null }),
+    ]);
+    expect(runs.shown.map((r) => r.id)).toEqual([3, 2, 1]); // newest first
+    runs.query = { sort: 'bestAccuracy' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2, 1, 3]);
+    runs.query = { sort: 'bestAccuracy', order: 'asc' };
+    expect(runs.shown.map((r) => r.id)).toEqual([1, 2, 3]);
+    runs.query = { status: 'completed', search: 'UNITS' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2]);
+    runs.query = { tag: 'wide' };
+    expect(runs.shown.map((r) => r.id)).toEqual([2]);
+    expect(runs.list).toHaveLength(3);
+  });
+
+  test('during epoch 1 the series holds the training time and the last batch loss from the batch events', async () => {
+    const { service, runs } = await started();
+    const series = runs.seriesFor(1)!;
+    expect([series.wallTime, series.lastBatchLoss]).toEqual([null, null]);
+    service.emit('runProgress', batch(3, { wallTime: 4.5, loss: 1.25 }));
+    expect([series.epoch, series.wallTime, series.lastBatchLoss]).toEqual([1, 4.5, 1.25]);
+  });
+
+  test('a fork\'s series counts its epochs and batches per epoch past its parent\'s snapshot', async () => {
+    const fork = run({ id: 5, epochOffset: 2, stepOffset: 24, hyperparameters: { ...run().hyperparameters, epochs: 3 } });
+    const { service, runs } = await started([fork]);
+    const series = runs.seriesFor(5)!;
+    expect(series.epochs).toBe(5);
+    series.seed(detail({ ...fork, epochs: [{ epoch: 3, step: 36, trainLoss: 1, trainAccuracy: 0.5, valLoss: null, valAccuracy: null, learningRate: 0.01, imagesPerSecond: 100, seconds: 1, wallTime: 1 }] }));
+    expect([series.batchesPerEpoch, series.epochs]).toEqual([12, 5]);
+    void service;
   });
 });
