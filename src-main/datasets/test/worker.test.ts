@@ -22,7 +22,6 @@ describe('import worker: progress and cancellation', () => {
     const cacheDir = tempDir();
     const controller = new AbortController();
     const events: ImportProgress[] = [];
-    const started = Date.now();
     const error = await importDataset(source, cacheDir, {}, {
       signal: controller.signal,
       onProgress: (p) => {
@@ -36,7 +35,6 @@ describe('import worker: progress and cancellation', () => {
     expect(events.length).toBe(1); // no progress after the abort
     expect(events[0]!.phase).toBe('scanning');
     expect(readdirSync(cacheDir)).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('aborting a folder import while sharp is decoding (300 PNGs) cancels cleanly, and the next import works', async () => {
