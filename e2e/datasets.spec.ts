@@ -75,18 +75,23 @@ test('a dropped file fills its name and says that a browser cannot know where it
 
 /**
  * A folder import that cannot finish until the test lets it: each class folder holds a few real
- * PNGs and a named pipe (FIFO) under a PNG's name, and the importer's read of a pipe waits for a
- * writer. Cancel is pressed while it waits — however fast or loaded the machine — and once the
- * service has answered the cancel, `release` opens each waiting pipe for writing and closes it, so
- * the read ends (empty) and the terminated import worker can go.
+ * PNGs and one named `9-waits.png`, and the e2e studio's import worker (support/held-import-worker.ts)
+ * waits on that image's gate, a named pipe outside the dataset, before reading it. Cancel is
+ * pressed while it waits — however fast or loaded the machine — and once the service has answered
+ * the cancel, `release` opens each gate for writing and closes it, so the terminated import worker
+ * can go.
  */
 function blockedImportFolder(png: Buffer): { dir: string; release: () => void } {
+  const gates = process.env.CNN_STUDIO_E2E_GATES;
+  if (!gates) throw new Error('CNN_STUDIO_E2E_GATES is not set: run the specs through playwright.config.ts');
   const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-blocked-'));
   const pipes: string[] = [];
   for (const cls of ['a', 'b']) {
     mkdirSync(join(dir, cls));
     for (let i = 0; i < 3; i++) writeFileSync(join(dir, cls, `${i}.png`), png);
-    const pipe = join(dir, cls, '9-waits.png');
+    writeFileSync(join(dir, cls, '9-waits.png'), png);
+    const pipe = join(gates, `${cls}-9-waits.png`);
+    rmSync(pipe, { force: true });
     execFileSync('mkfifo', [pipe]);
     pipes.push(pipe);
   }

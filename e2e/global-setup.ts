@@ -1,13 +1,13 @@
 /**
  * Builds the app (electron-vite: out/main, out/preload, out/renderer) if any of it is missing or
  * older than its sources — the desktop specs run the built shell and preload, the others the built
- * renderer — then starts the real
- * web server (`src-main/web/main.ts --db <temp> --port 0`) and reads the address it prints.
+ * renderer — then starts the real web server (e2e/support/studio-server.ts: `npm run web`'s server
+ * with imports that a spec can hold) on a temp database and reads the address it prints.
  * The address (with its token) reaches the specs through process.env.CNN_STUDIO_URL.
  * Returns the teardown: stop the server (SIGTERM pauses running runs) and delete the temp folder.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,11 @@ function buildAppIfStale(): void {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   buildAppIfStale();
   const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-'));
-  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src-main/web/main.ts'), '--db', join(dir, 'studio.sqlite'), '--port', '0'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+  const gates = join(dir, 'import-gates');
+  mkdirSync(gates);
+  process.env.CNN_STUDIO_E2E_GATES = gates; // for the specs (./support/held-import-worker.ts)
+  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'e2e/support/studio-server.ts'), '--db', join(dir, 'studio.sqlite')], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CNN_STUDIO_E2E_GATES: gates },
   });
   let output = '';
   const url = await new Promise<string>((resolveUrl, reject) => {

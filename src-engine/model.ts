@@ -1,12 +1,12 @@
 /**
- * A built network: the layers, one flat buffer of every parameter value and one of every gradient
- * (each parameter a view into them, so a snapshot is one copy), and the fused softmax/cross-entropy
- * head.
+ * A built network: the layers, one flat buffer of every value — the parameters, then the statistics
+ * (batch norm's running mean and variance) — and one of every parameter's gradient (each a view into
+ * them, so a snapshot is one copy), and the fused softmax/cross-entropy head.
  */
 import { softmax, softmaxCrossEntropy } from './kernels/activations.js';
 import { referenceKernels } from './kernels/reference.js';
 import type { Kernels } from './kernels/types.js';
-import type { Layer, LayerContext, Param } from './layers/layer.js';
+import { isBatchSumLayer, type Layer, type LayerContext, type Param, type Statistic } from './layers/layer.js';
 import { layerDefinition } from './layers/registry.js';
 import { parameterLayout } from './parameters.js';
 import { Rng } from './rng.js';
@@ -21,6 +21,37 @@ export interface BuildOptions {
   dtype?: DType;
   /** The kernel set; default the reference loops. */
   kernels?: Kernels;
+  /** A values buffer to build over instead of a fresh one (left as it is: no init is drawn into
+   *  it). The data-parallel replicas' shard models share one this way. */
+  values?: FloatArray;
+}
+
+/** What a training pass asks its driver at a batch-sum layer (layers/layer.ts BatchSumLayer). */
+export interface BatchSumRequest {
+  layerIndex: number;
+  phase: 'forward' | 'backward';
+  /** This pass's sums; the driver answers with the whole batch's. */
+  sums: Float64Array;
+}
+
+export interface TrainingPassOptions {
+  /** Scales dlogits: 1 / (images in the whole batch), so that the gradient is of the batch's mean loss. */
+  lossScale: number;
+  /** PyTorch's label_smoothing ε: the target is (1 − ε)·onehot + ε/classes. Default 0. */
+  labelSmoothing?: number;
+  inputGradient: boolean;
+  /** Batch statistics in training mode (dropout on, batch norm over the batch). */
+  training: boolean;
+  /** Update the running statistics from this pass's batch (the whole batch's model does; shards
+   *  of a data-parallel batch do not: the lead updates its model once). */
+  updateStatistics: boolean;
+}
+
+/** A pass's summed loss, correct count and input gradient; the parameter gradients are in model.grads. */
+export interface PassResult {
+  lossSum: number;
+  correct: number;
+  inputGradient: FloatArray | null;
 }
 
 export interface LossResult {
@@ -75,11 +106,18 @@ export class Model<T extends FloatArray = Float32Array> {
   readonly classes: number;
   readonly inputSize: number;
   readonly layers: Layer[];
+  /** Every value: the parameters, then the statistics. */
   readonly values: T;
+  /** The parameters: the first part of `values`, what an optimizer updates. */
+  readonly trainable: T;
+  /** One gradient per parameter (as long as `trainable`). */
   readonly grads: T;
   readonly dropoutRng: Rng;
   readonly kernels: Kernels;
+  /** Whether training passes split at batch-sum layers (batch norm). */
+  readonly hasBatchSums: boolean;
   private readonly params: Param<T>[];
+  private readonly stats: Statistic<T>[];
   private readonly ctx: LayerContext;
   private readonly firstParamLayer: number;
   private probs: FloatArray | null = null;
@@ -98,23 +136,44 @@ export class Model<T extends FloatArray = Float32Array> {
     this.ctx = { dtype: this.dtype, kernels: this.kernels, dropoutRng: this.dropoutRng };
 
     const layout = parameterLayout(spec, this.shapes);
-    this.values = allocFloat(this.dtype, layout.totalParams) as T;
+    if (options.values) {
+      const ok = this.dtype === 'float64' ? options.values instanceof Float64Array : options.values instanceof Float32Array;
+      if (!ok || options.values.length !== layout.totalValues) throw new Error(`values buffer must be ${this.dtype} of ${layout.totalValues}`);
+    }
+    this.values = (options.values ?? allocFloat(this.dtype, layout.totalValues)) as T;
+    this.trainable = this.values.subarray(0, layout.totalParams) as T;
     this.grads = allocFloat(this.dtype, layout.totalParams) as T;
-    this.params = layout.parameters.map(({ name, shape, offset, length }) => ({
-      name, shape, value: this.values.subarray(offset, offset + length) as T, grad: this.grads.subarray(offset, offset + length) as T,
+    const entries = layout.parameters;
+    const paramEntries = entries.filter((e) => e.trainable);
+    const statEntries = entries.filter((e) => !e.trainable);
+    const view = (offset: number, length: number) => this.values.subarray(offset, offset + length) as T;
+    this.params = paramEntries.map(({ name, shape, offset, length }) => ({
+      name, shape, value: view(offset, length), grad: this.grads.subarray(offset, offset + length) as T,
     }));
-    const paramsOf = (i: number) => this.params.filter((_, k) => layout.parameters[k]!.layerIndex === i);
-    this.layers = spec.layers.map((ls, i) => layerDefinition(ls).build(ls, layerSite(this.shapes, i), paramsOf(i), this.ctx));
-    // one init stream, layers in order: the same seed gives the same weights, bit for bit
-    const rng = new Rng(seed);
-    spec.layers.forEach((ls, i) => layerDefinition(ls).init?.(ls, layerSite(this.shapes, i), paramsOf(i), rng));
+    this.stats = statEntries.map(({ name, shape, offset, length }) => ({ name, shape, value: view(offset, length) }));
+    const paramsOf = (i: number) => this.params.filter((_, k) => paramEntries[k]!.layerIndex === i);
+    const statsOf = (i: number) => this.stats.filter((_, k) => statEntries[k]!.layerIndex === i);
+    this.layers = spec.layers.map((ls, i) => layerDefinition(ls).build(ls, layerSite(this.shapes, i), paramsOf(i), this.ctx, statsOf(i)));
+    if (!options.values) {
+      // one init stream, layers in order: the same seed gives the same weights, bit for bit
+      const rng = new Rng(seed);
+      spec.layers.forEach((ls, i) => layerDefinition(ls).init?.(ls, layerSite(this.shapes, i), paramsOf(i), rng));
+      for (const e of statEntries) this.values.fill(e.initial ?? 0, e.offset, e.offset + e.length);
+    }
     const first = this.layers.findIndex((l) => l.params.length > 0);
     this.firstParamLayer = first < 0 ? this.layers.length : first;
+    this.hasBatchSums = this.layers.some(isBatchSumLayer);
   }
 
   /** In layer order, each layer's weight then its bias; views into `values` and `grads`. */
   parameters(): Param<T>[] {
     return this.params;
+  }
+
+  /** The statistics (batch norm's running mean and variance), layers in order; views into `values`
+   *  after every parameter. */
+  statistics(): Statistic<T>[] {
+    return this.stats;
   }
 
   /** Logits (n, classes), a buffer owned by the last layer. x must already be validated. */
@@ -148,25 +207,50 @@ export class Model<T extends FloatArray = Float32Array> {
 
   /**
    * Mean softmax cross-entropy over the batch and its gradients: every parameter's grad is
-   * overwritten. Training mode (dropout on) unless told otherwise.
+   * overwritten. Training mode (dropout on, batch norm over this batch, its running statistics
+   * updated) unless told otherwise.
    */
   lossAndGradients(x: ArrayLike<number>, labels: ArrayLike<number>, n: number,
-    options: { inputGradient?: boolean; training?: boolean; validate?: boolean } = {}): LossResult {
+    options: { inputGradient?: boolean; training?: boolean; validate?: boolean; labelSmoothing?: number } = {}): LossResult {
     if (options.validate !== false) validateBatch(x, n, this.inputSize, labels, this.classes);
-    const wantInput = options.inputGradient ?? true;
-    const xs = this.asDtype(x, n);
-    const logits = this.forward(xs, n, options.training ?? true);
+    const training = options.training ?? true;
+    const pass = this.trainingPass(this.asDtype(x, n), labels, n, {
+      lossScale: 1 / n, labelSmoothing: options.labelSmoothing, inputGradient: options.inputGradient ?? true, training, updateStatistics: training,
+    });
+    // the whole batch is here, so each batch-sum layer's total is its own sums
+    let step = pass.next();
+    while (!step.done) step = pass.next(step.value.sums);
+    const { lossSum, correct, inputGradient } = step.value;
+    return { loss: lossSum / n, correct, inputGradient };
+  }
+
+  /**
+   * Forward, loss and backward of n images, as a generator that stops at each batch-sum layer
+   * (batch norm in training) with this pass's sums and goes on with the whole batch's, which the
+   * driver sends back: lossAndGradients for a whole batch, the data-parallel pool for its shards
+   * (which adds every shard's sums first). The parameter gradients overwrite `grads`.
+   */
+  *trainingPass(x: FloatArray, labels: ArrayLike<number>, n: number, options: TrainingPassOptions): Generator<BatchSumRequest, PassResult, Float64Array> {
+    const { training } = options;
+    let a = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      if (training && isBatchSumLayer(layer)) a = yield* relay(layer.trainingForward(a, n, options.updateStatistics), i, 'forward');
+      else a = layer.forward(a, n, training);
+    }
     const k = this.classes;
     this.probs = ensureCapacity(this.probs, n * k, this.dtype);
     this.dlogits = ensureCapacity(this.dlogits, n * k, this.dtype);
-    const { lossSum, correct } = softmaxCrossEntropy(n, k, logits, labels, this.probs, this.dlogits, 1 / n);
+    const { lossSum, correct } = softmaxCrossEntropy(n, k, a, labels, this.probs, this.dlogits, options.lossScale, options.labelSmoothing ?? 0);
     this.grads.fill(0);
     let d: FloatArray | null = this.dlogits;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
-      const need = wantInput || i > this.firstParamLayer;
-      d = this.layers[i]!.backward(d, n, need);
+      const layer = this.layers[i]!;
+      const need = options.inputGradient || i > this.firstParamLayer;
+      if (training && isBatchSumLayer(layer)) d = yield* relay(layer.trainingBackward(d, n, need), i, 'backward');
+      else d = layer.backward(d, n, need);
     }
-    return { loss: lossSum / n, correct, inputGradient: wantInput ? d : null };
+    return { lossSum, correct, inputGradient: options.inputGradient ? d : null };
   }
 
   /** Loss and accuracy without gradients, in chunks; dropout off. Validation computes the same. */
@@ -232,11 +316,19 @@ export class Model<T extends FloatArray = Float32Array> {
   }
 }
 
+/** A layer's batch-sum generator inside the model's: each of its sums goes out tagged with the layer. */
+function* relay<T>(pass: Generator<Float64Array, T, Float64Array>, layerIndex: number, phase: BatchSumRequest['phase']): Generator<BatchSumRequest, T, Float64Array> {
+  let step = pass.next();
+  while (!step.done) step = pass.next(yield { layerIndex, phase, sums: step.value });
+  return step.value;
+}
+
 /** [start, start + length) of an array: a view of a typed array, a copy of anything else. */
 function sliceOf(a: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
   return ArrayBuffer.isView(a) ? (a as Float32Array).subarray(start, start + length) : Array.prototype.slice.call(a, start, start + length);
 }
 
 export function buildModel(spec: ModelSpec, options: BuildOptions = {}): Model<Float32Array> {
+  if (options.values && !(options.values instanceof Float32Array)) throw new Error('buildModel builds float32 models');
   return new Model<Float32Array>(spec, { ...options, dtype: 'float32' });
 }

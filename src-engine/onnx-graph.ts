@@ -23,8 +23,8 @@ export const ONNX_OUTPUT_NAME = 'probabilities';
 /** The symbolic batch dimension of input and output. */
 export const ONNX_BATCH_DIM = 'N';
 
-/** An INT (number) or INTS (number[]) attribute: all the ops used here need. */
-export type OnnxAttribute = number | number[];
+/** An INT (number), INTS (number[]) or FLOAT ({ float }) attribute: all the ops used here need. */
+export type OnnxAttribute = number | number[] | { float: number };
 
 export interface OnnxNode {
   opType: string;
@@ -54,12 +54,12 @@ export interface OnnxGraph {
   classes: number;
 }
 
-/** The graph of `spec` with `weights` (the model's flat buffer). Throws SpecError for an invalid
+/** The graph of `spec` with `weights` (the model's flat values buffer: parameters, then statistics). Throws SpecError for an invalid
  *  spec and RangeError for weights of the wrong length. */
 export function onnxGraph(spec: ModelSpec, weights: Float32Array): OnnxGraph {
   const layout = parameterLayout(spec);
   const { shapes } = layout;
-  if (weights.length !== layout.totalParams) throw new RangeError(`weights have ${weights.length} values but the spec has ${layout.totalParams} parameters`);
+  if (weights.length !== layout.totalValues) throw new RangeError(`weights have ${weights.length} values but the spec has ${layout.totalValues}`);
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
   let counter = 0;

@@ -98,18 +98,21 @@ export function decodeContainer(bytes: Uint8Array, magic: string, what: string):
   return { header, blobs };
 }
 
-/** Spec + weights as bytes. */
+/** Spec + weights (every value: the parameters, then the statistics) as bytes. */
 export function saveModel(model: Model<Float32Array>): Uint8Array {
   return encodeContainer(MODEL_MAGIC, { spec: model.spec, specHash: specHash(model.spec) }, { weights: model.values });
 }
 
-export function readModelFile(bytes: Uint8Array): { spec: ModelSpec; weights: Float32Array } {
+/** The spec, the weights and whatever else the header holds (`meta`: a producer's provenance,
+ *  such as an exported PyTorch project's `trainedBy`). */
+export function readModelFile(bytes: Uint8Array): { spec: ModelSpec; weights: Float32Array; meta: Record<string, unknown> } {
   const { header, blobs } = decodeContainer(bytes, MODEL_MAGIC, 'model file');
-  const spec = header.spec as ModelSpec;
-  if (specHash(spec) !== header.specHash) throw new ModelFormatError('model file is corrupt: the spec does not match its hash');
+  const { spec: rawSpec, specHash: hash, blobs: _table, ...meta } = header;
+  const spec = rawSpec as ModelSpec;
+  if (!spec || typeof spec !== 'object' || specHash(spec) !== hash) throw new ModelFormatError('model file is corrupt: the spec does not match its hash');
   const weights = blobs.weights;
   if (!(weights instanceof Float32Array)) throw new ModelFormatError('model file is corrupt: no float32 weights');
-  return { spec, weights };
+  return { spec, weights, meta };
 }
 
 export function loadModel(bytes: Uint8Array, options: Omit<BuildOptions, 'dtype' | 'seed'> = {}): Model<Float32Array> {

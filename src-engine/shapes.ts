@@ -17,7 +17,10 @@ export interface LayerShape {
   label: string;
   inputShape: [number, number, number];
   outputShape: [number, number, number];
+  /** Trainable values. */
   params: number;
+  /** Non-trainable values the layer keeps (batch norm's running mean and variance). */
+  statistics: number;
   /** Multiply-adds per image in the forward pass. */
   macs: number;
 }
@@ -27,7 +30,10 @@ export interface ShapeReport {
   layers: LayerShape[];
   outputShape: [number, number, number] | null;
   classes: number | null;
+  /** Trainable values: what the optimizer updates. */
   totalParams: number;
+  /** Statistics: saved with the weights, never trained. */
+  totalStatistics: number;
   totalMacs: number;
   /** Set when ok is false: the first problem, naming the layer and the numbers. */
   error?: { layerIndex: number | null; message: string };
@@ -56,7 +62,7 @@ export function inferShapesOrThrow(spec: ModelSpec, layers: LayerShape[] = []): 
     if (!def) throw new SpecError(`layer #${index + 1}: unknown type ${JSON.stringify(type)} (expected one of ${LAYER_TYPES.join(', ')})`, index);
     const site: LayerSite = { index, label: `${def.type} #${index + 1}`, inputShape: shape, isLast: index === spec.layers.length - 1 };
     const r = withIndex(index, () => def.infer(layer, site));
-    layers.push({ index, type: def.type, label: site.label, inputShape: site.inputShape, outputShape: r.outputShape, params: r.params, macs: r.macs });
+    layers.push({ index, type: def.type, label: site.label, inputShape: site.inputShape, outputShape: r.outputShape, params: r.params, statistics: r.statistics ?? 0, macs: r.macs });
     shape = r.outputShape;
     if (site.isLast) {
       classes = def.classes?.(layer, site) ?? null;
@@ -70,6 +76,7 @@ export function inferShapesOrThrow(spec: ModelSpec, layers: LayerShape[] = []): 
     outputShape: shape,
     classes,
     totalParams: layers.reduce((s, l) => s + l.params, 0),
+    totalStatistics: layers.reduce((s, l) => s + l.statistics, 0),
     totalMacs: layers.reduce((s, l) => s + l.macs, 0),
   };
 }
@@ -91,6 +98,6 @@ export function inferShapes(spec: ModelSpec): ShapeReport {
     return inferShapesOrThrow(spec, layers);
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
-    return { ok: false, layers, outputShape: null, classes: null, totalParams: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message } };
+    return { ok: false, layers, outputShape: null, classes: null, totalParams: 0, totalStatistics: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message } };
   }
 }

@@ -5,6 +5,9 @@
  */
 export type Pair = number | [number, number];
 
+/** What follows a conv or dense layer's affine map. `leakyRelu` takes the layer's `alpha`. */
+export type Activation = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'linear';
+
 export interface Conv2dSpec {
   type: 'conv2d';
   filters: number;
@@ -14,7 +17,9 @@ export interface Conv2dSpec {
   /** 'valid' (default, as the seed) or 'same' (TensorFlow rule, odd pixel at bottom/right). */
   padding?: 'valid' | 'same';
   /** Default 'relu', as the seed. */
-  activation?: 'relu' | 'linear';
+  activation?: Activation;
+  /** leakyRelu's slope for negative inputs; default 0.01 (PyTorch's and Keras's). */
+  alpha?: number;
 }
 
 export interface MaxPool2dSpec {
@@ -32,7 +37,9 @@ export interface DenseSpec {
   type: 'dense';
   units: number;
   /** Default: 'softmax' for the last layer, 'relu' elsewhere. Softmax only as the last layer. */
-  activation?: 'relu' | 'linear' | 'softmax';
+  activation?: Activation | 'softmax';
+  /** leakyRelu's slope for negative inputs; default 0.01. */
+  alpha?: number;
 }
 
 export interface DropoutSpec {
@@ -41,7 +48,34 @@ export interface DropoutSpec {
   rate: number;
 }
 
-export type LayerSpec = Conv2dSpec | MaxPool2dSpec | FlattenSpec | DenseSpec | DropoutSpec;
+/** Batch normalization over the channels (after a conv) or the features (after a dense layer),
+ *  PyTorch's conventions: batch statistics with the biased variance in training, the running ones
+ *  in predict/evaluation, running = (1 − momentum)·running + momentum·batch (unbiased variance). */
+export interface BatchNormSpec {
+  type: 'batchnorm';
+  /** Default 0.1. */
+  momentum?: number;
+  /** Default 1e-5. */
+  epsilon?: number;
+}
+
+export interface AvgPool2dSpec {
+  type: 'avgpool2d';
+  poolSize: Pair;
+  /** Default = poolSize. */
+  stride?: Pair;
+  /** 'valid' (default: leftover rows/columns dropped) or 'same' (TensorFlow rule; the mean is over
+   *  the window's cells inside the input, padding not counted). */
+  padding?: 'valid' | 'same';
+}
+
+/** The mean of each channel over the whole image: (H, W, C) → (1, 1, C), flat, so a dense layer
+ *  may follow without a flatten. */
+export interface GlobalAvgPool2dSpec {
+  type: 'globalavgpool2d';
+}
+
+export type LayerSpec = Conv2dSpec | MaxPool2dSpec | AvgPool2dSpec | GlobalAvgPool2dSpec | BatchNormSpec | FlattenSpec | DenseSpec | DropoutSpec;
 export type LayerType = LayerSpec['type'];
 
 export interface ModelSpec {

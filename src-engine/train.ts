@@ -1,7 +1,7 @@
 /**
- * The resumable Trainer: mini-batch training whose whole state — weights, optimizer moments, the
- * three RNG streams (shuffle, augmentation, dropout), the position in the epoch and its shuffle order,
- * early-stopping bookkeeping — serializes to bytes, so that stopping anywhere between two batches and
+ * The resumable Trainer: mini-batch training whose whole state — weights and statistics, optimizer
+ * moments, the three RNG streams (shuffle, augmentation, dropout), the position in the epoch and its
+ * shuffle order, early-stopping and reduce-on-plateau bookkeeping — serializes to bytes, so that stopping anywhere between two batches and
  * restoring gives bit-identical weights to the run that never stopped.
  */
 import { augmentBatch, checkDataset, evaluateDataset, gatherBatch, type AugmentConfig, type Dataset } from './data.js';
@@ -9,7 +9,7 @@ import type { Kernels } from './kernels/types.js';
 import { buildModel, InputError, type Model } from './model.js';
 import { checkOptimizerConfig, createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers/index.js';
 import { Rng } from './rng.js';
-import { checkSchedule, learningRateAt, type ScheduleConfig } from './schedules.js';
+import { checkSchedule, initialPlateau, learningRateAt, plateauAfterEpoch, type PlateauState, type ScheduleConfig } from './schedules.js';
 import { ModelFormatError } from './serialize.js';
 import { readTrainerState, writeTrainerState } from './trainer-state.js';
 
@@ -33,6 +33,9 @@ export interface TrainConfig {
   shuffle?: boolean;
   earlyStopping?: EarlyStoppingConfig;
   augment?: AugmentConfig;
+  /** PyTorch's label_smoothing ε for the training loss, in [0, 1): the target is (1 − ε)·onehot +
+   *  ε/classes. Validation and evaluation losses are the plain cross-entropy. Default 0. */
+  labelSmoothing?: number;
 }
 
 export interface BatchEvent {
@@ -70,15 +73,20 @@ export class TrainingError extends Error {
   }
 }
 
-/** Computes a batch's mean loss and writes (overwrites) model.grads. The default is the model's own
- *  lossAndGradients; a data-parallel implementation shards the batch over workers. */
+export interface GradientOptions {
+  labelSmoothing?: number;
+}
+
+/** Computes a batch's mean loss and writes (overwrites) model.grads, in training mode: the model's
+ *  statistics (batch norm's running ones) are updated once from the batch. The default is the
+ *  model's own lossAndGradients; a data-parallel implementation shards the batch over workers. */
 export interface GradientComputer {
-  compute(model: Model, x: Float32Array, labels: Int32Array, n: number): { loss: number; correct: number };
+  compute(model: Model, x: Float32Array, labels: Int32Array, n: number, options?: GradientOptions): { loss: number; correct: number };
 }
 
 export const localGradients: GradientComputer = {
-  compute(model, x, labels, n) {
-    const r = model.lossAndGradients(x, labels, n, { inputGradient: false, validate: false });
+  compute(model, x, labels, n, options = {}) {
+    const r = model.lossAndGradients(x, labels, n, { inputGradient: false, validate: false, labelSmoothing: options.labelSmoothing });
     return { loss: r.loss, correct: r.correct };
   },
 };
@@ -97,6 +105,10 @@ export function checkTrainConfig(config: TrainConfig): string | null {
   if (opt) return opt;
   const sch = checkSchedule(config.schedule);
   if (sch) return sch;
+  const warmup = config.schedule?.warmupEpochs ?? 0;
+  if (warmup >= config.epochs) return `warm-up of ${warmup} epochs leaves none of the ${config.epochs} for the schedule`;
+  const ls = config.labelSmoothing ?? 0;
+  if (typeof ls !== 'number' || !(ls >= 0 && ls < 1)) return `label smoothing must be in [0, 1), got ${ls}`;
   const es = config.earlyStopping;
   if (es) {
     if (!Number.isInteger(es.patience) || es.patience < 1) return `early stopping patience must be a positive integer, got ${es.patience}`;
@@ -122,6 +134,7 @@ export class Trainer {
   bestEpoch = -1;
   private bestMetric = NaN;
   private wait = 0;
+  private plateau: PlateauState = initialPlateau();
   private bestValues: Float32Array;
   private readonly shuffleRng: Rng;
   private readonly augmentRng: Rng;
@@ -145,9 +158,12 @@ export class Trainer {
     if (config.earlyStopping?.monitor?.startsWith('val') && !validation) {
       throw new TrainingError('bad_config', `early stopping monitors ${config.earlyStopping.monitor} but there is no validation data`);
     }
+    if (config.schedule?.type === 'plateau' && !validation) {
+      throw new TrainingError('bad_config', 'reduce-on-plateau watches the validation loss, but there is no validation data');
+    }
     this.model = model;
     this.config = structuredClone(config);
-    this.optimizer = createOptimizer(config.optimizer, model.values.length);
+    this.optimizer = createOptimizer(config.optimizer, model.trainable.length);
     const seed = config.seed ?? 0;
     this.shuffleRng = new Rng(seed);
     this.augmentRng = new Rng((seed ^ 0x2545f491) >>> 0);
@@ -169,8 +185,11 @@ export class Trainer {
     return this.step_;
   }
 
+  /** The learning rate of the next step. */
   get learningRate(): number {
-    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, this.epoch, this.config.epochs);
+    return learningRateAt(this.config.schedule, this.config.optimizer.learningRate, {
+      epoch: this.epoch, epochs: this.config.epochs, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, plateauScale: this.plateau.scale,
+    });
   }
 
   private monitor(): 'valLoss' | 'valAccuracy' | 'trainLoss' {
@@ -200,7 +219,7 @@ export class Trainer {
       augmentBatch(aug, this.augmentRng, x, m, h, w, c, this.augTmp);
     }
     const lr = this.learningRate;
-    const { loss, correct } = this.gradients.compute(model, x, y, m);
+    const { loss, correct } = this.gradients.compute(model, x, y, m, { labelSmoothing: this.config.labelSmoothing });
     if (!Number.isFinite(loss)) {
       // The weights that produced this loss are already bad; the ones before the last update were not.
       if (this.step_ > 0) model.values.set(this.prevValues);
@@ -209,7 +228,7 @@ export class Trainer {
       throw new TrainingError('nan_loss', `loss became ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; the weights are kept at the last finite loss (try a lower learning rate)`);
     }
     this.prevValues.set(model.values);
-    this.optimizer.step(model.values, model.grads, lr);
+    this.optimizer.step(model.trainable, model.grads, lr);
     this.step_++;
     this.lossSum += loss * m;
     this.correctSum += correct;
@@ -242,6 +261,7 @@ export class Trainer {
       seconds: this.epochSeconds,
       improved: false,
     };
+    if (valLoss !== null) this.plateau = plateauAfterEpoch(this.config.schedule, this.plateau, this.epoch, valLoss);
     const monitor = this.monitor();
     const value = monitor === 'valLoss' ? valLoss! : monitor === 'valAccuracy' ? valAccuracy! : metrics.trainLoss;
     const minDelta = this.config.earlyStopping?.minDelta ?? 0;
@@ -308,6 +328,7 @@ export class Trainer {
       optimizerSteps: this.optimizer.stepCount,
       orderEpoch: this.orderEpoch,
       bestEpoch: this.bestEpoch, bestMetric: Number.isNaN(this.bestMetric) ? null : this.bestMetric, wait: this.wait,
+      plateau: this.plateau,
       lossSum: this.lossSum, correctSum: this.correctSum, seen: this.seen, epochSeconds: this.epochSeconds,
       history: this.history,
       trainN: this.train.n,
@@ -340,6 +361,7 @@ export class Trainer {
     t.bestEpoch = s.bestEpoch;
     t.bestMetric = s.bestMetric === null ? NaN : s.bestMetric;
     t.wait = s.wait;
+    t.plateau = s.plateau;
     t.lossSum = s.lossSum;
     t.correctSum = s.correctSum;
     t.seen = s.seen;

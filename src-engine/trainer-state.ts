@@ -8,6 +8,7 @@ import { parameterLayout } from './parameters.js';
 import { decodeContainer, encodeContainer, ModelFormatError, STATE_MAGIC } from './serialize.js';
 import { SpecError } from './shapes.js';
 import { specHash, type ModelSpec } from './spec.js';
+import { initialPlateau, type PlateauState } from './schedules.js';
 import type { EpochMetrics, StopReason, TrainConfig } from './train.js';
 
 export const TRAINER_STATE_ENGINE = 'cnn-studio-engine';
@@ -44,14 +45,18 @@ export interface TrainerStateHeader {
   history: EpochMetrics[];
   /** Training images the state was saved for; a resume must be given as many. */
   trainN: number;
+  /** Reduce-on-plateau's bookkeeping; written only for that schedule (other states keep the bytes
+   *  they always had), read as the initial bookkeeping when absent. */
+  plateau?: PlateauState;
 }
 
 export interface TrainerStateBlobs {
-  /** The model's flat parameter buffer. */
+  /** The model's flat values buffer: the parameters, then the statistics (batch norm's running
+   *  mean and variance; parameters.ts says where each is). */
   weights: Float32Array;
-  /** The best epoch's weights (early stopping restores them). */
+  /** The best epoch's values (early stopping restores them). */
   bestWeights: Float32Array;
-  /** The weights before the last update (a NaN loss falls back to them). */
+  /** The values before the last update (a NaN loss falls back to them). */
   prevWeights: Float32Array;
   /** The current epoch's shuffle order. */
   order: Uint32Array;
@@ -64,7 +69,7 @@ export interface TrainerStateBlobs {
 }
 
 /** A decoded trainer state: the header's fields and the blobs. */
-export type TrainerState = Omit<TrainerStateHeader, 'engine' | 'specHash'> & TrainerStateBlobs;
+export type TrainerState = Omit<TrainerStateHeader, 'engine' | 'specHash' | 'plateau'> & { plateau: PlateauState } & TrainerStateBlobs;
 
 const WHAT = 'trainer state';
 const OPTIMIZER_PREFIX = 'opt.';
@@ -83,6 +88,7 @@ export function writeTrainerState(s: TrainerState): Uint8Array {
     lossSum: s.lossSum, correctSum: s.correctSum, seen: s.seen, epochSeconds: s.epochSeconds,
     history: s.history,
     trainN: s.trainN,
+    plateau: s.config.schedule?.type === 'plateau' ? s.plateau : undefined,
   };
   const blobs: Record<string, Float32Array | Uint32Array> = {
     weights: s.weights,
@@ -117,6 +123,12 @@ function checkHeader(h: Record<string, unknown>): asserts h is Record<string, un
   if (h.bestMetric !== null && typeof h.bestMetric !== 'number') throw corrupt(`header field bestMetric is ${JSON.stringify(h.bestMetric)}`);
   if (!Array.isArray(h.history)) throw corrupt('header field history is not a list');
   if (!h.config || typeof h.config !== 'object') throw corrupt('header field config is missing');
+  if (h.plateau !== undefined) {
+    const p = h.plateau as Partial<PlateauState> | null;
+    if (!p || typeof p !== 'object' || !(p.best === null || typeof p.best === 'number') || !Number.isSafeInteger(p.bad) || typeof p.scale !== 'number') {
+      throw corrupt(`header field plateau is ${JSON.stringify(h.plateau)}`);
+    }
+  }
   if (specHash(h.spec as ModelSpec) !== h.specHash) throw corrupt('the spec does not match its hash');
 }
 
@@ -127,7 +139,7 @@ export function readTrainerState(bytes: Uint8Array): TrainerState {
   checkHeader(header);
   let params: number;
   try {
-    params = parameterLayout(header.spec).totalParams;
+    params = parameterLayout(header.spec).totalValues;
   } catch (e) {
     if (e instanceof SpecError) throw corrupt(`its spec is invalid: ${e.message}`);
     throw e;
@@ -154,6 +166,7 @@ export function readTrainerState(bytes: Uint8Array): TrainerState {
     epoch: h.epoch, batch: h.batch, step: h.step, done: h.done, stopReason: h.stopReason,
     optimizerSteps: h.optimizerSteps, orderEpoch: h.orderEpoch,
     bestEpoch: h.bestEpoch, bestMetric: h.bestMetric, wait: h.wait,
+    plateau: h.plateau ?? initialPlateau(),
     lossSum: h.lossSum, correctSum: h.correctSum, seen: h.seen, epochSeconds: h.epochSeconds,
     history: h.history, trainN: h.trainN,
     weights: f32('weights', params),

@@ -84,7 +84,7 @@ async function start(): Promise<void> {
     app,
     platform: process.platform,
     shutdown: () => service.close(),
-    trainingCount: () => service.store.runIdsWithStatus('running').length,
+    trainingCount: () => service.runningHere(),
     announce: (runs) => shellIpc.send('quitting', { runs }),
     log,
   });

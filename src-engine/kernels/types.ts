@@ -5,6 +5,7 @@
  * signatures and is checked against it.
  */
 import type { FloatArray } from '../tensor.js';
+import type { ActivationKind } from './activations.js';
 
 /** Geometry of a batched convolution; padBottom/padRight are implied by oh/ow. */
 export interface ConvShape {
@@ -18,6 +19,12 @@ export interface PoolShape {
   n: number; h: number; w: number; c: number;
   ph: number; pw: number; sh: number; sw: number;
   oh: number; ow: number;
+}
+
+/** Geometry of average pooling: 'same' pads (padBottom/padRight implied by oh/ow), and the mean
+ *  is over the window's cells inside the input. Global average pooling is the window (H, W). */
+export interface AvgPoolShape extends PoolShape {
+  padTop: number; padLeft: number;
 }
 
 export interface Kernels {
@@ -42,4 +49,24 @@ export interface Kernels {
   maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void;
   /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten; overlapping windows accumulate. */
   maxpool2dBackward(s: PoolShape, dout: FloatArray, argmax: Int32Array, dx: FloatArray): void;
+  /** x (N,H,W,C) → out (N,OH,OW,C), each the mean of its window's cells inside x. */
+  avgpool2dForward(s: AvgPoolShape, x: FloatArray, out: FloatArray): void;
+  /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten: each window spreads dout / cells over its cells. */
+  avgpool2dBackward(s: AvgPoolShape, dout: FloatArray, dx: FloatArray): void;
+  /** z (len) → a = f(z), in place allowed. */
+  activationForward(kind: ActivationKind, alpha: number, z: FloatArray, a: FloatArray, len: number): void;
+  /** a = f(z) (len), da → dz = da·f'(z) computed from a, in place allowed. */
+  activationBackward(kind: ActivationKind, alpha: number, a: FloatArray, da: FloatArray, dz: FloatArray, len: number): void;
+  /** x (M,C) → sum (C) = Σ_rows x, in float64, overwritten. */
+  batchnormSums(m: number, c: number, x: FloatArray, sum: Float64Array): void;
+  /** x (M,C), mean (C) → sumSq (C) = Σ_rows (x − mean)², in float64, overwritten. */
+  batchnormSquares(m: number, c: number, x: FloatArray, mean: FloatArray, sumSq: Float64Array): void;
+  /** x (M,C) → out (M,C) = x·scale[c] + shift[c]: batch norm's normalize-and-affine in PyTorch's
+   *  CPU form (scale = γ/σ, shift = β − mean·scale); also its inference-mode input gradient. */
+  batchnormAffine(m: number, c: number, x: FloatArray, scale: FloatArray, shift: FloatArray, out: FloatArray): void;
+  /** x, dout (M,C), mean (C) → sumDout (C) = Σ dout, sumDoutXc (C) = Σ dout·(x − mean), in float64, overwritten. */
+  batchnormBackwardSums(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, sumDout: Float64Array, sumDoutXc: Float64Array): void;
+  /** x, dout (M,C) → dx (M,C) = (dout − a[c] − (x − mean[c])·b[c])·k[c], overwritten (training-mode
+   *  batch norm: a = mean of dout, b = mean of dout·x̂ / σ, k = γ/σ over the whole batch). */
+  batchnormBackward(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void;
 }

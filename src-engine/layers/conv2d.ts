@@ -1,13 +1,14 @@
 /**
- * conv2d: 2-D convolution (cross-correlation) + optional ReLU, seed semantics plus padding.
- * Validation and geometry, parameters and their init, the layer, its description and its ONNX Conv.
+ * conv2d: 2-D convolution (cross-correlation) + an activation (ReLU by default), seed semantics plus
+ * padding. Validation and geometry, parameters and their init, the layer, its description and its
+ * ONNX Conv.
  */
 import { initWeight } from '../init.js';
-import { reluBackward, reluForward } from '../kernels/activations.js';
 import type { ConvShape } from '../kernels/types.js';
 import type { OnnxNode } from '../onnx-graph.js';
-import { pair, samePadding, type Conv2dSpec } from '../spec.js';
+import { pair, samePadding, type Activation, type Conv2dSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
+import { ActivationStep, activationOnnx, checkActivation, DEFAULT_ALPHA, describeActivation, initGain } from './activation.js';
 import { checkPair, dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 
@@ -37,25 +38,24 @@ export function convGeometry(label: string, spec: { kernelSize: unknown; stride?
   return { kh, kw, sh, sw, padTop, padBottom, padLeft, padRight, oh, ow };
 }
 
-const isRelu = (spec: Conv2dSpec) => (spec.activation ?? 'relu') === 'relu';
+const activationOf = (spec: Conv2dSpec): Activation => spec.activation ?? 'relu';
 
 /** x: (N, H, W, C)  weight: (KH, KW, C, OC)  bias: (OC)  out: (N, OH, OW, OC) */
 export class Conv2d implements Layer {
   readonly outShape: Shape3;
   readonly params: Param[];
   private readonly g: ConvGeometry;
-  private readonly relu: boolean;
+  private readonly act: ActivationStep;
   private input: FloatArray | null = null;
   private n = 0;
   private out: FloatArray | null = null;
-  private dz: FloatArray | null = null;
   private dx: FloatArray | null = null;
 
   constructor(readonly label: string, readonly spec: Conv2dSpec, readonly inShape: Shape3,
     readonly weight: Param, readonly bias: Param, private readonly ctx: LayerContext) {
     this.g = convGeometry(label, spec, inShape);
     this.outShape = [this.g.oh, this.g.ow, spec.filters];
-    this.relu = isRelu(spec);
+    this.act = new ActivationStep(activationOf(spec), spec.alpha ?? DEFAULT_ALPHA, ctx);
     this.params = [weight, bias];
   }
 
@@ -68,9 +68,8 @@ export class Conv2d implements Layer {
   forward(x: FloatArray, n: number): FloatArray {
     const len = n * this.outShape[0] * this.outShape[1] * this.outShape[2];
     this.out = ensureCapacity(this.out, len, this.ctx.dtype);
-    const fused = this.relu && this.ctx.kernels.fusesRelu === true;
-    this.ctx.kernels.conv2dForward(this.shape(n), x, this.weight.value, this.bias.value, this.out, fused);
-    if (this.relu && !fused) reluForward(this.out, this.out, len);
+    this.ctx.kernels.conv2dForward(this.shape(n), x, this.weight.value, this.bias.value, this.out, this.act.fused);
+    this.act.forward(this.out, len);
     this.input = x;
     this.n = n;
     return this.out;
@@ -78,17 +77,11 @@ export class Conv2d implements Layer {
 
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
     if (!this.input || !this.out || this.n !== n) throw new Error(`${this.label}: backward before forward`);
-    // out holds the ReLU output whichever way forward ran, so either backward is right
-    const fused = this.relu && this.ctx.kernels.fusesRelu === true;
-    let dz = dout;
-    if (this.relu && !fused) {
-      this.dz = ensureCapacity(this.dz, dout.length, this.ctx.dtype);
-      reluBackward(this.out, dout, this.dz, dout.length);
-      dz = this.dz;
-    }
+    // out holds the activation's output whichever way forward ran, so either backward is right
+    const dz = this.act.backward(this.out, dout);
     let dx: FloatArray | null = null;
     if (needInputGrad) dx = this.dx = ensureCapacity(this.dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2], this.ctx.dtype);
-    this.ctx.kernels.conv2dBackward(this.shape(n), this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx, fused ? this.out : null);
+    this.ctx.kernels.conv2dBackward(this.shape(n), this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx, this.act.fused ? this.out : null);
     return dx;
   }
 }
@@ -114,8 +107,7 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
 
   infer(spec, { label, inputShape }) {
     if (!isPosInt(spec.filters)) throw new SpecError(`${label}: filters must be a positive integer, got ${JSON.stringify(spec.filters)}`);
-    const act = spec.activation ?? 'relu';
-    if (act !== 'relu' && act !== 'linear') throw new SpecError(`${label}: activation must be 'relu' or 'linear', got ${JSON.stringify(act)}`);
+    checkActivation(label, activationOf(spec), spec.alpha, false);
     const g = convGeometry(label, spec, inputShape);
     const cin = inputShape[2];
     return {
@@ -131,7 +123,7 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
   },
 
   init(spec, _site, [weight], rng) {
-    initWeight(rng, weight!, isRelu(spec));
+    initWeight(rng, weight!, initGain(activationOf(spec), spec.alpha ?? DEFAULT_ALPHA));
   },
 
   build(spec, { label, inputShape }, [weight, bias], ctx) {
@@ -140,7 +132,7 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
 
   describe(spec) {
     const s = spec.stride !== undefined && spec.stride !== 1 ? ` s${Array.isArray(spec.stride) ? spec.stride.join('×') : spec.stride}` : '';
-    return `conv ${spec.filters} ${pairText(spec.kernelSize)}${s}${spec.padding === 'same' ? ' same' : ''}${spec.activation === 'linear' ? ' linear' : ''}`;
+    return `conv ${spec.filters} ${pairText(spec.kernelSize)}${s}${spec.padding === 'same' ? ' same' : ''}${describeActivation(spec.activation, spec.alpha, 'relu')}`;
   },
   inSummary: true,
 
@@ -155,11 +147,9 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
       opType: 'Conv', inputs: [input, weight!.name, bias!.name], outputs: [conv],
       attributes: { kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.padTop, g.padLeft, g.padBottom, g.padRight], dilations: [1, 1], group: 1 },
     }];
-    let output = conv;
-    if (isRelu(spec)) {
-      output = name('relu');
-      nodes.push({ opType: 'Relu', inputs: [conv], outputs: [output], attributes: {} });
-    }
+    const act = activationOnnx(activationOf(spec), spec.alpha ?? DEFAULT_ALPHA, conv, name);
+    nodes.push(...act.nodes);
+    const output = act.output;
     return {
       nodes,
       initializers: [

@@ -12,6 +12,14 @@ export interface Param<T extends FloatArray = FloatArray> {
   grad: T;
 }
 
+/** A statistic: a value the layer keeps and updates itself in training, never the optimizer (batch
+ *  norm's running mean and variance). A view into the model's values buffer, after every parameter. */
+export interface Statistic<T extends FloatArray = FloatArray> {
+  name: string;
+  shape: number[];
+  value: T;
+}
+
 export interface LayerContext {
   dtype: DType;
   kernels: Kernels;
@@ -31,6 +39,33 @@ export interface Layer {
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
 }
 
+/**
+ * A layer whose training forward and backward need sums over the whole batch, not only over the
+ * images it is given (batch norm). Its training passes are generators: each yields this pass's
+ * sums (float64) and is sent back the whole batch's — for a whole batch the same vector, for one
+ * shard of a data-parallel batch every shard's sum (Model.trainingPass relays them to its driver).
+ * Outside a training pass, `forward(x, n, true)` and `backward` treat the n images as the batch.
+ */
+export interface BatchSumLayer extends Layer {
+  /** The lengths of the sums its training forward yields, in order. */
+  readonly forwardSumLengths: readonly number[];
+  /** And its training backward. */
+  readonly backwardSumLengths: readonly number[];
+  /** The training forward; updates the statistics from the batch when told to (once per step). */
+  trainingForward(x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, FloatArray, Float64Array>;
+  /** The training backward: accumulates this pass's parameter gradients; dx unless needInputGrad is false. */
+  trainingBackward(dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array>;
+}
+
+/** Runs a batch-sum generator over a whole batch: every total is the pass's own sums. */
+export function runWhole<T>(pass: Generator<Float64Array, T, Float64Array>): T {
+  let step = pass.next();
+  while (!step.done) step = pass.next(step.value);
+  return step.value;
+}
+
+export const isBatchSumLayer = (layer: Layer): layer is BatchSumLayer => 'trainingForward' in layer;
+
 /** Where a layer sits in its model: what every hook of its definition is told. */
 export interface LayerSite {
   /** 0-based position in `spec.layers`. */
@@ -44,7 +79,10 @@ export interface LayerSite {
 
 export interface LayerInference {
   outputShape: Shape3;
+  /** Trainable values. */
   params: number;
+  /** Statistics (non-trainable values, such as running means); absent: 0. */
+  statistics?: number;
   /** Multiply-adds per image in the forward pass. */
   macs: number;
 }
@@ -56,11 +94,17 @@ export interface ParamShape {
   shape: number[];
 }
 
+/** A statistic's name within its layer, its shape and the value every element starts at. */
+export interface StatisticShape extends ParamShape {
+  initial: number;
+}
+
 /** What a layer's ONNX nodes are given. */
 export interface OnnxLayerInput {
   /** The tensor feeding the layer, in the form its definition's `onnxInput` asks for. */
   input: string;
-  /** The layer's parameters in the engine's layout (conv (KH, KW, Cin, Cout), dense (in, out)). */
+  /** The layer's parameters in the engine's layout (conv (KH, KW, Cin, Cout), dense (in, out)),
+   *  then its statistics. */
   params: { name: string; shape: number[]; value: Float32Array }[];
   /** A fresh tensor name, `${what}_${n}`, unique in the graph. */
   name(what: string): string;
@@ -92,11 +136,14 @@ export interface LayerDefinition<S extends LayerSpec = LayerSpec> {
   /** Draws its parameters' initial values from the model's one init stream (layers in order);
    *  what it draws is part of "same seed, same weights". Absent: nothing drawn, all zero. */
   init?(spec: S, site: LayerSite, params: Param[], rng: Rng): void;
+  /** Its statistics in buffer order (after every parameter of the model); none when absent. */
+  statistics?(spec: S, site: LayerSite): StatisticShape[];
   /** Draws from the model's dropout stream (ctx.dropoutRng) in training; the data-parallel pool
    *  then seeds each shard's stream. Absent: false. */
   readonly random?: boolean;
-  /** The runtime layer, over views of the model's buffers (`params` as `parameters` listed them). */
-  build(spec: S, site: LayerSite, params: Param[], ctx: LayerContext): Layer;
+  /** The runtime layer, over views of the model's buffers (`params` as `parameters` listed them,
+   *  `statistics` as `statistics` did). */
+  build(spec: S, site: LayerSite, params: Param[], ctx: LayerContext, statistics: Statistic[]): Layer;
   /** One line for the run list and the compare table, e.g. "conv 16 3×3 s2 same". */
   describe(spec: S): string;
   /** Whether a model's one-line summary names it (flatten goes without saying before a dense layer). */

@@ -7,16 +7,22 @@
  * this folder, and one line below; the `satisfies` clause fails to compile until all three agree.
  */
 import type { LayerSpec, LayerType, ModelSpec } from '../spec.js';
+import { avgpool2dLayer } from './avgpool2d.js';
+import { batchnormLayer } from './batchnorm.js';
 import { conv2dLayer } from './conv2d.js';
 import { denseLayer } from './dense.js';
 import { dropoutLayer } from './dropout.js';
 import { flattenLayer } from './flatten.js';
+import { globalavgpool2dLayer } from './globalavgpool2d.js';
 import type { LayerDefinition } from './layer.js';
 import { maxpool2dLayer } from './maxpool2d.js';
 
 const LAYERS = {
   conv2d: conv2dLayer,
   maxpool2d: maxpool2dLayer,
+  avgpool2d: avgpool2dLayer,
+  globalavgpool2d: globalavgpool2dLayer,
+  batchnorm: batchnormLayer,
   flatten: flattenLayer,
   dense: denseLayer,
   dropout: dropoutLayer,

@@ -3,16 +3,16 @@ import type { Optimizer, OptimizerConfig } from './optimizer.js';
 import { Sgd } from './sgd.js';
 
 export type { Optimizer, OptimizerConfig } from './optimizer.js';
-export { Adam } from './adam.js';
+export { Adam, ADAMW_WEIGHT_DECAY } from './adam.js';
 export { Sgd } from './sgd.js';
 
 export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {
-  return config.type === 'adam' ? new Adam(config, size) : new Sgd(config, size);
+  return config.type === 'sgd' ? new Sgd(config, size) : new Adam(config, size);
 }
 
 /** A clear message for each out-of-range hyperparameter, or null. */
 export function checkOptimizerConfig(config: OptimizerConfig): string | null {
-  if (!config || (config.type !== 'sgd' && config.type !== 'adam')) return `optimizer must be 'sgd' or 'adam', got ${JSON.stringify((config as { type?: unknown })?.type)}`;
+  if (!config || !['sgd', 'adam', 'adamw'].includes(config.type)) return `optimizer must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify((config as { type?: unknown })?.type)}`;
   const lr = config.learningRate;
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) return `learning rate must be a positive number, got ${lr}`;
   const wd = config.weightDecay ?? 0;

@@ -2,15 +2,18 @@
  * Data-parallel gradients: the Trainer's `gradients` hook, computed by replicas of the model on N
  * threads: the calling thread (the lead) and N − 1 worker threads. Each step the lead copies its
  * weights and the batch into shared memory; the batch is cut into shards of `shardSize` images,
- * which the threads take one at a time — the lead too, so a step needs no hand-off while there is
- * work, and a thread that the OS slows down (a busy core) simply takes fewer; each shard's
- * gradient of its mean loss goes to its own slot,
- * and the lead sums the slots in shard order, weighting each by its share of the batch, because
- * every shard's loss is a mean:
- *   loss = Σ_s (n_s / n) · loss_s,   grad = Σ_s (n_s / n) · grad_s
+ * which the threads compute — the lead too, so a step needs no hand-off while there is work; each
+ * shard's part of the gradient of the batch's mean loss (its summed loss over n) goes to its own
+ * slot, and the lead adds the slots in shard order:
+ *   loss = Σ_s lossSum_s / n,   grad = Σ_s grad_s
  * So the result depends on the batch and the shard size only, not on N or on the scheduling: it is
  * deterministic, the same bit for bit for any N, and within float rounding of the single-threaded
  * gradient of the whole batch (the sums are grouped differently).
+ *
+ * Batch norm keeps that definition: its statistics are the whole batch's, not a shard's. Its
+ * layers' sums (Σx, Σ(x − mean)², then Σdy, Σdy·(x − mean)) are added over every shard in shard
+ * order at each batch-norm layer before any shard goes on (replica.ts, the synchronized step), and
+ * the running statistics are updated once per step from those totals.
  *
  * Pure: threads come from a `spawn` function (node.ts gives one for Node's worker_threads, the app
  * gives its bundler's), and `compute` blocks the calling thread in Atomics.wait until the step is
@@ -21,11 +24,11 @@ import type { Kernels } from '../kernels/types.js';
 import { layerDefinition } from '../layers/registry.js';
 import type { Model } from '../model.js';
 import type { ModelSpec } from '../spec.js';
-import type { GradientComputer } from '../train.js';
+import type { GradientComputer, GradientOptions } from '../train.js';
 import { sizeOf } from '../tensor.js';
 import { inferShapesOrThrow } from '../shapes.js';
-import { buildReplica, serveStep } from './replica.js';
-import { C, COMMAND_EXIT, COMMAND_STEP, SHARD_TAG_SHIFT, sharedBytes, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
+import { maxSumLength, ReplicaModels, serveStep } from './replica.js';
+import { C, COMMAND_EXIT, COMMAND_STEP, S, SHARD_TAG_SHIFT, sharedBytes, sharedViews, shardCount, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
 
 /** A started replica thread, as much of it as the pool needs. */
 export interface ReplicaHandle {
@@ -41,8 +44,9 @@ export interface DataParallelOptions {
   threads: number;
   /** The largest batch a step will get (the trainer's batch size). */
   maxBatch: number;
-  /** Images per shard. Default 4: small shards balance the threads, and cost nothing per image
-   *  with the fast kernels (measured: 4, 8 and 32 images per call run at the same images/s). */
+  /** Images per shard. Default 8: small shards balance the threads, and 8 images per kernel call
+   *  amortise what each call copies (a dense layer's weights and their gradient): measured 1.2–1.3×
+   *  the images per CPU-second of 4, while 16 and 32 lose it again to cache misses. */
   shardSize?: number;
   /** Default 'fast': resolved once by resolveKernels (the reference loops where there is no
    *  WebAssembly SIMD), and every replica computes with the same set. */
@@ -74,26 +78,30 @@ export class DataParallelGradients implements GradientComputer {
   readonly stats = { shards: 0, leadShards: 0 };
   /** The kernel set every replica computes with, as resolved from the choice. */
   readonly kernels: Kernels;
-  /** The lead's own replica: it computes shards with the same kernels as the threads, so the
+  /** The lead's own replica models: it computes shards with the same kernels as the threads, so the
    *  result does not depend on who took which shard. */
-  private readonly replica: Model;
+  private readonly replica: ReplicaModels;
   private closed = false;
 
   private constructor(readonly spec: ModelSpec, options: DataParallelOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new DataParallelError(`threads must be a positive integer, got ${options.threads}`);
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new DataParallelError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
-    const shardSize = options.shardSize ?? 4;
+    const shardSize = options.shardSize ?? 8;
     this.kernels = resolveKernels(options.kernels ?? 'fast');
     if (!Number.isInteger(shardSize) || shardSize < 1) throw new DataParallelError(`shardSize must be a positive integer, got ${shardSize}`);
     if (Math.ceil(options.maxBatch / shardSize) >= 1 << SHARD_TAG_SHIFT) throw new DataParallelError(`maxBatch ${options.maxBatch} / shardSize ${shardSize} makes too many shards`);
     const shapes = inferShapesOrThrow(spec);
     this.threads = options.threads;
     this.maxBatch = options.maxBatch;
-    this.layout = { threads: options.threads, params: shapes.totalParams, maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize };
+    this.layout = {
+      threads: options.threads, params: shapes.totalParams, values: shapes.totalParams + shapes.totalStatistics, sumLength: 0,
+      maxBatch: options.maxBatch, inputSize: sizeOf(spec.inputShape), shardSize,
+    };
+    this.replica = new ReplicaModels({ spec, kernels: this.kernels.name, layout: this.layout });
+    this.layout.sumLength = maxSumLength(this.replica.model(0));
     this.v = sharedViews(new SharedArrayBuffer(sharedBytes(this.layout)), this.layout);
     this.hasDropout = spec.layers.some((l) => layerDefinition(l).random === true);
     this.timeoutMs = options.stepTimeoutMs ?? 120_000;
-    this.replica = buildReplica({ spec, kernels: this.kernels.name, layout: this.layout });
   }
 
   /** Starts the replicas and resolves once every one has built its model. */
@@ -126,12 +134,15 @@ export class DataParallelGradients implements GradientComputer {
     return new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end));
   }
 
-  /** The batch's mean loss and correct count; overwrites model.grads with the batch's gradient. */
-  compute(model: Model, x: Float32Array, labels: Int32Array, n: number): { loss: number; correct: number } {
+  /** The batch's mean loss and correct count; overwrites model.grads with the batch's gradient and
+   *  updates the model's statistics (batch norm's running ones) from the batch. */
+  compute(model: Model, x: Float32Array, labels: Int32Array, n: number, options: GradientOptions = {}): { loss: number; correct: number } {
     if (this.closed) throw new DataParallelError('the data-parallel pool is closed');
     if (this.failure) throw this.failure;
     const { params, inputSize, shardSize } = this.layout;
-    if (model.values.length !== params) throw new DataParallelError(`the model has ${model.values.length} parameters, the pool's replicas ${params}`);
+    if (model.grads.length !== params || model.values.length !== this.layout.values) {
+      throw new DataParallelError(`the model has ${model.grads.length} parameters and ${model.values.length} values, the pool's replicas ${params} and ${this.layout.values}`);
+    }
     if (!Number.isInteger(n) || n < 1 || n > this.maxBatch) throw new DataParallelError(`batch of ${n} is outside the pool's 1..${this.maxBatch} (maxBatch)`);
     if (x.length < n * inputSize || labels.length < n) {
       throw new DataParallelError(`batch of ${n} needs ${n * inputSize} values and ${n} labels, got ${x.length} and ${labels.length}`);
@@ -142,6 +153,7 @@ export class DataParallelGradients implements GradientComputer {
     v.labels.set(labels.length === n ? labels : labels.subarray(0, n));
     const shards = shardCount(n, shardSize);
     v.control[C.n] = n;
+    v.step[S.labelSmoothing] = options.labelSmoothing ?? 0;
     // one draw per step from the lead's stream keeps dropout resumable from the trainer state
     v.control[C.dropoutSeed] = this.hasDropout ? (model.dropoutRng.nextU32() | 1) : 0;
     Atomics.store(v.control, C.remaining, shards);
@@ -150,7 +162,7 @@ export class DataParallelGradients implements GradientComputer {
     Atomics.store(v.control, C.nextShard, shardTag(generation));
     Atomics.store(v.control, C.generation, generation);
     Atomics.notify(v.control, C.generation);
-    this.stats.leadShards += serveStep(this.replica, v, this.layout, generation, 'lead');
+    this.stats.leadShards += serveStep(this.replica, v, this.layout, generation, 0, 'lead');
     this.stats.shards += shards;
 
     const deadline = Date.now() + this.timeoutMs;
@@ -167,20 +179,20 @@ export class DataParallelGradients implements GradientComputer {
       throw this.failure;
     }
 
-    // weighted sum of the shards, in shard order
+    // the sum of the shards, in shard order
     const grads = model.grads;
-    let loss = 0;
+    let lossSum = 0;
     let correct = 0;
     for (let s = 0; s < shards; s++) {
-      const [start, end] = shardOf(s, shardSize, n);
-      const weight = (end - start) / n;
       const slot = v.grads.subarray(s * params, (s + 1) * params);
-      if (s === 0) for (let j = 0; j < params; j++) grads[j] = weight * slot[j]!;
-      else for (let j = 0; j < params; j++) grads[j] += weight * slot[j]!;
-      loss += weight * v.results[2 * s]!;
+      if (s === 0) grads.set(slot);
+      else for (let j = 0; j < params; j++) grads[j] += slot[j]!;
+      lossSum += v.results[2 * s]!;
       correct += v.results[2 * s + 1]!;
     }
-    return { loss, correct };
+    // the lead's first shard updated the running statistics once, from the batch's totals
+    if (this.replica.synchronized) model.values.set(this.replica.values.subarray(params), params);
+    return { loss: lossSum / n, correct };
   }
 
   /** Stops the replicas. Idempotent. */

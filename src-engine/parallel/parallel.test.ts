@@ -33,6 +33,23 @@ const DROPOUT_NET: ModelSpec = {
   ],
 };
 
+/** Batch norm after a conv and after a dense layer, with dropout: every kind of sync point. */
+const BATCHNORM_NET: ModelSpec = {
+  inputShape: [28, 28, 1],
+  layers: [
+    { type: 'conv2d', filters: 6, kernelSize: 5, stride: 2, activation: 'linear' },
+    { type: 'batchnorm' },
+    { type: 'maxpool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 8, kernelSize: 3, padding: 'same' },
+    { type: 'batchnorm', momentum: 0.2 },
+    { type: 'globalavgpool2d' },
+    { type: 'dropout', rate: 0.2 },
+    { type: 'dense', units: 12, activation: 'linear' },
+    { type: 'batchnorm' },
+    { type: 'dense', units: 10 },
+  ],
+};
+
 // the first 256 images of the bundled Fashion-MNIST sample, uint8
 const SAMPLE = new URL('../../resources/datasets/fashion-mnist-sample/', import.meta.url);
 const idx = (name: string) => gunzipSync(readFileSync(new URL(name, SAMPLE)));
@@ -83,7 +100,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 
     let first: { loss: number; grads: number[] } | null = null;
     for (const workers of [1, 2, 3]) {
-      const p = await pool(REFERENCE_SPEC, workers);
+      const p = await pool(REFERENCE_SPEC, workers, 32, 4);
       const r = p.compute(model, x, y, 32);
       const grads = model.grads.slice();
       expect(Math.abs(r.loss - local.loss) / local.loss).toBeLessThan(1e-5);
@@ -136,7 +153,7 @@ describe('data-parallel gradients = single-threaded gradients', () => {
 
   it('a batch smaller than a shard (2 images) and an odd last batch (7 = 4 + 3) on 3 threads', async () => {
     const model = buildModel(REFERENCE_SPEC, { seed: 3, kernels: fastKernels() });
-    const p = await pool(REFERENCE_SPEC, 3);
+    const p = await pool(REFERENCE_SPEC, 3, 32, 4);
     for (const n of [2, 7]) {
       const { x, y } = batch(n, 40);
       const local = model.lossAndGradients(x, y, n, { inputGradient: false });
@@ -145,6 +162,89 @@ describe('data-parallel gradients = single-threaded gradients', () => {
       expect(Math.abs(r.loss - local.loss) / local.loss, `n=${n}`).toBeLessThan(1e-5);
       expect(maxRelative(model.grads, localGrads), `n=${n}`).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('batch norm across shards: the whole batch\'s statistics', () => {
+  const NO_DROPOUT: ModelSpec = { ...BATCHNORM_NET, layers: BATCHNORM_NET.layers.filter((l) => l.type !== 'dropout') };
+
+  it('batch 30 in shards of 4 (the last of 2): N = 1, 2, 3 threads the same bits; = one model on the whole batch within 1e-5, running statistics too', async () => {
+    const model = buildModel(NO_DROPOUT, { seed: 2, kernels: fastKernels() });
+    const start = model.values.slice();
+    const { x, y } = batch(30);
+    const local = model.lossAndGradients(x, y, 30, { inputGradient: false });
+    const localGrads = model.grads.slice();
+    const localValues = model.values.slice();
+    const P = model.grads.length;
+    // one step of running statistics moved away from (0, 1)
+    expect(maxRelative(localValues.subarray(P), start.subarray(P))).toBeGreaterThan(1e-3);
+
+    let first: { loss: number; grads: number[]; values: number[] } | null = null;
+    for (const threads of [1, 2, 3]) {
+      const p = await pool(NO_DROPOUT, threads, 32, 4);
+      model.values.set(start);
+      const r = p.compute(model, x, y, 30);
+      expect(Math.abs(r.loss - local.loss) / local.loss, `N=${threads} loss`).toBeLessThan(1e-5);
+      expect(r.correct).toBe(local.correct);
+      expect(maxRelative(model.grads, localGrads), `N=${threads} grads`).toBeLessThan(1e-5);
+      expect(maxRelative(model.values.subarray(P), localValues.subarray(P)), `N=${threads} running statistics`).toBeLessThan(1e-6);
+      expect(Array.from(model.values.subarray(0, P)), 'compute leaves the parameters alone').toEqual(Array.from(start.subarray(0, P)));
+      const now = { loss: r.loss, grads: Array.from(model.grads), values: Array.from(model.values) };
+      first ??= now;
+      expect(now, `N=${threads} = N=1, bit for bit`).toEqual(first);
+    }
+  });
+
+  it('per-shard statistics would be another model: the pool is not computing them (a shard of 4 alone differs by far)', async () => {
+    const model = buildModel(NO_DROPOUT, { seed: 2, kernels: fastKernels() });
+    const { x, y } = batch(8);
+    const whole = model.lossAndGradients(x, y, 8, { inputGradient: false }).loss;
+    const halves = (model.lossAndGradients(x.subarray(0, 4 * 784), y.subarray(0, 4), 4).loss + model.lossAndGradients(x.subarray(4 * 784), y.subarray(4), 4).loss) / 2;
+    const p = await pool(NO_DROPOUT, 2);
+    const r = p.compute(model, x, y, 8);
+    expect(Math.abs(whole - halves) / whole).toBeGreaterThan(1e-3);
+    expect(Math.abs(r.loss - whole) / whole).toBeLessThan(1e-6);
+  });
+
+  it('200 steps of random batch sizes (1–32, with dropout) on 3 threads = on 1 thread, bit for bit, shards of 3', async () => {
+    const p1 = await pool(BATCHNORM_NET, 1, 32, 3);
+    const p3 = await pool(BATCHNORM_NET, 3, 32, 3);
+    const a = buildModel(BATCHNORM_NET, { seed: 6, kernels: fastKernels() });
+    const b = buildModel(BATCHNORM_NET, { seed: 6, kernels: fastKernels() });
+    const { x, y } = batch(32);
+    let sizes = 29;
+    for (let step = 0; step < 200; step++) {
+      sizes = (sizes * 1103515245 + 12345) >>> 0;
+      const n = 2 + (sizes % 31);
+      const ra = p1.compute(a, x, y, n, { labelSmoothing: 0.1 });
+      const rb = p3.compute(b, x, y, n, { labelSmoothing: 0.1 });
+      expect(rb.loss, `step ${step}, n ${n}`).toBe(ra.loss);
+      if (step % 40 === 0) {
+        expect(Array.from(b.grads)).toEqual(Array.from(a.grads));
+        expect(Array.from(b.values)).toEqual(Array.from(a.values));
+      }
+    }
+    expect(Array.from(b.values)).toEqual(Array.from(a.values));
+  });
+
+  it('the Trainer on 2 threads = on 1 thread, and a saved trainer resumes bit-identically (weights and running statistics)', async () => {
+    const config: TrainConfig = { epochs: 2, batchSize: 32, optimizer: { type: 'adamw', learningRate: 0.003 }, seed: 5, labelSmoothing: 0.1, schedule: { type: 'cosine', warmupEpochs: 1 } };
+    const p1 = await pool(BATCHNORM_NET, 1);
+    const p2 = await pool(BATCHNORM_NET, 2);
+    const straight = buildModel(BATCHNORM_NET, { seed: 4, kernels: fastKernels() });
+    new Trainer(straight, train, config, undefined, { gradients: p2 }).run();
+    const one = buildModel(BATCHNORM_NET, { seed: 4, kernels: fastKernels() });
+    new Trainer(one, train, config, undefined, { gradients: p1 }).run();
+    expect(Array.from(one.values)).toEqual(Array.from(straight.values));
+
+    const first = buildModel(BATCHNORM_NET, { seed: 4, kernels: fastKernels() });
+    const t1 = new Trainer(first, train, config, undefined, { gradients: p2 });
+    for (let i = 0; i < 11; i++) t1.step(); // stop mid-epoch
+    const t2 = Trainer.restore(t1.saveState(), train, undefined, { gradients: p2, kernels: fastKernels() });
+    t2.run();
+    expect(Array.from(t2.model.values)).toEqual(Array.from(straight.values));
+    const P = straight.grads.length;
+    expect(straight.values.subarray(P).some((v, i) => v !== (i % 2 === 0 ? 0 : 1))).toBe(true);
   });
 });
 
@@ -185,7 +285,7 @@ describe('failures', () => {
     const p = await pool(REFERENCE_SPEC, 1, 8);
     const other = buildModel(DROPOUT_NET);
     const { x, y } = batch(8);
-    expect(() => p.compute(other, x, y, 8)).toThrow(/the model has 2326 parameters, the pool's replicas 12810/);
+    expect(() => p.compute(other, x, y, 8)).toThrow(/the model has 2326 parameters and 2326 values, the pool's replicas 12810 and 12810/);
     const ok = buildModel(REFERENCE_SPEC);
     const big = batch(9);
     expect(() => p.compute(ok, big.x, big.y, 9)).toThrow(/batch of 9 is outside the pool's 1..8/);

@@ -2,21 +2,25 @@
  * The shared memory of a data-parallel step, one SharedArrayBuffer laid out once:
  *
  *   control  Int32Array(CONTROL_WORDS)   generation, command, shards left, batch size, next shard, …
- *   results  Float64Array(2·S)           per shard: its mean loss, its correct count
- *   weights  Float32Array(P)             the lead's weights, copied in before each step
+ *   results  Float64Array(2·S)           per shard: its summed loss, its correct count
+ *   step     Float64Array(STEP_WORDS)    the step's settings: label smoothing
+ *   weights  Float32Array(V)             the lead's values (parameters and statistics), copied in before each step
  *   x        Float32Array(B·inputSize)   the batch, NHWC
  *   labels   Int32Array(B)
- *   grads    Float32Array(S·P)           per shard: the gradient of its mean loss
+ *   grads    Float32Array(S·P)           per shard: its part of the gradient of the batch's mean loss
+ *   sums     Float64Array(2·S·L)         per shard: its batch-sum vector at the current sync point,
+ *                                        two sets alternating by sync point (none without batch norm)
  *   error    Uint8Array(ERROR_BYTES)     the first worker error, UTF-8
  *
- * A batch is cut into S shards of `shardSize` images in order; threads take shards one at a time
- * (whoever is free takes the next), and each shard's gradient has its own slot, so the sum does
- * not depend on which thread computed what: the result is the same for any number of threads.
+ * A batch is cut into S shards of `shardSize` images in order; each shard's gradient has its own
+ * slot, and the slots (and a batch norm's sums) are added in shard order, so the sum does not
+ * depend on which thread computed what: the result is the same for any number of threads.
  *
  * Pure: no node:* import, so the layout is shared by the pool (Node) and the replicas (any worker).
  */
 
-export const CONTROL_WORDS = 8;
+export const CONTROL_WORDS = 9;
+export const STEP_WORDS = 2;
 export const ERROR_BYTES = 1024;
 
 /** Indices into the control words. */
@@ -37,6 +41,14 @@ export const C = {
   /** (generation & 0x7fff) << 16 | next shard index; taken by compare-and-swap, so a worker still
    *  on an old step can never take a shard of the new one. */
   nextShard: 7,
+  /** Threads that reached the current sync point of a synchronized step (batch norm), counting up
+   *  over the step: sync point k is passed once it reaches threads·(k + 1). */
+  arrived: 8,
+} as const;
+
+/** Indices into the step words. */
+export const S = {
+  labelSmoothing: 0,
 } as const;
 
 export const SHARD_TAG_SHIFT = 16;
@@ -47,7 +59,12 @@ export const COMMAND_EXIT = 2;
 
 export interface SharedLayout {
   threads: number;
+  /** Trainable values: one gradient slot's length. */
   params: number;
+  /** Every value (parameters, then statistics): the weights copied to the replicas. */
+  values: number;
+  /** The longest batch-sum vector of the model's batch-norm layers; 0 without any. */
+  sumLength: number;
   maxBatch: number;
   inputSize: number;
   /** Images per shard (the last one of a batch may have fewer). */
@@ -59,10 +76,12 @@ export const maxShards = (l: SharedLayout): number => Math.ceil(l.maxBatch / l.s
 export interface SharedViews {
   control: Int32Array;
   results: Float64Array;
+  step: Float64Array;
   weights: Float32Array;
   x: Float32Array;
   labels: Int32Array;
   grads: Float32Array;
+  sums: Float64Array;
   error: Uint8Array;
 }
 
@@ -71,12 +90,14 @@ const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 function offsets(l: SharedLayout) {
   const control = 0;
   const results = align(control + CONTROL_WORDS * 4);
-  const weights = align(results + 2 * maxShards(l) * 8);
-  const x = align(weights + l.params * 4);
+  const step = align(results + 2 * maxShards(l) * 8);
+  const weights = align(step + STEP_WORDS * 8);
+  const x = align(weights + l.values * 4);
   const labels = align(x + l.maxBatch * l.inputSize * 4);
   const grads = align(labels + l.maxBatch * 4);
-  const error = align(grads + maxShards(l) * l.params * 4);
-  return { control, results, weights, x, labels, grads, error, total: align(error + ERROR_BYTES) };
+  const sums = align(grads + maxShards(l) * l.params * 4);
+  const error = align(sums + 2 * maxShards(l) * l.sumLength * 8);
+  return { control, results, step, weights, x, labels, grads, sums, error, total: align(error + ERROR_BYTES) };
 }
 
 export function sharedBytes(l: SharedLayout): number {
@@ -89,10 +110,12 @@ export function sharedViews(buffer: SharedArrayBuffer, l: SharedLayout): SharedV
   return {
     control: new Int32Array(buffer, o.control, CONTROL_WORDS),
     results: new Float64Array(buffer, o.results, 2 * maxShards(l)),
-    weights: new Float32Array(buffer, o.weights, l.params),
+    step: new Float64Array(buffer, o.step, STEP_WORDS),
+    weights: new Float32Array(buffer, o.weights, l.values),
     x: new Float32Array(buffer, o.x, l.maxBatch * l.inputSize),
     labels: new Int32Array(buffer, o.labels, l.maxBatch),
     grads: new Float32Array(buffer, o.grads, maxShards(l) * l.params),
+    sums: new Float64Array(buffer, o.sums, 2 * maxShards(l) * l.sumLength),
     error: new Uint8Array(buffer, o.error, ERROR_BYTES),
   };
 }
@@ -103,6 +126,13 @@ export const shardCount = (n: number, shardSize: number): number => Math.ceil(n 
 /** Shard i's images of a batch of n: [i·shardSize, min(n, (i+1)·shardSize)); in order, covering the batch. */
 export function shardOf(i: number, shardSize: number, n: number): [start: number, end: number] {
   return [i * shardSize, Math.min(n, (i + 1) * shardSize)];
+}
+
+/** The shards thread t (0 = the lead) computes in a synchronized step, [first, end): consecutive
+ *  runs, the lead's first and never empty while there is a shard. Who computes a shard changes
+ *  nothing in its result. */
+export function ownedShards(t: number, threads: number, shards: number): [first: number, end: number] {
+  return [Math.ceil((shards * t) / threads), Math.ceil((shards * (t + 1)) / threads)];
 }
 
 /** What a worker is started with (structured-cloneable: goes through workerData). */

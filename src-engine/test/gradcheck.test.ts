@@ -3,7 +3,7 @@ import { maxpool2dBackward, maxpool2dForward } from '../kernels/maxpool2d.js';
 import { referenceKernels } from '../kernels/reference.js';
 import type { Kernels } from '../kernels/types.js';
 import type { LayerSpec, ModelSpec } from '../spec.js';
-import { gradCheck } from './gradcheck.js';
+import { gradCheck, type GradCheckOptions } from './gradcheck.js';
 
 const head = (units = 3): LayerSpec[] => [{ type: 'flatten' }, { type: 'dense', units, activation: 'softmax' }];
 const net = (inputShape: [number, number, number], layers: LayerSpec[]): ModelSpec => ({ inputShape, layers: [...layers, ...head()] });
@@ -12,7 +12,7 @@ const net = (inputShape: [number, number, number], layers: LayerSpec[]): ModelSp
 // a max switch inside ±h would show up as a large error, so the bound is 1e-6.
 const BOUND = 1e-6;
 
-const cases: Array<[string, ModelSpec, number]> = [
+const cases: Array<[string, ModelSpec, number, GradCheckOptions?]> = [
   ['conv2d 2×6×6×1, k3 s1 valid relu', net([6, 6, 1], [{ type: 'conv2d', filters: 2, kernelSize: 3 }]), 2],
   ['conv2d 2×7×5×3, k3 s2 same relu (multi-channel, non-square input)', net([7, 5, 3], [{ type: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 'same' }]), 2],
   ['conv2d 3×8×6×2, k[3,2] s[2,1] valid linear (non-square kernel and stride)', net([8, 6, 2], [{ type: 'conv2d', filters: 3, kernelSize: [3, 2], stride: [2, 1], activation: 'linear' }]), 3],
@@ -30,6 +30,39 @@ const cases: Array<[string, ModelSpec, number]> = [
       { type: 'maxpool2d', poolSize: 2, stride: 1 },
       { type: 'conv2d', filters: 5, kernelSize: 2, stride: [1, 2] },
       { type: 'flatten' }, { type: 'dense', units: 6, activation: 'relu' }, { type: 'dense', units: 4 }] }, 2],
+  // activations
+  ['conv2d 2×6×5×2, k3 leakyRelu α 0.2', net([6, 5, 2], [{ type: 'conv2d', filters: 3, kernelSize: 3, activation: 'leakyRelu', alpha: 0.2 }]), 2],
+  ['conv2d 2×6×5×2, k3 s2 same tanh', net([6, 5, 2], [{ type: 'conv2d', filters: 3, kernelSize: 3, stride: 2, padding: 'same', activation: 'tanh' }]), 2],
+  ['conv2d 2×5×5×1, k2 sigmoid', net([5, 5, 1], [{ type: 'conv2d', filters: 3, kernelSize: 2, activation: 'sigmoid' }]), 2],
+  ['dense 3×1×1×7 → leakyRelu 6 (α 0.01) → tanh 5 → sigmoid 4 → softmax 3', { inputShape: [1, 1, 7], layers: [
+    { type: 'dense', units: 6, activation: 'leakyRelu' }, { type: 'dense', units: 5, activation: 'tanh' },
+    { type: 'dense', units: 4, activation: 'sigmoid' }, { type: 'dense', units: 3 }] }, 3],
+  // pooling
+  ['avgpool2d 2×7×6×2, pool 2 valid (leftover row dropped)', net([7, 6, 2], [{ type: 'avgpool2d', poolSize: 2 }]), 2],
+  ['avgpool2d 2×7×7×2, pool 3 s2 valid (overlapping windows)', net([7, 7, 2], [{ type: 'avgpool2d', poolSize: 3, stride: 2 }]), 2],
+  ['avgpool2d 2×7×5×3, pool [3,2] s2 same (odd padding bottom/right, partial windows)', net([7, 5, 3], [{ type: 'avgpool2d', poolSize: [3, 2], stride: 2, padding: 'same' }]), 2],
+  ['globalavgpool2d 2×5×4×3 after a linear conv, straight into dense', { inputShape: [5, 4, 3], layers: [
+    { type: 'conv2d', filters: 4, kernelSize: 2, activation: 'linear' }, { type: 'globalavgpool2d' }, { type: 'dense', units: 3 }] }, 2],
+  // batch norm, training mode (batch statistics) and inference mode (running statistics)
+  ['batchnorm after conv 4×5×5×2, training: batch statistics over N·H·W', net([5, 5, 2], [
+    { type: 'conv2d', filters: 3, kernelSize: 2, activation: 'linear' }, { type: 'batchnorm' }]), 4, { training: true }],
+  ['batchnorm after conv 3×5×5×2, inference: running statistics', net([5, 5, 2], [
+    { type: 'conv2d', filters: 3, kernelSize: 2, activation: 'linear' }, { type: 'batchnorm', epsilon: 1e-3 }]), 3],
+  ['batchnorm after dense 5×1×1×6 → bn → tanh dense, training', { inputShape: [1, 1, 6], layers: [
+    { type: 'dense', units: 5, activation: 'linear' }, { type: 'batchnorm' }, { type: 'dense', units: 4, activation: 'tanh' }, { type: 'dense', units: 3 }] }, 5, { training: true }],
+  ['whole model 3×8×7×2, training: conv relu → bn → avgpool same → conv leakyRelu → bn → global avgpool → dense sigmoid → bn → softmax, label smoothing 0.1', {
+    inputShape: [8, 7, 2], layers: [
+      { type: 'conv2d', filters: 4, kernelSize: 3, padding: 'same' }, { type: 'batchnorm' },
+      { type: 'avgpool2d', poolSize: 2, padding: 'same' },
+      { type: 'conv2d', filters: 5, kernelSize: 2, activation: 'leakyRelu', alpha: 0.1 }, { type: 'batchnorm', momentum: 0.3 },
+      { type: 'globalavgpool2d' },
+      { type: 'dense', units: 6, activation: 'sigmoid' }, { type: 'batchnorm' },
+      { type: 'dense', units: 4 }] }, 3, { training: true, labelSmoothing: 0.1 }],
+  ['whole model 2×9×8×1, inference: conv tanh → maxpool → bn → conv relu s2 same → avgpool 2 → dense leakyRelu → softmax', {
+    inputShape: [9, 8, 1], layers: [
+      { type: 'conv2d', filters: 3, kernelSize: 2, activation: 'tanh' }, { type: 'maxpool2d', poolSize: 2 }, { type: 'batchnorm' },
+      { type: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 'same' }, { type: 'avgpool2d', poolSize: 2 },
+      { type: 'flatten' }, { type: 'dense', units: 5, activation: 'leakyRelu' }, { type: 'dense', units: 3 }] }, 2],
 ];
 
 const measured: Array<Record<string, string | number>> = [];
@@ -38,9 +71,9 @@ afterAll(() => {
 });
 
 describe('numerical gradient checks (float64, central differences)', () => {
-  for (const [name, spec, n] of cases) {
+  for (const [name, spec, n, options] of cases) {
     it(`${name} → parameter and input grads match`, () => {
-      const r = gradCheck(spec, n, { maxPerParam: 60 });
+      const r = gradCheck(spec, n, { maxPerParam: 60, ...options });
       measured.push({ case: name, params: r.maxRelParams.toExponential(1), input: r.maxRelInput.toExponential(1), checked: r.checked });
       expect(r.checked).toBeGreaterThan(20);
       expect(r.maxRelParams).toBeLessThan(BOUND);

@@ -21,6 +21,8 @@ interface Example {
   description: string;
   outputShape: [number, number, number];
   params: string[];
+  /** Its statistics (non-trainable values), as params. */
+  statistics?: string[];
   /** The op types its ONNX nodes have. */
   ops: string[];
 }
@@ -35,6 +37,19 @@ const EXAMPLES: Record<LayerType, Example> = {
   maxpool2d: {
     spec: { inputShape: [7, 7, 2], layers: [{ type: 'maxpool2d', poolSize: 3, stride: 2 }, { type: 'flatten' }, head()] },
     at: 0, description: 'maxpool 3', outputShape: [3, 3, 2], params: [], ops: ['MaxPool'],
+  },
+  avgpool2d: {
+    spec: { inputShape: [7, 5, 2], layers: [{ type: 'avgpool2d', poolSize: 3, stride: 2, padding: 'same' }, { type: 'flatten' }, head()] },
+    at: 0, description: 'avgpool 3 s2 same', outputShape: [4, 3, 2], params: [], ops: ['AveragePool'],
+  },
+  globalavgpool2d: {
+    spec: { inputShape: [5, 4, 3], layers: [{ type: 'conv2d', filters: 6, kernelSize: 3, padding: 'same', activation: 'tanh' }, { type: 'globalavgpool2d' }, head()] },
+    at: 1, description: 'global avgpool', outputShape: [1, 1, 6], params: [], ops: ['GlobalAveragePool', 'Tanh'],
+  },
+  batchnorm: {
+    spec: { inputShape: [4, 3, 2], layers: [{ type: 'conv2d', filters: 5, kernelSize: 2, activation: 'leakyRelu', alpha: 0.2 }, { type: 'batchnorm', momentum: 0.2 }, { type: 'flatten' }, head()] },
+    at: 1, description: 'batchnorm m0.2', outputShape: [3, 2, 5], params: ['batchnorm2.weight 5', 'batchnorm2.bias 5'],
+    statistics: ['batchnorm2.runningMean 5', 'batchnorm2.runningVar 5'], ops: ['BatchNormalization', 'LeakyRelu'],
   },
   flatten: {
     spec: { inputShape: [3, 4, 2], layers: [{ type: 'flatten' }, head()] },
@@ -52,13 +67,13 @@ const EXAMPLES: Record<LayerType, Example> = {
 
 describe('layer registry', () => {
   it('LAYER_TYPES lists the registered types, in palette order', () => {
-    expect(LAYER_TYPES).toEqual(['conv2d', 'maxpool2d', 'flatten', 'dense', 'dropout']);
+    expect(LAYER_TYPES).toEqual(['conv2d', 'maxpool2d', 'avgpool2d', 'globalavgpool2d', 'batchnorm', 'flatten', 'dense', 'dropout']);
     for (const type of LAYER_TYPES) expect(findLayerDefinition(type)!.type).toBe(type);
   });
 
   for (const type of LAYER_TYPES) {
     it(`${type}: inferShapes → parameter layout → model forward/backward → description → ONNX nodes`, () => {
-      const { spec, at, description, outputShape, params, ops } = EXAMPLES[type];
+      const { spec, at, description, outputShape, params, statistics = [], ops } = EXAMPLES[type];
       const report = inferShapes(spec);
       expect(report.ok, report.error?.message).toBe(true);
       expect(report.layers[at]!.type).toBe(type);
@@ -66,12 +81,22 @@ describe('layer registry', () => {
 
       const layout = parameterLayout(spec);
       const own = layout.parameters.filter((p) => p.layerIndex === at);
-      expect(own.map((p) => `${p.name} ${p.shape.join('×')}`)).toEqual(params);
-      expect(own.reduce((s, p) => s + p.length, 0)).toBe(report.layers[at]!.params);
+      const named = (entries: typeof own) => entries.map((p) => `${p.name} ${p.shape.join('×')}`);
+      expect(named(own.filter((p) => p.trainable))).toEqual(params);
+      expect(named(own.filter((p) => !p.trainable))).toEqual(statistics);
+      expect(own.filter((p) => p.trainable).reduce((s, p) => s + p.length, 0)).toBe(report.layers[at]!.params);
+      expect(own.filter((p) => !p.trainable).reduce((s, p) => s + p.length, 0)).toBe(report.layers[at]!.statistics);
+      // the parameters first, then the statistics, each a view at its layout offset
+      expect(layout.parameters.map((p) => p.offset)).toEqual(layout.parameters.map((_, i) => layout.parameters.slice(0, i).reduce((s, q) => s + q.length, 0)));
+      expect(layout.parameters.findIndex((p) => !p.trainable) < 0 || layout.parameters.slice(layout.parameters.findIndex((p) => !p.trainable)).every((p) => !p.trainable)).toBe(true);
 
       const model = buildModel(spec, { seed: 3 });
       expect(model.parameters().map((p) => [p.name, p.value.byteOffset / 4, p.value.length]))
-        .toEqual(layout.parameters.map((p) => [p.name, p.offset, p.length]));
+        .toEqual(layout.parameters.filter((p) => p.trainable).map((p) => [p.name, p.offset, p.length]));
+      expect(model.statistics().map((p) => [p.name, p.value.byteOffset / 4, p.value.length]))
+        .toEqual(layout.parameters.filter((p) => !p.trainable).map((p) => [p.name, p.offset, p.length]));
+      expect(model.values.length).toBe(layout.totalValues);
+      expect(model.grads.length).toBe(layout.totalParams);
       const [h, w, c] = spec.inputShape;
       const n = 2;
       const rng = new Rng(5);
@@ -103,10 +128,11 @@ describe('layer registry', () => {
     const r = inferShapes({ inputShape: [1, 1, 4], layers: [{ type: 'dense', units: 4 }, { type: 'lstm' } as never, head()] });
     expect(r.ok).toBe(false);
     expect(r.error).toEqual({ layerIndex: 1, message: `layer #2: unknown type "lstm" (expected one of ${LAYER_TYPES.join(', ')})` });
-    expect(r.error!.message).toBe('layer #2: unknown type "lstm" (expected one of conv2d, maxpool2d, flatten, dense, dropout)');
+    const names = 'conv2d, maxpool2d, avgpool2d, globalavgpool2d, batchnorm, flatten, dense, dropout';
+    expect(r.error!.message).toBe(`layer #2: unknown type "lstm" (expected one of ${names})`);
     expect(findLayerDefinition('lstm')).toBeUndefined();
     expect(findLayerDefinition('toString')).toBeUndefined();
-    expect(() => describeLayer({ type: 'lstm' } as never)).toThrow('unknown layer type "lstm" (expected one of conv2d, maxpool2d, flatten, dense, dropout)');
+    expect(() => describeLayer({ type: 'lstm' } as never)).toThrow(`unknown layer type "lstm" (expected one of ${names})`);
   });
 
   it('descriptions: defaults stay unsaid, pairs and strides say both sides, the summary drops flatten', () => {
@@ -118,6 +144,14 @@ describe('layer registry', () => {
       [{ type: 'maxpool2d', poolSize: [2, 3], stride: 1 }, 'maxpool 2×3'],
       [{ type: 'dense', units: 10, activation: 'softmax' }, 'dense 10 softmax'],
       [{ type: 'dense', units: 64 }, 'dense 64'],
+      [{ type: 'dense', units: 64, activation: 'leakyRelu' }, 'dense 64 leakyRelu'],
+      [{ type: 'dense', units: 64, activation: 'leakyRelu', alpha: 0.2 }, 'dense 64 leakyRelu 0.2'],
+      [{ type: 'conv2d', filters: 4, kernelSize: 3, activation: 'sigmoid' }, 'conv 4 3×3 sigmoid'],
+      [{ type: 'avgpool2d', poolSize: 2 }, 'avgpool 2'],
+      [{ type: 'avgpool2d', poolSize: 3, stride: 1, padding: 'same' }, 'avgpool 3 s1 same'],
+      [{ type: 'globalavgpool2d' }, 'global avgpool'],
+      [{ type: 'batchnorm' }, 'batchnorm'],
+      [{ type: 'batchnorm', momentum: 0.01, epsilon: 0.001 }, 'batchnorm m0.01 ε0.001'],
       [{ type: 'dropout', rate: 0.25 }, 'dropout 0.25'],
       [{ type: 'flatten' }, 'flatten'],
     ];
@@ -128,12 +162,18 @@ describe('layer registry', () => {
   it('every layer message keeps its text (the builder and the service show them as they are)', () => {
     const cases: Array<[LayerSpec, [number, number, number], string]> = [
       [{ type: 'conv2d', filters: 1.5, kernelSize: 3 }, [5, 5, 1], 'conv2d #1: filters must be a positive integer, got 1.5'],
-      [{ type: 'conv2d', filters: 2, kernelSize: 3, activation: 'tanh' as never }, [5, 5, 1], "conv2d #1: activation must be 'relu' or 'linear', got \"tanh\""],
+      [{ type: 'conv2d', filters: 2, kernelSize: 3, activation: 'softmax' as never }, [5, 5, 1], "conv2d #1: activation must be 'relu', 'leakyRelu', 'tanh', 'sigmoid' or 'linear', got \"softmax\""],
+      [{ type: 'conv2d', filters: 2, kernelSize: 3, alpha: 0.1 }, [5, 5, 1], "conv2d #1: alpha is the slope of a leakyRelu activation; this layer's is \"relu\""],
+      [{ type: 'conv2d', filters: 2, kernelSize: 3, activation: 'leakyRelu', alpha: -1 }, [5, 5, 1], 'conv2d #1: alpha must be a number ≥ 0, got -1'],
+      [{ type: 'avgpool2d', poolSize: 6 }, [5, 5, 1], 'avgpool2d #1: pool 6×6 does not fit input 5×5×1'],
+      [{ type: 'avgpool2d', poolSize: 2, padding: 'full' as never }, [5, 5, 1], "avgpool2d #1: padding must be 'valid' or 'same', got \"full\""],
+      [{ type: 'batchnorm', momentum: 2 }, [5, 5, 1], 'batchnorm #1: momentum must be in [0, 1], got 2'],
+      [{ type: 'batchnorm', epsilon: 0 }, [5, 5, 1], 'batchnorm #1: epsilon must be a positive number, got 0'],
       [{ type: 'conv2d', filters: 2, kernelSize: [3] as never }, [5, 5, 1], 'conv2d #1: kernelSize must be a positive integer or [h, w] of positive integers, got [3]'],
       [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 'full' as never }, [5, 5, 1], "conv2d #1: padding must be 'valid' or 'same', got \"full\""],
       [{ type: 'maxpool2d', poolSize: 2, stride: 0 }, [5, 5, 1], 'maxpool2d #1: stride must be a positive integer or [h, w] of positive integers, got 0'],
       [{ type: 'dense', units: 0 }, [1, 1, 5], 'dense #1: units must be a positive integer, got 0'],
-      [{ type: 'dense', units: 3, activation: 'tanh' as never }, [1, 1, 5], "dense #1: activation must be 'relu', 'linear' or 'softmax', got \"tanh\""],
+      [{ type: 'dense', units: 3, activation: 'gelu' as never }, [1, 1, 5], "dense #1: activation must be 'relu', 'leakyRelu', 'tanh', 'sigmoid', 'linear' or 'softmax', got \"gelu\""],
       [{ type: 'dropout', rate: -0.1 }, [1, 1, 5], 'dropout #1: rate must be in [0, 1), got -0.1'],
     ];
     for (const [layer, inputShape, message] of cases) {

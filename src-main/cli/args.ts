@@ -13,7 +13,7 @@ export interface Parsed {
 }
 
 const HYPERPARAMETER_BOOLEANS = HYPERPARAMETER_FIELDS.filter((f) => f.kind === 'boolean').map((f) => f.flag);
-const BOOLEAN_FLAGS = new Set(['json', 'help', ...HYPERPARAMETER_BOOLEANS]);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'repair', ...HYPERPARAMETER_BOOLEANS]);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];

@@ -100,7 +100,7 @@ describe('cnn-studio on the bundled sample', () => {
 
   it('exit codes: 2 for bad usage and refused input, 1 for a failure (resuming a completed run)', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
-    expect((await cli('train', '--dataset', '1')).stderr).toBe('cnn-studio train: train needs --model <spec.json|reference|mlp|tiny-cnn>\n');
+    expect((await cli('train', '--dataset', '1')).stderr).toBe('cnn-studio train: train needs --model <spec.json|reference|seed|lenet5|fashion-strong|mlp|tiny-cnn>\n');
     const lr = await cli('train', '--dataset', '1', '--model', 'mlp', '--lr', '-1');
     expect([lr.code, lr.stderr]).toEqual([2, 'cnn-studio train: learning rate must be a positive number, got -1\n']);
     const bs = await cli('train', '--dataset', '1', '--model', 'mlp', '--batch-size', '0');

@@ -4,11 +4,12 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import type { DatasetInfo, ModelSpec } from '../contract/index.js';
+import { overlayHyperparameters, type DatasetInfo, type HyperparameterInput, type ModelSpec } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
 import { findTemplate, TEMPLATES } from '../service/templates.js';
+import { DEFAULT_MODEL_LIMITS, formatBytes, modelLimits, setModelLimits, type ModelLimits } from '../service/model-size.js';
 import { choiceFlag, HYPERPARAMETER_FLAGS, hyperparametersFrom, numberFlag, str, UsageError, type Parsed } from './args.js';
 import { follow, showRun } from './follow.js';
 import type { CliIo } from './index.js';
@@ -29,14 +30,19 @@ export interface Outcome {
   error?: { code: string; message: string };
 }
 
+/** What a command that works on the library file itself gets: the file, not a studio. */
+export type FileCtx = Omit<Ctx, 'service'> & { dbPath: string };
+
 export interface CliCommand {
   /** What follows the command's name in the usage text. */
   usage: string;
   flags: readonly string[];
-  run(ctx: Ctx): Promise<Outcome>;
+  run?(ctx: Ctx): Promise<Outcome>;
+  /** Instead of run: works on the file without opening the studio, so it works on a damaged library too. */
+  runOnFile?(ctx: FileCtx): Promise<Outcome>;
 }
 
-function needArgs(ctx: Ctx, count: number, what: string): void {
+function needArgs(ctx: { args: string[] }, count: number, what: string): void {
   if (ctx.args.length < count) throw new UsageError(`missing ${what}`);
 }
 
@@ -103,16 +109,20 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       if (!modelArg) throw new UsageError(`train needs --model <spec.json|${TEMPLATE_NAMES}>`);
       const dataset = await resolveDataset(ctx, datasetArg);
       let spec: ModelSpec;
+      // a template's recommended hyperparameters, under whatever the flags say
+      let hyperparameters: HyperparameterInput = hyperparametersFrom(parsed);
       const template = findTemplate(modelArg);
-      if (template) spec = template.build(dataset.shape, dataset.classNames.length);
-      else if (existsSync(modelArg)) {
+      if (template) {
+        spec = template.build(dataset.shape, dataset.classNames.length);
+        if (template.hyperparameters) hyperparameters = overlayHyperparameters(template.hyperparameters, hyperparameters);
+      } else if (existsSync(modelArg)) {
         try {
           spec = JSON.parse(readFileSync(modelArg, 'utf8')) as ModelSpec;
         } catch (e) {
           throw new ServiceError('bad_request', `${modelArg}: not a JSON ModelSpec (${(e as Error).message})`);
         }
       } else throw new UsageError(`--model ${JSON.stringify(modelArg)} is neither a spec file nor a template (${TEMPLATES.map((t) => t.name).join(', ')})`);
-      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters: hyperparametersFrom(parsed), name: str(parsed, 'name') });
+      const run = service.runs.start({ datasetId: dataset.id, spec, hyperparameters, name: str(parsed, 'name') });
       return follow(ctx, run);
     },
   },
@@ -164,15 +174,15 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   eval: {
-    usage: '<run> [--dataset <id|name>] [--split test|validation|train]',
-    flags: ['dataset', 'split'],
+    usage: '<run> [--dataset <id|name>] [--split test|validation|train] [--snapshot ID]',
+    flags: ['dataset', 'split', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to evaluate');
       const run = ctx.service.runs.find(ctx.args[0]!);
       const ds = str(ctx.parsed, 'dataset');
       const split = choiceFlag(ctx.parsed, 'split', ['test', 'validation', 'train'] as const);
       const datasetId = ds ? (await resolveDataset(ctx, ds)).id : undefined;
-      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split });
+      const e = await ctx.service.evaluations.evaluate({ runId: run.id, datasetId, split, snapshotId: numberFlag(ctx.parsed, 'snapshot', true) });
       if (!ctx.json) {
         ctx.io.stdout(`run ${run.id} on ${e.split} (${e.count} images): accuracy ${pct(e.accuracy)}, loss ${num(e.loss)}\n`);
         ctx.io.stdout(table(['class', 'precision', 'recall', 'f1', 'support'], e.perClass.map((c) => [c.className, num(c.precision, 3), num(c.recall, 3), num(c.f1, 3), c.support])) + '\n');
@@ -210,22 +220,24 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   export: {
-    usage: '<run> --format json|onnx|csv --out FILE [--snapshot ID]',
+    usage: '<run> --format json|onnx|csv|pytorch --out FILE (pytorch: a folder) [--snapshot ID]',
     flags: ['format', 'out', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to export');
-      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv'] as const);
+      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv', 'pytorch'] as const);
       const outPath = str(ctx.parsed, 'out');
-      if (!format) throw new UsageError('export needs --format json|onnx|csv');
-      if (!outPath) throw new UsageError('export needs --out FILE');
+      if (!format) throw new UsageError('export needs --format json|onnx|csv|pytorch');
+      if (!outPath) throw new UsageError(`export needs --out ${format === 'pytorch' ? 'DIR' : 'FILE'}`);
       const target = resolve(outPath);
       const r = await ctx.service.exec('exportRun', {
-        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
+        runId: ctx.service.runs.find(ctx.args[0]!).id, format, fileName: format === 'pytorch' ? undefined : basename(target), snapshotId: numberFlag(ctx.parsed, 'snapshot', true),
       });
       // The local user chose the path: the CLI writes there (the service never writes by request).
-      mkdirSync(dirname(target), { recursive: true });
+      // A PyTorch project is a folder of files; the other formats are files beside each other.
+      const folder = format === 'pytorch' ? target : dirname(target);
+      mkdirSync(folder, { recursive: true });
       const written = r.files.map((f) => {
-        const path = join(dirname(target), f.name);
+        const path = join(folder, f.name);
         writeAtomic(path, Buffer.from(f.base64, 'base64'));
         return { name: f.name, path, bytes: f.bytes };
       });
@@ -233,7 +245,93 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
       return { code: 0, value: { files: written } };
     },
   },
+
+  limits: {
+    usage: '[--max-parameters N|default] [--max-activation-mb N|default]',
+    flags: ['max-parameters', 'max-activation-mb'],
+    async run(ctx) {
+      const changes = { maxParameters: limitFlag(ctx.parsed, 'max-parameters', 1), maxActivationBytes: limitFlag(ctx.parsed, 'max-activation-mb', 1e6) };
+      const changed = Object.values(changes).some((v) => v !== undefined);
+      const limits = changed ? setModelLimits(ctx.service.store, changes) : modelLimits(ctx.service.store);
+      if (!ctx.json) ctx.io.stdout(limitsText(limits) + (changed ? 'saved: every process using this library checks new runs against them\n' : ''));
+      return { code: 0, value: limits };
+    },
+  },
+
+  check: {
+    usage: '[--repair]',
+    flags: ['repair'],
+    async runOnFile(ctx) {
+      const repair = ctx.parsed.flags.has('repair');
+      // loaded here: better-sqlite3 is not needed for --help
+      const { checkLibrary } = await import('../db/maintenance.js');
+      const r = checkLibrary(ctx.dbPath, repair);
+      const out = ctx.io.stdout;
+      if (r.problems.length === 0) {
+        if (!ctx.json) out(`${ctx.dbPath}: the integrity check found nothing wrong\n`);
+        return { code: 0, value: r };
+      }
+      if (r.repaired) {
+        if (!ctx.json) out(`${ctx.dbPath}: repaired — its indexes were damaged and are rebuilt from the tables (nothing was lost); the integrity check now passes\n`);
+        return { code: 0, value: r };
+      }
+      if (!ctx.json) {
+        out(`${ctx.dbPath} is damaged; the integrity check says:\n${r.problems.slice(0, 10).map((p) => `  ${p}`).join('\n')}\n`);
+        out(repair
+          ? 'Rebuilding the indexes did not fix it: the tables themselves are damaged. Restore your latest backup ' +
+            '(made with "cnn-studio backup FILE"): with CNN Studio closed everywhere, copy it over the library file and delete the -wal and -shm files beside it.\n'
+          : 'Keep a copy of the file (and its -wal file), then run "cnn-studio check --repair": if only indexes are damaged, that fixes it.\n');
+      }
+      return { code: 1, value: r, error: { code: 'storage', message: `the library is damaged: ${r.problems[0]}` } };
+    },
+  },
+
+  backup: {
+    usage: '<file>',
+    flags: [],
+    async runOnFile(ctx) {
+      needArgs(ctx, 1, 'the file to write the backup to');
+      const target = resolve(ctx.args[0]!);
+      const { backupLibrary } = await import('../db/maintenance.js');
+      const { bytes } = backupLibrary(ctx.dbPath, target);
+      if (!ctx.json) ctx.io.stdout(`backed up ${ctx.dbPath} to ${target} (${formatBytes(bytes)}); the dataset cache files are not in it: they are made again by importing\n`);
+      return { code: 0, value: { file: target, bytes } };
+      },
+    },
+
+  'import-model': {
+    usage: '<model.cnnm> --dataset <id|name|path> [--name NAME]',
+    flags: ['dataset', 'name'],
+    async run(ctx) {
+      needArgs(ctx, 1, 'the model file to import');
+      const datasetArg = str(ctx.parsed, 'dataset');
+      if (!datasetArg) throw new UsageError('import-model needs --dataset <id|name|path>: the dataset the model is evaluated on');
+      const dataset = await resolveDataset(ctx, datasetArg);
+      const path = resolve(ctx.args[0]!);
+      if (!existsSync(path)) throw new ServiceError('not_found', `${ctx.args[0]}: no such file`);
+      const run = await ctx.service.exec('importModel', { datasetId: dataset.id, model: readFileSync(path).toString('base64'), name: str(ctx.parsed, 'name') });
+      if (!ctx.json) ctx.io.stdout(`imported ${basename(path)} as run ${run.id} "${run.name}" on dataset ${dataset.id} (${run.kernelsUsed}); evaluate it with: cnn-studio eval ${run.id}\n`);
+      return { code: 0, value: run };
+    },
+  },
 };
+
+/** `--max-parameters N` / `default`: a positive integer, or null to go back to the default. */
+function limitFlag(p: Parsed, name: string, scale: number): number | null | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  if (v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer or "default", got ${JSON.stringify(v)}`);
+  return n * scale;
+}
+
+function limitsText(l: ModelLimits): string {
+  const mark = (key: keyof ModelLimits) => (l[key] === DEFAULT_MODEL_LIMITS[key] ? ' (default)' : '');
+  return `model size limits of this library:\n` +
+    `  parameters per model    ${l.maxParameters.toLocaleString('en-US')}${mark('maxParameters')}\n` +
+    `  activations per batch   ${formatBytes(l.maxActivationBytes)}${mark('maxActivationBytes')}\n`;
+}
 
 /** A dataset by id or name, or a path on disk (imported first; the same content is recognised). */
 async function resolveDataset(ctx: Ctx, arg: string): Promise<DatasetInfo> {

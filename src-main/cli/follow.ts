@@ -49,7 +49,8 @@ export async function follow(ctx: Ctx, run: RunSummary): Promise<Outcome> {
   }
   const { batches: _b, ...value } = detail;
   if (final.status === 'completed') return { code: 0, value };
-  const message = final.status === 'failed' ? `run ${run.id} failed: ${final.error}` : `run ${run.id} ${final.status} at epoch ${final.epochsDone}`;
+  const message = final.status === 'failed' ? `run ${run.id} failed: ${final.error}`
+    : `run ${run.id} ${final.status} at epoch ${final.epochsDone}${final.error ? `: ${final.error}` : ''}`;
   return { code: 1, value, error: { code: final.status, message } };
 }
 

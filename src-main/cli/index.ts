@@ -6,6 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { ErrorCode } from '../contract/index.js';
+import { describeStorageFailure } from '../db/failure.js';
 import { ServiceError } from '../service/errors.js';
 import { defaultDatabasePath } from '../service/paths.js';
 import type { StudioOptions } from '../composition.js';
@@ -68,16 +69,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let service: Ctx['service'] | null = null;
   try {
     const dbPath = resolve(str(parsed, 'db') ?? defaultDatabasePath());
+    if (spec.runOnFile) {
+      const result = await spec.runOnFile({ dbPath, io, json, out, parsed, args });
+      if (json) out({ type: 'result', ok: result.code === 0, value: result.value, ...(result.error ? { error: result.error } : {}) });
+      return result.code;
+    }
     const { openStudio } = await import('../composition.js');
-    service = await openStudio(dbPath, io.serviceOptions, dirname(dbPath));
+    service = await openStudio(dbPath, { ownerLabel: `cnn-studio ${command}`, ...io.serviceOptions }, dirname(dbPath));
     if (service.startup.sampleError) io.stderr(`cnn-studio: warning: the bundled sample dataset could not be imported (${service.startup.sampleError})\n`);
-    const result = await spec.run({ service, io, json, out, parsed, args });
+    const result = await spec.run!({ service, io, json, out, parsed, args });
     if (json) out({ type: 'result', ok: result.code === 0, value: result.value, ...(result.error ? { error: result.error } : {}) });
     else if (result.error) io.stderr(`cnn-studio ${command}: ${result.error.message}\n`);
     return result.code;
   } catch (e) {
     if (e instanceof UsageError) return fail(2, { code: 'bad_request', message: e.message });
     if (e instanceof ServiceError) return fail(INPUT_ERRORS.has(e.code) ? 2 : 1, e.toData());
+    const words = describeStorageFailure(e, 'try again');
+    if (words) return fail(1, { code: 'storage', message: words });
     return fail(1, { code: 'internal', message: (e as Error)?.message ?? String(e) });
   } finally {
     io.onInterrupt?.(null);

@@ -10,7 +10,7 @@ import type {
   CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, ImportDatasetResponse, Result, RunDetail, RunSummary, Thumbnail,
 } from './types.js';
 import { RUN_STATUSES } from './types.js';
-import { hyperparameterInputSchema } from './hyperparameters.js';
+import { hyperparameterInputSchema, type HyperparameterInput } from './hyperparameters.js';
 import {
   array, boolean, custom, id, integer, none, oneOf, optional, request, RequestError, string, tuple, type Infer, type Schema,
 } from './schema.js';
@@ -27,6 +27,8 @@ export const REQUEST_LIMITS = {
   nameLength: 200,
   notesLength: 20_000,
   tags: 50,
+  /** Bytes of a model file sent to importModel (base64 in the request: 4/3 as many characters). */
+  modelFileBytes: 64 * 1024 * 1024,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,11 +108,21 @@ export const COMMANDS = {
   cancelEvaluation: request({ runId: id() }),
   exportRun: request({
     runId: id(),
-    format: oneOf(['json', 'onnx', 'csv'] as const),
+    /** 'pytorch': a PyTorch project of the snapshot (model.py, train.py, data.py, weights, verify.py), its files for one folder. */
+    format: oneOf(['json', 'onnx', 'csv', 'pytorch'] as const),
     /** Default the run's latest snapshot. */
     snapshotId: optional(id()),
     /** The main file's name (default run-<id>.<format>); a JSON export's weights are that name + '.bin'. */
     fileName: optional(fileName),
+  }),
+  /** A model file in the studio's format (as an exported PyTorch project's train.py writes it) as a
+   *  completed run on a dataset its spec fits: evaluate, inspect, export and compare it as any run. */
+  importModel: request({
+    datasetId: id(),
+    /** The file's bytes, base64. */
+    model: custom<string>(`a model file's bytes in base64, at most ${REQUEST_LIMITS.modelFileBytes} bytes`, (v) =>
+      typeof v === 'string' && v.length > 0 && v.length <= Math.ceil(REQUEST_LIMITS.modelFileBytes / 3) * 4 && /^[A-Za-z0-9+/]*={0,2}$/.test(v)),
+    name: optional(name()),
   }),
   deleteRun: request({ id: id() }),
   updateRun: request({
@@ -124,6 +136,15 @@ export const COMMANDS = {
 export type CommandName = keyof typeof COMMANDS;
 export type RequestOf<C extends CommandName> = Infer<(typeof COMMANDS)[C]>;
 
+/** A ready-made spec sized to a dataset, and the hyperparameters it is meant to train with. */
+export interface TemplateInfo {
+  name: string;
+  description: string;
+  spec: ModelSpec;
+  /** Recommended hyperparameters over the defaults (a form or the CLI's flags go on top). */
+  hyperparameters?: HyperparameterInput;
+}
+
 /** What each command answers. */
 export interface Responses {
   listDatasets: DatasetInfo[];
@@ -133,7 +154,7 @@ export interface Responses {
   deleteDataset: { deleted: true };
   getThumbnails: Thumbnail[];
   validateSpec: ShapeReport & { datasetMessage?: string };
-  templates: { name: string; description: string; spec: ModelSpec }[];
+  templates: TemplateInfo[];
   startRun: RunSummary;
   pauseRun: RunSummary;
   resumeRun: RunSummary;
@@ -145,6 +166,7 @@ export interface Responses {
   evaluateRun: EvaluationInfo;
   cancelEvaluation: { cancelled: boolean };
   exportRun: ExportRunResponse;
+  importModel: RunSummary;
   deleteRun: { deleted: true };
   updateRun: RunSummary;
 }
@@ -161,6 +183,7 @@ export type ImportDatasetRequest = RequestOf<'importDataset'>;
 export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
 export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
 export type ExportRunRequest = RequestOf<'exportRun'>;
+export type ImportModelRequest = RequestOf<'importModel'>;
 
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 

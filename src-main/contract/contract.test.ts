@@ -4,6 +4,8 @@
  * — never a crash, never `internal`. The list below is written out on purpose: a command dropped
  * from the command map fails here by name.
  */
+import { buildModel } from '../../src-engine/model.js';
+import { saveModel } from '../../src-engine/serialize.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from './index.js';
 import { COMMAND_NAMES, DEFAULT_HYPERPARAMETERS, HYPERPARAMETER_FIELDS, defaultOptimizer, defaultSchedule, mergeHyperparameters, parseRequest } from './index.js';
@@ -63,6 +65,7 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['evaluateRun', () => ({ runId, split: 'test' }), () => ({ runId, split: 'everything' }), 'split'],
   ['cancelEvaluation', () => ({ runId }), () => ({ runId: null }), 'runId'],
   ['exportRun', () => ({ runId, format: 'onnx' }), () => ({ runId, format: 'onnx', outPath: '/tmp/x.onnx' }), 'outPath'],
+  ['importModel', () => ({ datasetId, model: Buffer.from(saveModel(buildModel(MLP_SPEC))).toString('base64') }), () => ({ datasetId, model: 'not base64!' }), 'model'],
   ['deleteRun', () => ({ id: 999_999 }), () => ({ id: {} }), 'id'],
   ['updateRun', () => ({ id: runId, tags: ['checked'] }), () => ({ id: runId, tags: 'checked' }), 'tags'],
 ];
@@ -121,8 +124,8 @@ describe('the hyperparameter table', () => {
 
   it('has a field for every knob of every optimizer and schedule type, and no field without a knob', () => {
     const all = new Set<string>();
-    for (const optimizer of ['sgd', 'adam'] as const) {
-      for (const schedule of ['constant', 'step', 'cosine'] as const) {
+    for (const optimizer of ['sgd', 'adam', 'adamw'] as const) {
+      for (const schedule of ['constant', 'step', 'cosine', 'plateau'] as const) {
         const h = { ...DEFAULT_HYPERPARAMETERS, optimizer: defaultOptimizer(optimizer), schedule: defaultSchedule(schedule), earlyStopping: { patience: 3, minDelta: 0, monitor: 'valLoss' as const } };
         for (const leaf of leaves(h)) all.add(leaf);
       }
@@ -138,5 +141,11 @@ describe('the hyperparameter table', () => {
     expect(back.optimizer).toEqual({ type: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0 });
     const stepped = mergeHyperparameters(DEFAULT_HYPERPARAMETERS, { schedule: { type: 'step', gamma: 0.5 } });
     expect(stepped.schedule).toEqual({ type: 'step', stepSize: 10, gamma: 0.5 });
+    // AdamW: Adam's moments, PyTorch's default decoupled decay
+    expect(mergeHyperparameters(DEFAULT_HYPERPARAMETERS, { optimizer: { type: 'adamw' } }).optimizer)
+      .toEqual({ type: 'adamw', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+    expect(mergeHyperparameters(DEFAULT_HYPERPARAMETERS, { schedule: { type: 'plateau', patience: 4 } }).schedule)
+      .toEqual({ type: 'plateau', factor: 0.5, patience: 4, threshold: 1e-4, minLearningRate: 0 });
+    expect(DEFAULT_HYPERPARAMETERS).toMatchObject({ warmupEpochs: 0, labelSmoothing: 0 });
   });
 });

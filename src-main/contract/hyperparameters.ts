@@ -9,19 +9,20 @@
  */
 import { RequestError, shown, type Schema } from './schema.js';
 
-export type OptimizerType = 'sgd' | 'adam';
-export type ScheduleType = 'constant' | 'step' | 'cosine';
+export type OptimizerType = 'sgd' | 'adam' | 'adamw';
+export type ScheduleType = 'constant' | 'step' | 'cosine' | 'plateau';
 export type KernelChoice = 'fast' | 'reference';
 export type EarlyStoppingMonitor = 'valLoss' | 'valAccuracy' | 'trainLoss';
 
 export type OptimizerOptions =
   | { type: 'sgd'; learningRate: number; momentum: number; nesterov: boolean; weightDecay: number }
-  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number };
+  | { type: 'adam' | 'adamw'; learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number };
 
 export type ScheduleOptions =
   | { type: 'constant' }
   | { type: 'step'; stepSize: number; gamma: number }
-  | { type: 'cosine'; minLearningRate: number };
+  | { type: 'cosine'; minLearningRate: number }
+  | { type: 'plateau'; factor: number; patience: number; threshold: number; minLearningRate: number };
 
 export interface EarlyStoppingOptions {
   patience: number;
@@ -38,6 +39,10 @@ export interface Hyperparameters {
   batchSize: number;
   optimizer: OptimizerOptions;
   schedule: ScheduleOptions;
+  /** Epochs of linear warm-up (per step, from lr/steps to lr) before the schedule; 0 = none. */
+  warmupEpochs: number;
+  /** Label smoothing ε of the training loss, in [0, 1); 0 = plain cross-entropy. */
+  labelSmoothing: number;
   seed: number;
   /** Fraction of the training images held out for validation (seeded split), in [0, 0.9]. */
   validationSplit: number;
@@ -48,7 +53,7 @@ export interface Hyperparameters {
   trainLimit: number | null;
   /** Kernel set requested; the run records the one actually used in `kernelsUsed`. */
   kernels: KernelChoice;
-  /** Threads that compute each batch's gradient (data-parallel, shards of 4 images summed in a fixed
+  /** Threads that compute each batch's gradient (data-parallel, shards of 8 images summed in a fixed
    *  order): a speed setting only — the weights are bit-identical for any number of threads. */
   threads: number;
   /** Post (and store) batch progress every N batches. */
@@ -58,8 +63,8 @@ export interface Hyperparameters {
 type Partialize<T> = T extends object ? { [K in keyof T]?: T[K] } : T;
 /** What a caller may send: any subset; switching optimizer or schedule type starts from that type's defaults. */
 export type HyperparameterInput = Partial<Omit<Hyperparameters, 'optimizer' | 'schedule' | 'augment' | 'earlyStopping'>> & {
-  optimizer?: { type?: OptimizerType } & Partialize<Omit<Extract<OptimizerOptions, { type: 'sgd' }>, 'type'>> & Partialize<Omit<Extract<OptimizerOptions, { type: 'adam' }>, 'type'>>;
-  schedule?: { type?: ScheduleType } & Partialize<Omit<Extract<ScheduleOptions, { type: 'step' }>, 'type'>> & Partialize<Omit<Extract<ScheduleOptions, { type: 'cosine' }>, 'type'>>;
+  optimizer?: { type?: OptimizerType } & Partialize<Omit<Extract<OptimizerOptions, { type: 'sgd' }>, 'type'>> & Partialize<Omit<Extract<OptimizerOptions, { beta1: number }>, 'type'>>;
+  schedule?: { type?: ScheduleType } & Partialize<Omit<Extract<ScheduleOptions, { type: 'step' }>, 'type'>> & Partialize<Omit<Extract<ScheduleOptions, { type: 'plateau' }>, 'type'>>;
   augment?: Partial<Hyperparameters['augment']>;
   earlyStopping?: Partial<EarlyStoppingOptions> | null;
 };
@@ -80,7 +85,7 @@ export interface HyperparameterField {
   default: number | boolean | string | null;
   /** Optimizer- or schedule-specific fields: the types that have them. */
   onlyFor?: { optimizer?: readonly OptimizerType[]; schedule?: readonly ScheduleType[] };
-  /** Default per optimizer type, where it differs (the learning rate). */
+  /** Default per optimizer type, where it differs (the learning rate, AdamW's weight decay). */
   defaultFor?: Partial<Record<OptimizerType, number>>;
   /** The words of the range where the generic ones would read worse ("a fraction from 0 to 0.9"). */
   expected?: string;
@@ -90,26 +95,35 @@ export interface HyperparameterField {
 }
 
 const SGD: readonly OptimizerType[] = ['sgd'];
-const ADAM: readonly OptimizerType[] = ['adam'];
+const ADAM: readonly OptimizerType[] = ['adam', 'adamw'];
+const PLATEAU: readonly ScheduleType[] = ['plateau'];
 
 export const HYPERPARAMETER_FIELDS: readonly HyperparameterField[] = [
   { path: 'epochs', label: 'epochs', kind: 'integer', min: 1, max: 100_000, default: 5, flag: 'epochs', help: 'passes over the training images' },
   { path: 'batchSize', label: 'batch size', kind: 'integer', min: 1, max: 65_536, default: 32, flag: 'batch-size', help: 'images per gradient step' },
-  { path: 'optimizer.type', label: 'optimizer', kind: 'choice', choices: ['sgd', 'adam'], default: 'sgd', flag: 'optimizer', help: 'sgd (with momentum) or adam' },
+  { path: 'optimizer.type', label: 'optimizer', kind: 'choice', choices: ['sgd', 'adam', 'adamw'], default: 'sgd', flag: 'optimizer', help: 'sgd (with momentum), adam, or adamw (decoupled weight decay)' },
   {
-    path: 'optimizer.learningRate', label: 'learning rate', kind: 'number', min: 0, minExclusive: true, default: 0.01, defaultFor: { sgd: 0.01, adam: 0.001 },
-    flag: 'lr', help: 'step size (default 0.01 for sgd, 0.001 for adam)',
+    path: 'optimizer.learningRate', label: 'learning rate', kind: 'number', min: 0, minExclusive: true, default: 0.01, defaultFor: { sgd: 0.01, adam: 0.001, adamw: 0.001 },
+    flag: 'lr', help: 'step size (default 0.01 for sgd, 0.001 for adam and adamw)',
   },
   { path: 'optimizer.momentum', label: 'momentum', kind: 'number', min: 0, max: 1, maxExclusive: true, default: 0.9, onlyFor: { optimizer: SGD }, flag: 'momentum', help: 'sgd momentum' },
   { path: 'optimizer.nesterov', label: 'nesterov', kind: 'boolean', default: false, onlyFor: { optimizer: SGD }, flag: 'nesterov', help: 'Nesterov momentum (sgd)' },
   { path: 'optimizer.beta1', label: 'beta1', kind: 'number', min: 0, max: 1, maxExclusive: true, default: 0.9, onlyFor: { optimizer: ADAM }, flag: 'beta1', help: 'adam first-moment decay' },
   { path: 'optimizer.beta2', label: 'beta2', kind: 'number', min: 0, max: 1, maxExclusive: true, default: 0.999, onlyFor: { optimizer: ADAM }, flag: 'beta2', help: 'adam second-moment decay' },
   { path: 'optimizer.epsilon', label: 'epsilon', kind: 'number', min: 0, minExclusive: true, default: 1e-8, onlyFor: { optimizer: ADAM }, flag: 'epsilon', help: 'adam denominator term' },
-  { path: 'optimizer.weightDecay', label: 'weight decay', kind: 'number', min: 0, default: 0, flag: 'weight-decay', help: 'L2 penalty added to the gradient, as PyTorch does' },
-  { path: 'schedule.type', label: 'schedule', kind: 'choice', choices: ['constant', 'step', 'cosine'], default: 'constant', flag: 'schedule', help: 'learning-rate schedule, per epoch' },
+  {
+    path: 'optimizer.weightDecay', label: 'weight decay', kind: 'number', min: 0, default: 0, defaultFor: { sgd: 0, adam: 0, adamw: 0.01 }, flag: 'weight-decay',
+    help: 'sgd/adam: L2 penalty added to the gradient, as PyTorch does; adamw: decoupled decay (default 0.01)',
+  },
+  { path: 'schedule.type', label: 'schedule', kind: 'choice', choices: ['constant', 'step', 'cosine', 'plateau'], default: 'constant', flag: 'schedule', help: 'learning-rate schedule, per epoch (plateau: reduce on the validation loss)' },
   { path: 'schedule.stepSize', label: 'step size', kind: 'integer', min: 1, default: 10, onlyFor: { schedule: ['step'] }, flag: 'step-size', help: 'step schedule: epochs between decays' },
   { path: 'schedule.gamma', label: 'gamma', kind: 'number', min: 0, max: 1, minExclusive: true, default: 0.1, onlyFor: { schedule: ['step'] }, flag: 'gamma', help: 'step schedule: factor per decay' },
-  { path: 'schedule.minLearningRate', label: 'minimum learning rate', kind: 'number', min: 0, default: 0, onlyFor: { schedule: ['cosine'] }, flag: 'min-lr', help: 'cosine schedule: the floor' },
+  { path: 'schedule.factor', label: 'plateau factor', kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true, default: 0.5, onlyFor: { schedule: PLATEAU }, flag: 'plateau-factor', help: 'plateau schedule: the learning rate is multiplied by this' },
+  { path: 'schedule.patience', label: 'plateau patience', kind: 'integer', min: 0, default: 2, onlyFor: { schedule: PLATEAU }, flag: 'plateau-patience', help: 'plateau schedule: epochs without improvement before a reduction' },
+  { path: 'schedule.threshold', label: 'plateau threshold', kind: 'number', min: 0, max: 1, maxExclusive: true, default: 1e-4, onlyFor: { schedule: PLATEAU }, flag: 'plateau-threshold', help: 'plateau schedule: relative improvement that counts' },
+  { path: 'schedule.minLearningRate', label: 'minimum learning rate', kind: 'number', min: 0, default: 0, onlyFor: { schedule: ['cosine', 'plateau'] }, flag: 'min-lr', help: 'cosine and plateau schedules: the floor' },
+  { path: 'warmupEpochs', label: 'warm-up epochs', kind: 'integer', min: 0, max: 100_000, default: 0, flag: 'warmup', help: 'linear warm-up over N epochs (per step) before the schedule' },
+  { path: 'labelSmoothing', label: 'label smoothing', kind: 'number', min: 0, max: 1, maxExclusive: true, default: 0, flag: 'label-smoothing', help: 'smooth the one-hot targets of the training loss by ε' },
   { path: 'seed', label: 'seed', kind: 'integer', min: 0, max: 0xffffffff, default: 0, flag: 'seed', help: 'weight init, shuffling, augmentation, dropout and the validation split' },
   { path: 'validationSplit', label: 'validation split', kind: 'number', min: 0, max: 0.9, expected: 'a fraction from 0 to 0.9', default: 0.1, flag: 'val-split', help: 'fraction of the training images held out (seeded)' },
   { path: 'earlyStopping.patience', label: 'early stopping patience', kind: 'integer', min: 1, default: 3, flag: 'patience', help: 'stop after N epochs without improvement (turns early stopping on)' },
@@ -165,6 +179,8 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = Object.freeze({
   batchSize: scalar('batchSize') as number,
   optimizer: defaultOptimizer(scalar('optimizer.type') as OptimizerType),
   schedule: defaultSchedule(scalar('schedule.type') as ScheduleType),
+  warmupEpochs: scalar('warmupEpochs') as number,
+  labelSmoothing: scalar('labelSmoothing') as number,
   seed: scalar('seed') as number,
   validationSplit: scalar('validationSplit') as number,
   earlyStopping: null,
@@ -322,4 +338,17 @@ export function mergeHyperparameters(base: Hyperparameters, input: Hyperparamete
     out.earlyStopping = { ...(out.earlyStopping ?? defaultEarlyStopping()), ...Object.fromEntries(Object.entries(earlyStopping).filter(([, v]) => v !== undefined)) } as EarlyStoppingOptions;
   }
   return out;
+}
+
+/** `over` on top of `base`, both partial (a template's recommendation under the CLI's flags): a
+ *  group whose type `over` switches is `over`'s alone, so no field of the other type leaks in. */
+export function overlayHyperparameters(base: HyperparameterInput, over: HyperparameterInput): HyperparameterInput {
+  const out: Record<string, unknown> = { ...base, ...over };
+  for (const group of GROUPS) {
+    const a = base[group] as Record<string, unknown> | null | undefined;
+    const b = over[group] as Record<string, unknown> | null | undefined;
+    if (b === null || !a || !b) continue;
+    out[group] = b.type !== undefined && a.type !== undefined && b.type !== a.type ? b : { ...a, ...b };
+  }
+  return out as HyperparameterInput;
 }

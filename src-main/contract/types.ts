@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'not_found' // no dataset / run / snapshot with that id
   | 'conflict' // the object is in a state that does not allow it (e.g. pausing a completed run)
   | 'in_use' // a dataset that runs still use
+  | 'busy' // too much of that work is running or waiting already (the message says the numbers)
+  | 'storage' // the library could not be read or written: disk full, damaged file (the message says what to do)
   | 'unauthorized' // web transport: missing or wrong token
   | 'internal'; // a bug or an unexpected failure
 

@@ -28,7 +28,7 @@ export interface RunImportInput {
   extractDir: string;
 }
 
-function isCsvFile(path: string): boolean {
+export function isCsvFile(path: string): boolean {
   if (/\.csv$/i.test(path)) return true;
   if (!/\.txt$/i.test(path) || basename(path) === 'classes.txt') return false;
   const head = readHead(path, 256).toString('latin1');

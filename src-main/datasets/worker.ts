@@ -12,13 +12,16 @@ const port = parentPort;
 if (!port) throw new Error('src-main/datasets/worker.ts must run in a worker thread');
 const input = workerData as ImportWorkerData;
 
-// Progress is throttled: at most one message per phase every 100 ms, plus each phase's first and last.
+// Progress is throttled: at most one message per phase every 100 ms, plus each phase's first and
+// last and any change of its total (a walk that found 8 files must not stay shown as "0 of 1").
 let lastPhase = '';
+let lastTotal = -1;
 let lastTime = 0;
 const progress = (phase: ImportProgress['phase'], done: number, total: number, message?: string): void => {
   const now = Date.now();
-  if (phase === lastPhase && done < total && now - lastTime < 100) return;
+  if (phase === lastPhase && total === lastTotal && done < total && now - lastTime < 100) return;
   lastPhase = phase;
+  lastTotal = total;
   lastTime = now;
   const event: ImportProgress = { phase, done, total };
   if (message !== undefined) event.message = message;

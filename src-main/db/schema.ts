@@ -1,7 +1,6 @@
 /**
  * The schema, as numbered migrations. `PRAGMA user_version` holds how many have run; opening a
- * database runs the missing ones in one transaction each. Append new migrations; never edit one
- * that has shipped.
+ * database runs the missing ones (see migrate). Append new migrations; never edit one that has shipped.
  */
 import type Database from 'better-sqlite3';
 
@@ -119,21 +118,118 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evaluations_by_run ON evaluations(run_id, id);
   `,
+
+  // 2: runs have an owner (the process training or queueing them), and ids are never reused:
+  // runs and datasets are rebuilt with AUTOINCREMENT (SQLite cannot add it to a table in place),
+  // so a deleted run's id can never name a later run. Snapshot and evaluation ids belong to their
+  // run (every lookup checks the run), so they keep their tables.
+  `
+  CREATE TABLE owners (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    token      TEXT NOT NULL UNIQUE,           -- names the lock file <database>-owners/<token>.lock it holds
+    pid        INTEGER NOT NULL,
+    label      TEXT NOT NULL,                  -- what the process is: "cnn-studio train", "the web server", …
+    started_at TEXT NOT NULL
+  );
+
+  CREATE TABLE datasets_v2 (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    name             TEXT NOT NULL UNIQUE,
+    source           TEXT NOT NULL,
+    format           TEXT NOT NULL CHECK (format IN ('folder', 'idx', 'csv', 'archive')),
+    height           INTEGER NOT NULL,
+    width            INTEGER NOT NULL,
+    channels         INTEGER NOT NULL,
+    class_names      TEXT NOT NULL,
+    train_count      INTEGER NOT NULL,
+    test_count       INTEGER NOT NULL,
+    counts_per_class TEXT NOT NULL,
+    content_hash     TEXT NOT NULL UNIQUE,
+    cache_file       TEXT NOT NULL,
+    lint             TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+  );
+  INSERT INTO datasets_v2 SELECT id, name, source, format, height, width, channels, class_names, train_count, test_count,
+    counts_per_class, content_hash, cache_file, lint, created_at FROM datasets;
+  DROP TABLE datasets;
+  ALTER TABLE datasets_v2 RENAME TO datasets;
+
+  CREATE TABLE runs_v2 (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    name               TEXT NOT NULL,
+    dataset_id         INTEGER NOT NULL REFERENCES datasets(id) ON DELETE RESTRICT,
+    spec               TEXT NOT NULL,
+    spec_hash          TEXT NOT NULL,
+    total_params       INTEGER NOT NULL,
+    hyperparameters    TEXT NOT NULL,
+    seed               INTEGER NOT NULL,
+    status             TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted')),
+    kernels_used       TEXT,
+    engine_version     TEXT NOT NULL,
+    parent_run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    parent_snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,
+    notes              TEXT NOT NULL DEFAULT '',
+    tags               TEXT NOT NULL DEFAULT '[]',
+    error              TEXT,
+    stop_reason        TEXT,
+    created_at         TEXT NOT NULL,
+    started_at         TEXT,
+    finished_at        TEXT,
+    train_seconds      REAL NOT NULL DEFAULT 0,
+    epochs_done        INTEGER NOT NULL DEFAULT 0,
+    best_epoch         INTEGER,
+    last_val_accuracy  REAL,
+    last_train_loss    REAL,
+    test_accuracy      REAL,
+    -- owners.token of the process that queued or trains the run; NULL when it is neither queued nor running
+    owner              TEXT
+  );
+  INSERT INTO runs_v2 SELECT id, name, dataset_id, spec, spec_hash, total_params, hyperparameters, seed, status, kernels_used,
+    engine_version, parent_run_id, parent_snapshot_id, notes, tags, error, stop_reason, created_at, started_at, finished_at,
+    train_seconds, epochs_done, best_epoch, last_val_accuracy, last_train_loss, test_accuracy, NULL FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_by_dataset ON runs(dataset_id);
+  CREATE INDEX runs_by_status ON runs(status);
+  CREATE INDEX runs_by_parent ON runs(parent_run_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Runs the migrations the file has not seen yet; refuses a file from a newer version of the app. */
+/**
+ * Runs the migrations the file has not seen yet; refuses a file from a newer version of the app.
+ * All of them run in one BEGIN IMMEDIATE transaction that re-reads the version inside: when several
+ * processes start on a new library at once, one takes the write lock and migrates, the others wait
+ * for it (busy_timeout) and then find nothing left to do. Foreign keys are off meanwhile, because
+ * rebuilding a table drops and renames it (SQLite's "12 steps"); the foreign-key check at the end
+ * must find nothing, or the whole migration rolls back.
+ */
 export function migrate(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this app's ${MIGRATIONS.length}; update CNN Studio`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const refuseNewer = (v: number) => {
+    if (v > MIGRATIONS.length) throw new Error(`database schema version ${v} is newer than this app's ${MIGRATIONS.length}; update CNN Studio`);
+  };
+  refuseNewer(version());
+  if (version() === MIGRATIONS.length) return MIGRATIONS.length;
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF'); // a no-op inside a transaction: it must be set before
+  try {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      const current = version();
+      refuseNewer(current);
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+      }
+      const broken = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+      if (broken.length > 0) {
+        const first = broken[0]!;
+        throw new Error(`migrating the library left ${broken.length} broken reference(s), e.g. ${first.table} row ${first.rowid} → ${first.parent}; nothing was changed`);
+      }
+    }).immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
   return MIGRATIONS.length;
 }

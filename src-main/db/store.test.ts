@@ -21,7 +21,7 @@ it('migrates a new file to the current version, once; reopening changes nothing'
   expect(s.schemaVersion).toBe(SCHEMA_VERSION);
   expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'runs', 'snapshots']);
+  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'owners', 'runs', 'snapshots', 'sqlite_sequence']);
   s.insertDataset(dataset);
   s.close();
   const again = new Store(path);
@@ -75,5 +75,58 @@ it('rewinds a run to a snapshot: later epochs, batch rows and snapshots go', () 
   expect(s.batches(id).map((b) => b.step)).toEqual([1, 2, 3, 4]);
   expect(s.snapshots(id).map((x) => x.id)).toEqual([snaps[0]]);
   expect(s.getRun(id)).toMatchObject({ epochsDone: 1, lastTrainLoss: 1 });
+  s.close();
+});
+
+const HYPER: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, epochs: 1, batchSize: 1, seed: 1, validationSplit: 0, kernels: 'reference', threads: 1, progressEvery: 1 };
+const newRun = (datasetId: number, name = 'r') => ({ name, datasetId, spec: { inputShape: [2, 2, 1] as [number, number, number], layers: [] }, specHash: 'x', totalParams: 0, hyperparameters: HYPER, status: 'paused' as const, engineVersion: '0', parentRunId: null, parentSnapshotId: null, notes: '', tags: [] });
+
+it('never reuses the id of a deleted run or dataset', () => {
+  const s = new Store(join(dir.path, 'ids.sqlite'));
+  const d1 = s.insertDataset(dataset);
+  const ids = [s.insertRun(newRun(d1.id)), s.insertRun(newRun(d1.id)), s.insertRun(newRun(d1.id))];
+  expect(ids).toEqual([1, 2, 3]);
+  s.deleteRun(3);
+  expect(s.insertRun(newRun(d1.id))).toBe(4);
+  for (const id of [1, 2, 4]) s.deleteRun(id);
+  s.deleteDataset(d1.id);
+  expect(s.insertDataset({ ...dataset, contentHash: 'h2' }).id).toBe(2);
+  s.close();
+});
+
+it('migrates a version-1 library: rows, ids and references kept, foreign keys still enforced, ids no longer reused', () => {
+  const path = join(dir.path, 'v1.sqlite');
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  raw.exec(MIGRATIONS[0]!);
+  raw.pragma('user_version = 1');
+  const now = '2025-01-01T00:00:00.000Z';
+  raw.prepare(`INSERT INTO datasets (id, name, source, format, height, width, channels, class_names, train_count, test_count, counts_per_class,
+    content_hash, cache_file, lint, created_at) VALUES (5, 'd', '/x', 'idx', 2, 2, 1, '["a","b"]', 4, 0, '{"train":[2,2],"test":[0,0]}', 'h1', '/x.cnnds', 'null', ?)`).run(now);
+  const insertRun = raw.prepare(`INSERT INTO runs (id, name, dataset_id, spec, spec_hash, total_params, hyperparameters, seed, status, engine_version,
+    parent_run_id, created_at, epochs_done) VALUES (?, ?, 5, '{"inputShape":[2,2,1],"layers":[]}', 'x', 0, ?, 1, ?, '0', ?, ?, 1)`);
+  insertRun.run(7, 'parent', JSON.stringify(HYPER), 'running', null, now);
+  insertRun.run(9, 'child', JSON.stringify(HYPER), 'completed', 7, now);
+  raw.prepare(`INSERT INTO snapshots (id, run_id, epoch, step, kind, state, created_at) VALUES (3, 7, 1, 4, 'epoch', x'010203', ?)`).run(now);
+  raw.prepare(`INSERT INTO epoch_metrics (run_id, epoch, step, train_loss, train_accuracy, learning_rate, images_per_second, seconds, wall_time)
+    VALUES (7, 1, 4, 0.5, 0.5, 0.1, 1, 1, 1)`).run();
+  raw.close();
+
+  const s = new Store(path);
+  expect(s.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  expect(s.integrityCheck()).toBe('ok');
+  expect(s.db.pragma('foreign_key_check')).toEqual([]);
+  expect(s.getRun(7)).toMatchObject({ name: 'parent', status: 'running', datasetId: 5, epochsDone: 1 });
+  expect(s.runOwner(7)).toBeNull(); // a run from before owners has none alive: the service marks it interrupted
+  expect(s.getRun(9)).toMatchObject({ parentRunId: 7 });
+  expect(s.snapshots(7).map((x) => x.id)).toEqual([3]);
+  expect(s.epochs(7).map((e) => e.epoch)).toEqual([1]);
+  expect(() => s.insertRun(newRun(42))).toThrow(/FOREIGN KEY constraint failed/);
+  expect(() => s.deleteDataset(5)).toThrow(/FOREIGN KEY constraint failed/);
+  s.deleteRun(9);
+  expect(s.insertRun(newRun(5))).toBe(10);
+  s.deleteRun(7);
+  expect(s.snapshots(7)).toEqual([]); // cascades still reach the rebuilt table
+  expect(s.epochs(7)).toEqual([]);
   s.close();
 });

@@ -19,6 +19,8 @@ export interface DatasetRow extends DatasetInfo {
 
 export interface NewRun {
   name: string;
+  /** The owner token of the process that queues it (owners.token); none for a run written by a tool. */
+  owner?: string | null;
   datasetId: number;
   spec: ModelSpec;
   specHash: string;
@@ -49,6 +51,21 @@ export interface EpochCommit {
 }
 
 export type NewEvaluation = Omit<EvaluationInfo, 'id' | 'createdAt'>;
+
+/** A process that has the library open (see owner-lock.ts for how its liveness is told). */
+export interface OwnerRow {
+  token: string;
+  pid: number;
+  label: string;
+  startedAt: string;
+}
+
+/** A run the database says is queued or running, and which process said so. */
+export interface ActiveRunRow {
+  id: number;
+  status: 'queued' | 'running';
+  owner: string | null;
+}
 
 const now = () => new Date().toISOString();
 
@@ -125,19 +142,38 @@ const RUN_COLUMNS = `r.id, r.name, r.dataset_id, d.name AS dataset_name, r.statu
   r.started_at, r.finished_at, r.train_seconds, r.epochs_done, r.best_epoch, r.last_val_accuracy, r.last_train_loss,
   r.test_accuracy, r.stop_reason`;
 
+/** The library file fails `PRAGMA integrity_check`; it was not written to. */
+export class DamagedLibraryError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the library fails its integrity check: ${problems[0]}`);
+    this.name = 'DamagedLibraryError';
+  }
+}
+
 export class Store {
   readonly db: Database.Database;
   readonly schemaVersion: number;
   private readonly s;
 
-  constructor(path: string) {
+  /** `checkIntegrity`: refuse (DamagedLibraryError) a file that fails its integrity check, before migrating writes to it. */
+  constructor(path: string, options: { checkIntegrity?: boolean } = {}) {
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a killed process (not a power cut) and keeps commits cheap.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.schemaVersion = migrate(this.db);
+    try {
+      // First, so that every step below waits for another process's write lock instead of failing.
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a killed process (not a power cut) and keeps commits cheap.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      if (options.checkIntegrity) {
+        const problems = this.integrityProblems();
+        if (problems.length > 0) throw new DamagedLibraryError(problems);
+      }
+      this.schemaVersion = migrate(this.db);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     const db = this.db;
     this.s = {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
@@ -155,18 +191,31 @@ export class Store {
       cacheFileUsers: db.prepare('SELECT COUNT(*) FROM datasets WHERE cache_file = ?').pluck(),
 
       insertRun: db.prepare(`INSERT INTO runs (name, dataset_id, spec, spec_hash, total_params, hyperparameters, seed, status,
-        engine_version, parent_run_id, parent_snapshot_id, notes, tags, created_at)
+        engine_version, parent_run_id, parent_snapshot_id, notes, tags, created_at, owner)
         VALUES (@name, @dataset_id, @spec, @spec_hash, @total_params, @hyperparameters, @seed, @status, @engine_version,
-        @parent_run_id, @parent_snapshot_id, @notes, @tags, @created_at)`),
+        @parent_run_id, @parent_snapshot_id, @notes, @tags, @created_at, @owner)`),
       getRun: db.prepare(`SELECT ${RUN_COLUMNS}, r.spec FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`),
       listRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN datasets d ON d.id = r.dataset_id
         WHERE (@dataset_id IS NULL OR r.dataset_id = @dataset_id) AND (@status IS NULL OR r.status = @status)
         ORDER BY r.id DESC LIMIT @limit`),
-      runIdsWithStatus: db.prepare('SELECT id FROM runs WHERE status = ?').pluck(),
+      runOwner: db.prepare('SELECT owner FROM runs WHERE id = ?').pluck(),
+      activeRuns: db.prepare(`SELECT id, status, owner FROM runs WHERE status IN ('queued', 'running') ORDER BY id`),
+      // A run that is neither queued nor running has no owner.
       setStatus: db.prepare(`UPDATE runs SET status = @status, error = @error, stop_reason = COALESCE(@stop_reason, stop_reason),
         finished_at = CASE WHEN @status IN ('completed', 'stopped', 'failed') THEN @now ELSE finished_at END,
-        started_at = CASE WHEN @status = 'running' THEN COALESCE(started_at, @now) ELSE started_at END
+        started_at = CASE WHEN @status = 'running' THEN COALESCE(started_at, @now) ELSE started_at END,
+        owner = CASE WHEN @status IN ('queued', 'running') THEN owner ELSE NULL END
         WHERE id = @id`),
+      // Only while `owner` still has it: two processes judging the same dead owner change it once.
+      releaseRun: db.prepare(`UPDATE runs SET status = @status, error = @error, stop_reason = COALESCE(@stop_reason, stop_reason),
+        finished_at = CASE WHEN @status IN ('completed', 'stopped', 'failed') THEN @now ELSE finished_at END, owner = NULL
+        WHERE id = @id AND status IN ('queued', 'running') AND owner IS @owner`),
+      claimRun: db.prepare(`UPDATE runs SET status = 'queued', error = NULL, owner = @owner
+        WHERE id = @id AND (status IN ('paused', 'stopped', 'interrupted') OR (status IN ('queued', 'running') AND owner = @owner))`),
+      insertOwner: db.prepare('INSERT INTO owners (token, pid, label, started_at) VALUES (?, ?, ?, ?)'),
+      getOwner: db.prepare('SELECT token, pid, label, started_at FROM owners WHERE token = ?'),
+      ownerTokens: db.prepare('SELECT token FROM owners').pluck(),
+      deleteOwner: db.prepare('DELETE FROM owners WHERE token = ?'),
       setKernelsUsed: db.prepare('UPDATE runs SET kernels_used = ? WHERE id = ?'),
       updateRunInfo: db.prepare(`UPDATE runs SET name = COALESCE(@name, name), notes = COALESCE(@notes, notes),
         tags = COALESCE(@tags, tags) WHERE id = @id`),
@@ -219,6 +268,12 @@ export class Store {
     return (this.db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
   }
 
+  /** What `PRAGMA integrity_check` finds wrong (at most `max` lines); empty when the file is sound. */
+  integrityProblems(max = 10): string[] {
+    const lines = (this.db.pragma(`integrity_check(${Math.max(1, Math.floor(max))})`) as { integrity_check: string }[]).map((r) => r.integrity_check);
+    return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+  }
+
   getMeta(key: string): string | undefined {
     return this.s.getMeta.get(key) as string | undefined;
   }
@@ -228,6 +283,19 @@ export class Store {
   }
 
   // --- datasets
+
+  /**
+   * Stores an import unless its content is already in the library (another process may have
+   * imported the same files a moment ago): one IMMEDIATE transaction checks the hash, picks a free
+   * name and inserts, so concurrent imports never collide on the unique hash or name.
+   */
+  insertDatasetOnce(d: NewDataset, pickName: (taken: Set<string>) => string): { row: DatasetRow; existing: boolean } {
+    return this.db.transaction(() => {
+      const existing = this.datasetByHash(d.contentHash);
+      if (existing) return { row: existing, existing: true };
+      return { row: this.insertDataset({ ...d, name: pickName(this.datasetNames()) }), existing: false };
+    }).immediate();
+  }
 
   insertDataset(d: NewDataset): DatasetRow {
     const info = this.s.insertDataset.run({
@@ -277,7 +345,7 @@ export class Store {
       name: r.name, dataset_id: r.datasetId, spec: JSON.stringify(r.spec), spec_hash: r.specHash, total_params: r.totalParams,
       hyperparameters: JSON.stringify(r.hyperparameters), seed: r.hyperparameters.seed, status: r.status,
       engine_version: r.engineVersion, parent_run_id: r.parentRunId, parent_snapshot_id: r.parentSnapshotId, notes: r.notes,
-      tags: JSON.stringify(r.tags), created_at: now(),
+      tags: JSON.stringify(r.tags), created_at: now(), owner: r.owner ?? null,
     });
     return Number(info.lastInsertRowid);
   }
@@ -292,8 +360,54 @@ export class Store {
     return rows.map(runFromRow);
   }
 
-  runIdsWithStatus(status: RunStatus): number[] {
-    return this.s.runIdsWithStatus.all(status) as number[];
+  /** The token of the process that queued or trains the run; null when none does. */
+  runOwner(id: number): string | null {
+    return (this.s.runOwner.get(id) as string | null | undefined) ?? null;
+  }
+
+  /** Runs marked queued or running, with the owner token each was marked by. */
+  activeRuns(): ActiveRunRow[] {
+    return this.s.activeRuns.all() as ActiveRunRow[];
+  }
+
+  /**
+   * A queued/running run leaves `owner` (gone, or no longer training it) for `status`; false when
+   * the run is not (or no longer) that owner's — another process got there first.
+   */
+  releaseRun(id: number, owner: string | null, status: RunStatus, error: string | null, stopReason: string | null = null): boolean {
+    return this.s.releaseRun.run({ id, owner, status, error, stop_reason: stopReason, now: now() }).changes === 1;
+  }
+
+  /**
+   * Resume: queues a paused/stopped/interrupted run for `owner` and forgets what a crashed attempt
+   * wrote after `snapshot`, in one transaction. False when the run was not resumable any more (another
+   * process claimed it first): then nothing changed.
+   */
+  claimForResume(id: number, owner: string, snapshot: { id: number; epoch: number; step: number } | null): boolean {
+    return this.db.transaction(() => {
+      if (this.s.claimRun.run({ id, owner }).changes !== 1) return false;
+      this.rewindTo(id, snapshot);
+      return true;
+    }).immediate();
+  }
+
+  // --- owners
+
+  insertOwner(o: OwnerRow): void {
+    this.s.insertOwner.run(o.token, o.pid, o.label, o.startedAt);
+  }
+
+  getOwner(token: string): OwnerRow | undefined {
+    const r = this.s.getOwner.get(token) as Row | undefined;
+    return r && { token: r.token, pid: r.pid, label: r.label, startedAt: r.started_at };
+  }
+
+  ownerTokens(): string[] {
+    return this.s.ownerTokens.all() as string[];
+  }
+
+  deleteOwner(token: string): void {
+    this.s.deleteOwner.run(token);
   }
 
   setStatus(id: number, status: RunStatus, error: string | null = null, stopReason: string | null = null): void {

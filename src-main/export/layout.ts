@@ -15,12 +15,14 @@ export class ExportError extends Error {
   }
 }
 
-/** The layout, after checking that `weights` is exactly the spec's parameter count of finite numbers. */
+/** The layout, after checking that `weights` is exactly the spec's count of values (parameters,
+ *  then statistics), every one finite. */
 export function checkedLayout(spec: ModelSpec, weights: Float32Array): ParameterLayout {
   const layout = parameterLayout(spec);
   if (!(weights instanceof Float32Array)) throw new ExportError('weights must be a Float32Array (the model\'s flat values buffer)');
-  if (weights.length !== layout.totalParams) {
-    throw new ExportError(`weights have ${weights.length} values but the spec has ${layout.totalParams} parameters`);
+  if (weights.length !== layout.totalValues) {
+    const what = layout.totalStatistics ? `${layout.totalValues} (${layout.totalParams} parameters and ${layout.totalStatistics} statistics)` : `${layout.totalParams} parameters`;
+    throw new ExportError(`weights have ${weights.length} values but the spec has ${what}`);
   }
   for (let i = 0; i < weights.length; i++) {
     if (!Number.isFinite(weights[i])) {

@@ -68,6 +68,23 @@ describe('model JSON + .bin', () => {
     expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(expected.buffer));
   });
 
+  it('batch norm: the running statistics travel in the .bin after every parameter, marked trainable: false, and predict the same', () => {
+    const spec: ModelSpec = { inputShape: [10, 9, 2], layers: [{ type: 'conv2d', filters: 4, kernelSize: 3, activation: 'linear' }, { type: 'batchnorm' }, { type: 'globalavgpool2d' }, { type: 'dense', units: 3 }] };
+    const model = buildModel(spec, { seed: 1 });
+    const rng = new Rng(4);
+    for (let i = 0; i < model.values.length; i++) model.values[i] = 0.2 + rng.next();
+    const { json, bin } = exportModelJson(spec, model.values);
+    const doc = JSON.parse(json) as ModelJson;
+    expect(doc.parameters.slice(-2)).toEqual([
+      { name: 'batchnorm2.runningMean', shape: [4], offset: 99, length: 4, trainable: false },
+      { name: 'batchnorm2.runningVar', shape: [4], offset: 103, length: 4, trainable: false },
+    ]);
+    expect(doc.parameters[0]).not.toHaveProperty('trainable');
+    const loaded = modelFromJson(json, bin);
+    expect(Array.from(loaded.values)).toEqual(Array.from(model.values));
+    expect(Array.from(loaded.predict(images(2), 2))).toEqual(Array.from(model.predict(images(2), 2)));
+  });
+
   it('the .bin is plain little-endian float32 at the listed offsets', () => {
     const model = trainedLikeModel();
     const { json, bin } = exportModelJson(SPEC, model.values);

@@ -38,7 +38,8 @@ export interface ModelJson {
   input: { layout: 'NHWC'; shape: [number, number, number]; range: string };
   weights: { file?: string; dtype: 'float32'; byteOrder: 'little-endian'; byteLength: number; sha256: string };
   /** offset and length in float32 elements; conv weight (KH, KW, Cin, Cout), dense weight (in, out). */
-  parameters: Array<{ name: string; shape: number[]; offset: number; length: number }>;
+  /** Every value of the .bin in order; statistics (batch norm running mean/variance) carry trainable: false. */
+  parameters: Array<{ name: string; shape: number[]; offset: number; length: number; trainable?: false }>;
   provenance?: Record<string, unknown>;
 }
 
@@ -80,7 +81,8 @@ export function exportModelJson(spec: ModelSpec, weights: Float32Array, meta: Mo
       byteLength: bin.length,
       sha256: sha256Hex(bin),
     },
-    parameters: layout.parameters.map(({ name, shape, offset, length }) => ({ name, shape, offset, length })),
+    // statistics (batch norm's running mean and variance) come after every parameter, marked
+    parameters: layout.parameters.map(({ name, shape, offset, length, trainable }) => ({ name, shape, offset, length, ...(!trainable && { trainable: false }) })),
     ...(meta.provenance !== undefined && { provenance: meta.provenance }),
   };
   return { json: JSON.stringify(doc, null, 2) + '\n', bin };
@@ -112,8 +114,8 @@ export function importModelJson(json: string, bin: Uint8Array): ImportedModel {
   if (!w || w.dtype !== 'float32') throw new ExportError(`model file weights dtype is ${JSON.stringify(w?.dtype)}; only "float32" is supported`);
   if (w.byteOrder !== undefined && w.byteOrder !== 'little-endian') throw new ExportError(`model file weights byte order is ${JSON.stringify(w.byteOrder)}; only "little-endian" is supported`);
   if (bin.length !== w.byteLength) throw new ExportError(`weights file has ${bin.length} bytes but the model file says ${w.byteLength}`);
-  if (bin.length !== layout.totalParams * 4) {
-    throw new ExportError(`weights file has ${bin.length} bytes but the spec's ${layout.totalParams} parameters need ${layout.totalParams * 4}`);
+  if (bin.length !== layout.totalValues * 4) {
+    throw new ExportError(`weights file has ${bin.length} bytes but the spec's ${layout.totalValues} values need ${layout.totalValues * 4}`);
   }
   const digest = sha256Hex(bin);
   if (digest !== w.sha256) throw new ExportError(`weights file sha256 ${digest} does not match the model file's ${w.sha256}: the .bin belongs to another export`);
@@ -128,7 +130,7 @@ export function importModelJson(json: string, bin: Uint8Array): ImportedModel {
     }
   });
   checkClassNames(doc.classNames, layout.shapes.classes!);
-  const weights = new Float32Array(layout.totalParams);
+  const weights = new Float32Array(layout.totalValues);
   const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
   for (let i = 0; i < weights.length; i++) weights[i] = view.getFloat32(i * 4, true);
   return {

@@ -51,15 +51,46 @@ const SPECS: Record<string, ModelSpec> = {
       { type: 'dense', units: 3 },
     ],
   },
+  "9×8×2, conv leakyRelu α 0.2 → batch norm (NCHW) → avg pool 3 s2 'same' (partial windows) → conv tanh → avg pool 2 valid → flatten → dense sigmoid → batch norm (rows) → dense4": {
+    inputShape: [9, 8, 2],
+    layers: [
+      { type: 'conv2d', filters: 5, kernelSize: 3, padding: 'same', activation: 'leakyRelu', alpha: 0.2 },
+      { type: 'batchnorm', epsilon: 1e-3 },
+      { type: 'avgpool2d', poolSize: 3, stride: 2, padding: 'same' },
+      { type: 'conv2d', filters: 6, kernelSize: 2, activation: 'tanh' },
+      { type: 'avgpool2d', poolSize: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 8, activation: 'sigmoid' },
+      { type: 'batchnorm' },
+      { type: 'dense', units: 4 },
+    ],
+  },
+  '10×7×3, conv sigmoid → global avg pool → batch norm on the 1×1 image → dense leakyRelu → dense tanh → dense5': {
+    inputShape: [10, 7, 3],
+    layers: [
+      { type: 'conv2d', filters: 6, kernelSize: 3, activation: 'sigmoid' },
+      { type: 'globalavgpool2d' },
+      { type: 'batchnorm' },
+      { type: 'dense', units: 7, activation: 'leakyRelu' },
+      { type: 'dense', units: 6, activation: 'tanh' },
+      { type: 'dense', units: 5 },
+    ],
+  },
 };
 
 /** A model with seeded weights and non-zero biases (the engine initialises biases to zero, which
- *  would hide a misplaced bias). */
+ *  would hide a misplaced bias); batch norm's scale and running statistics away from 1, 0, 1, so a
+ *  mixed-up scale/shift or mean/variance shows. */
 function seededModel(spec: ModelSpec, seed: number) {
   const model = buildModel(spec, { seed });
   const rng = new Rng(seed + 1000);
   for (const p of model.parameters()) {
     if (p.name.endsWith('.bias')) for (let i = 0; i < p.value.length; i++) p.value[i] = (rng.next() - 0.5) * 0.4;
+    if (p.name.startsWith('batchnorm') && p.name.endsWith('.weight')) for (let i = 0; i < p.value.length; i++) p.value[i] = 0.5 + rng.next();
+  }
+  for (const st of model.statistics()) {
+    const mean = st.name.endsWith('.runningMean');
+    for (let i = 0; i < st.value.length; i++) st.value[i] = mean ? (rng.next() - 0.5) * 0.6 : 0.3 + rng.next();
   }
   return model;
 }
@@ -140,13 +171,24 @@ describe('exportOnnx → onnxruntime-node matches model.predict', () => {
 });
 
 describe('parameterLayout', () => {
-  it('names, shapes and offsets equal Model.parameters() for every test spec', () => {
+  it('names, shapes and offsets equal Model.parameters() then Model.statistics() for every test spec', () => {
     for (const spec of Object.values(SPECS)) {
       const model = buildModel(spec);
-      const fromModel = model.parameters().map((p) => ({ name: p.name, shape: p.shape, offset: p.value.byteOffset / 4, length: p.value.length }));
+      const fromModel = [...model.parameters(), ...model.statistics()].map((p) => ({ name: p.name, shape: p.shape, offset: p.value.byteOffset / 4, length: p.value.length }));
       const fromSpec = parameterLayout(spec).parameters.map(({ name, shape, offset, length }) => ({ name, shape, offset, length }));
       expect(fromSpec).toEqual(fromModel);
-      expect(parameterLayout(spec).totalParams).toBe(model.values.length);
+      expect(parameterLayout(spec).totalValues).toBe(model.values.length);
+      expect(parameterLayout(spec).totalParams).toBe(model.grads.length);
     }
+  });
+
+  it('a spec with batch norm: the statistics after every parameter; weights of the wrong length name both counts', () => {
+    const spec = SPECS['10×7×3, conv sigmoid → global avg pool → batch norm on the 1×1 image → dense leakyRelu → dense tanh → dense5']!;
+    const layout = parameterLayout(spec);
+    expect(layout.parameters.filter((p) => !p.trainable).map((p) => [p.name, p.offset])).toEqual([
+      ['batchnorm3.runningMean', layout.totalParams], ['batchnorm3.runningVar', layout.totalParams + 6],
+    ]);
+    expect(() => exportOnnx(spec, new Float32Array(layout.totalParams)))
+      .toThrow(`weights have ${layout.totalParams} values but the spec has ${layout.totalValues} (${layout.totalParams} parameters and 12 statistics)`);
   });
 });

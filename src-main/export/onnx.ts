@@ -28,6 +28,7 @@ export const ONNX_IR_VERSION = 7;
 // onnx.proto enums
 const TENSOR_FLOAT = 1;
 const TENSOR_INT64 = 7;
+const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
@@ -35,7 +36,7 @@ const ATTR_INTS = 7;
 const Model = { irVersion: 1, producerName: 2, producerVersion: 3, domain: 4, modelVersion: 5, docString: 6, graph: 7, opsetImport: 8, metadataProps: 14 };
 const Graph = { node: 1, name: 2, initializer: 5, docString: 10, input: 11, output: 12 };
 const Node = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 };
-const Attribute = { name: 1, i: 3, ints: 8, type: 20 };
+const Attribute = { name: 1, f: 2, i: 3, ints: 8, type: 20 };
 const Tensor = { dims: 1, dataType: 2, name: 8, rawData: 9 };
 const ValueInfo = { name: 1, type: 2 };
 const TypeProto = { tensorType: 1 };
@@ -120,6 +121,7 @@ export function exportOnnx(spec: ModelSpec, weights: Float32Array, meta: ExportM
         nw.message(Node.attribute, (a) => {
           a.string(Attribute.name, attrName);
           if (Array.isArray(value)) a.varint(Attribute.type, ATTR_INTS).varints(Attribute.ints, value);
+          else if (typeof value === 'object') a.varint(Attribute.type, ATTR_FLOAT).float(Attribute.f, value.float);
           else a.varint(Attribute.type, ATTR_INT).varint(Attribute.i, value);
         });
       }

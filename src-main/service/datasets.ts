@@ -1,14 +1,17 @@
 /**
- * The dataset library: import (in a worker, with progress and cancel), list, find, delete, and the
- * decoded tensors of a dataset for thumbnails (the last two read are kept in memory).
+ * The dataset library: import (in a worker, with progress and cancel; a bounded number at once),
+ * list, find, delete, the check that a dataset's cache file is still there before a run depends
+ * on it, and the decoded tensors of a dataset for thumbnails (the last two read are kept in memory).
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { DatasetInfo, ImportDatasetRequest, ImportDatasetResponse, ServiceErrorData } from '../contract/index.js';
-import { DatasetImportError, importDataset as importDatasetFiles, readCache, type CachedTensors, type ImportOptions } from '../datasets/index.js';
+import { DatasetImportError, importDataset as importDatasetFiles, readCache, readCacheInfo, type CachedTensors, type ImportOptions } from '../datasets/index.js';
+import { describeStorageFailure } from '../db/failure.js';
 import type { DatasetRow } from '../db/store.js';
 import type { ServiceContext } from './context.js';
-import { ServiceError } from './errors.js';
+import { ServiceError, storageWrite } from './errors.js';
+import { JobQueue, type JobQueueLimits } from './job-queue.js';
 
 export function publicDataset(d: DatasetRow): DatasetInfo {
   const { cacheFile: _cacheFile, ...info } = d;
@@ -18,8 +21,12 @@ export function publicDataset(d: DatasetRow): DatasetInfo {
 export class DatasetLibrary {
   private readonly imports = new Map<string, AbortController>();
   private readonly tensorMemo = new Map<string, CachedTensors>();
+  /** Imports decode whole datasets in memory: a few at once, a few more waiting, the rest refused. */
+  readonly queue: JobQueue;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext, limits: JobQueueLimits) {
+    this.queue = new JobQueue('imports', limits);
+  }
 
   list(): DatasetInfo[] {
     return this.ctx.store.listDatasets().map(publicDataset);
@@ -62,21 +69,40 @@ export class DatasetLibrary {
       if (req.mixedSizes !== undefined) options.mixedSizes = req.mixedSizes;
       if (req.resizeTo !== undefined) options.resizeTo = req.resizeTo;
       if (req.channels !== undefined) options.channels = req.channels;
-      const imported = await importDatasetFiles(req.path, this.ctx.cacheDir, options, {
-        signal: controller.signal,
-        onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
-        startWorker: this.ctx.workers.importer,
-      });
-      const existing = this.ctx.store.datasetByHash(imported.contentHash);
-      if (existing) return { dataset: publicDataset(this.row(existing.id)), alreadyImported: true };
+      const imported = await this.queue.run(async () => {
+        // The slot is free once the import's worker has exited, not when it answered: until then it holds its memory.
+        let exited: Promise<void> | null = null;
+        try {
+          return await importDatasetFiles(req.path, this.ctx.cacheDir, options, {
+            signal: controller.signal,
+            onProgress: (p) => this.ctx.events.emit('importProgress', { importId, ...p }),
+            startWorker: (data) => {
+              const worker = this.ctx.workers.importer(data);
+              exited = new Promise((r) => worker.once('exit', () => r()));
+              return worker;
+            },
+          });
+        } finally {
+          await exited;
+        }
+      }, { signal: controller.signal, cancelled: () => new ServiceError('cancelled', `${req.path}: import cancelled before it started`) });
       if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service is closing');
-      const row = this.ctx.store.insertDataset({
-        name: this.uniqueName(req.name ?? imported.name),
-        source: imported.source, format: imported.format, shape: imported.shape, classNames: imported.classNames,
-        trainCount: imported.trainCount, testCount: imported.testCount, countsPerClass: imported.countsPerClass,
-        contentHash: imported.contentHash, cacheFile: imported.cacheFile, lint: imported.lint,
-      });
-      return { dataset: publicDataset(row), alreadyImported: false };
+      let stored: { row: DatasetRow; existing: boolean };
+      try {
+        stored = this.ctx.store.insertDatasetOnce({
+          name: req.name ?? imported.name,
+          source: imported.source, format: imported.format, shape: imported.shape, classNames: imported.classNames,
+          trainCount: imported.trainCount, testCount: imported.testCount, countsPerClass: imported.countsPerClass,
+          contentHash: imported.contentHash, cacheFile: imported.cacheFile, lint: imported.lint,
+        }, (taken) => uniqueName(req.name ?? imported.name, taken));
+      } catch (e) {
+        // Nothing half-made stays: a cache file this import wrote, and no row uses, goes again.
+        if (!imported.reused) this.removeUnusedCache(imported.cacheFile);
+        const words = describeStorageFailure(e, 'import again');
+        if (words) throw new ServiceError('storage', `${words} (nothing was kept)`);
+        throw e;
+      }
+      return { dataset: publicDataset(this.row(stored.row.id)), alreadyImported: stored.existing };
     } catch (e) {
       if (e instanceof DatasetImportError) {
         if (e.code === 'cancelled') throw new ServiceError('cancelled', e.message, { file: e.file, importCode: e.code });
@@ -103,30 +129,63 @@ export class DatasetLibrary {
     for (const c of this.imports.values()) c.abort();
   }
 
-  private uniqueName(name: string): string {
-    const taken = this.ctx.store.datasetNames();
-    if (!taken.has(name)) return name;
-    for (let i = 2; ; i++) if (!taken.has(`${name} (${i})`)) return `${name} (${i})`;
+  private removeUnusedCache(cacheFile: string): void {
+    try {
+      if (this.ctx.store.cacheFileUsers(cacheFile) === 0) rmSync(cacheFile, { force: true });
+    } catch {
+      // cannot tell whether a row uses it (the library cannot be read): keep it
+    }
   }
 
   delete(id: number): { deleted: true } {
     const d = this.row(id);
     const runs = this.ctx.store.listRuns({ datasetId: d.id, limit: 1_000_000 });
     if (runs.length > 0) throw new ServiceError('in_use', `dataset ${JSON.stringify(d.name)} is used by ${runs.length} run(s); delete them first`);
-    this.ctx.store.deleteDataset(d.id);
+    storageWrite(() => this.ctx.store.deleteDataset(d.id), 'delete it again');
     this.tensorMemo.delete(d.cacheFile);
-    if (this.ctx.store.cacheFileUsers(d.cacheFile) === 0) rmSync(d.cacheFile, { force: true });
+    this.removeUnusedCache(d.cacheFile);
     return { deleted: true };
+  }
+
+  /**
+   * Refuses — before anything changes — when the dataset's decoded images are gone or damaged,
+   * saying how to get them back: a run that starts on a missing file would only fail.
+   */
+  checkCache(d: DatasetRow, doing: string): void {
+    const problem = cacheProblem(d);
+    if (problem) throw new ServiceError('conflict', `cannot ${doing}: ${problem}; nothing was changed`);
   }
 
   /** The decoded images and labels; thumbnails are asked for in bursts from one dataset, so the last two stay in memory. */
   tensors(d: DatasetRow): CachedTensors {
     let t = this.tensorMemo.get(d.cacheFile);
     if (!t) {
+      const problem = cacheProblem(d);
+      if (problem) throw new ServiceError('conflict', problem);
       t = readCache(d.cacheFile);
       if (this.tensorMemo.size >= 2) this.tensorMemo.delete(this.tensorMemo.keys().next().value!);
       this.tensorMemo.set(d.cacheFile, t);
     }
     return t;
   }
+}
+
+function uniqueName(name: string, taken: Set<string>): string {
+  if (!taken.has(name)) return name;
+  for (let i = 2; ; i++) if (!taken.has(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+/** What is wrong with a dataset's cache file (missing, truncated, not the images the row describes), or null. */
+function cacheProblem(d: DatasetRow): string | null {
+  let reason: string;
+  try {
+    const info = readCacheInfo(d.cacheFile);
+    const [h, w, c] = d.shape;
+    if (info.trainCount === d.trainCount && info.testCount === d.testCount && info.shape[0] === h && info.shape[1] === w && info.shape[2] === c) return null;
+    reason = `damaged (it holds ${info.trainCount}+${info.testCount} images of ${info.shape.join('×')}, the library expects ${d.trainCount}+${d.testCount} of ${d.shape.join('×')})`;
+  } catch (e) {
+    reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `damaged (${(e as Error).message})`;
+  }
+  return `the decoded images of dataset ${JSON.stringify(d.name)} (${d.cacheFile}) are ${reason}. ` +
+    `Import the dataset again from ${d.source} (the same images are recognised and the file is written again)`;
 }

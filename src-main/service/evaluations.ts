@@ -1,20 +1,31 @@
-/** Evaluating a run's snapshot on a split, in a worker of its own (cancellable); the result is stored with the run. */
+/**
+ * Evaluating a run's snapshot on a split, in a worker of its own (cancellable, a bounded number at
+ * once — each loads a dataset and a model); the result is stored with the run.
+ */
 import type { Worker } from 'node:worker_threads';
 import type { EvaluateRunRequest, EvaluationInfo } from '../contract/index.js';
+import type { EvaluateJob } from '../training/protocol.js';
 import { runInWorker } from '../training/pool.js';
 import type { WorkerMessage } from '../training/protocol.js';
 import type { ServiceContext } from './context.js';
 import type { DatasetLibrary } from './datasets.js';
-import { ServiceError } from './errors.js';
+import { ServiceError, storageWrite } from './errors.js';
+import { JobQueue, type JobQueueLimits } from './job-queue.js';
 import type { RunManager } from './runs.js';
 import { checkSpec } from './specs.js';
 
+type Evaluated = Extract<WorkerMessage, { type: 'evaluated' }>;
+
 export class Evaluations {
-  /** Evaluation workers in flight, with the run they evaluate and how to cancel them. */
-  private readonly inFlight = new Map<Worker, { runId: number; cancel: () => void }>();
+  /** Evaluations asked for and not yet answered (waiting or running), with how to cancel each. */
+  private readonly pending = new Set<{ runId: number; controller: AbortController }>();
+  private readonly workers = new Set<Worker>();
+  readonly queue: JobQueue;
 
   constructor(private readonly ctx: ServiceContext, private readonly runs: RunManager, private readonly datasets: DatasetLibrary,
-    private readonly maxMisclassified: number) {}
+    private readonly maxMisclassified: number, limits: JobQueueLimits) {
+    this.queue = new JobQueue('evaluations', limits);
+  }
 
   async evaluate(req: EvaluateRunRequest): Promise<EvaluationInfo> {
     const store = this.ctx.store;
@@ -28,51 +39,68 @@ export class Evaluations {
     const ownSplit = d.id === run.datasetId;
     const split = req.split ?? (d.testCount > 0 ? 'test' : ownSplit && run.hyperparameters.validationSplit > 0 ? 'validation' : 'train');
     if (split === 'test' && d.testCount === 0) throw new ServiceError('bad_request', `dataset ${JSON.stringify(d.name)} has no test set; evaluate on 'validation' or 'train'`, { field: 'split' });
-    const result = await new Promise<Extract<WorkerMessage, { type: 'evaluated' }>>((resolvePromise, reject) => {
-      const worker = runInWorker(this.ctx.workers.evaluation, {
-        type: 'evaluate',
-        data: {
-          cacheFile: d.cacheFile,
-          validationSplit: ownSplit ? run.hyperparameters.validationSplit : 0,
-          splitSeed: run.hyperparameters.seed, trainLimit: null,
-        },
-        split, state: snapshot.state, kernels: run.hyperparameters.kernels, classNames: d.classNames,
-        maxMisclassified: this.maxMisclassified,
-      }, {
+    this.datasets.checkCache(d, `evaluate run ${run.id}`);
+    const job: EvaluateJob = {
+      type: 'evaluate',
+      data: { cacheFile: d.cacheFile, validationSplit: ownSplit ? run.hyperparameters.validationSplit : 0, splitSeed: run.hyperparameters.seed, trainLimit: null },
+      split, state: snapshot.state, kernels: run.hyperparameters.kernels, classNames: d.classNames, maxMisclassified: this.maxMisclassified,
+    };
+    const entry = { runId: run.id, controller: new AbortController() };
+    this.pending.add(entry);
+    try {
+      const cancelled = () => new ServiceError('cancelled', `evaluation of run ${run.id} cancelled`);
+      const signal = entry.controller.signal;
+      const result = await this.queue.run(() => this.inWorker(job, run.id, signal, cancelled), { signal, cancelled });
+      if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service closed during the evaluation');
+      return storageWrite(() => store.insertEvaluation({
+        runId: run.id, datasetId: d.id, snapshotId: snapshot.id, split, accuracy: result.accuracy, loss: result.loss, count: result.count,
+        perClass: result.perClass, confusion: result.confusion, misclassified: result.misclassified,
+      }), 'evaluate again');
+    } finally {
+      this.pending.delete(entry);
+    }
+  }
+
+  /** The worker's answer, once the worker has exited: until then it holds its memory, and its slot. */
+  private inWorker(job: EvaluateJob, runId: number, signal: AbortSignal, cancelled: () => ServiceError): Promise<Evaluated> {
+    return new Promise<Evaluated>((resolvePromise, reject) => {
+      let outcome: { result: Evaluated } | { error: ServiceError } | null = null;
+      const worker = runInWorker(this.ctx.workers.evaluation, job, {
         onMessage: (m) => {
-          if (m.type === 'evaluated') resolvePromise(m);
-          else if (m.type === 'failed') reject(new ServiceError('internal', `evaluation of run ${run.id} failed: ${m.message}`));
-        },
-        onCrash: (message) => reject(new ServiceError('internal', `evaluation of run ${run.id} failed: ${message}`)),
-      });
-      this.inFlight.set(worker, {
-        runId: run.id,
-        cancel: () => {
-          reject(new ServiceError('cancelled', `evaluation of run ${run.id} cancelled`));
+          if (m.type === 'evaluated') outcome ??= { result: m };
+          else if (m.type === 'failed') outcome ??= { error: new ServiceError('internal', `evaluation of run ${runId} failed: ${m.message}`) };
           void worker.terminate();
         },
+        onCrash: (message) => void (outcome ??= { error: new ServiceError('internal', `evaluation of run ${runId} failed: ${message}`) }),
       });
-      worker.once('exit', () => this.inFlight.delete(worker));
-    });
-    if (this.ctx.isClosed()) throw new ServiceError('cancelled', 'the service closed during the evaluation');
-    return store.insertEvaluation({
-      runId: run.id, datasetId: d.id, snapshotId: snapshot.id, split, accuracy: result.accuracy, loss: result.loss, count: result.count,
-      perClass: result.perClass, confusion: result.confusion, misclassified: result.misclassified,
+      this.workers.add(worker);
+      const onAbort = () => {
+        outcome ??= { error: cancelled() };
+        void worker.terminate();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.once('exit', () => {
+        this.workers.delete(worker);
+        signal.removeEventListener('abort', onAbort);
+        if (outcome && 'result' in outcome) resolvePromise(outcome.result);
+        else reject(outcome?.error ?? new ServiceError('internal', `evaluation of run ${runId} ended without an answer`));
+      });
     });
   }
 
+  /** Cancels the run's evaluations, waiting or running; each rejects with code 'cancelled'. */
   cancel(runId: number): { cancelled: boolean } {
     let cancelled = false;
-    for (const [worker, e] of this.inFlight) {
-      if (e.runId !== runId) continue;
-      this.inFlight.delete(worker);
-      e.cancel();
+    for (const e of this.pending) {
+      if (e.runId !== runId || e.controller.signal.aborted) continue;
+      e.controller.abort();
       cancelled = true;
     }
     return { cancelled };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.inFlight.keys()].map((w) => w.terminate()));
+    for (const e of this.pending) e.controller.abort();
+    await Promise.all([...this.workers].map((w) => w.terminate()));
   }
 }

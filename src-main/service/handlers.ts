@@ -6,6 +6,8 @@
 import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
+import { importModel } from './imported-models.js';
+import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
 import { templatesFor, validateSpec } from './specs.js';
 import { thumbnails } from './thumbnails.js';
@@ -20,7 +22,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     cancelImport: (r) => s.datasets.cancelImport(r.importId),
     deleteDataset: (r) => s.datasets.delete(r.id),
     getThumbnails: (r) => thumbnails(s.datasets, r),
-    validateSpec: (r) => validateSpec(r.spec, r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null),
+    validateSpec: (r) => validateSpec(r.spec, r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null, modelLimits(s.store)),
     templates: (r) => templatesFor(r.datasetId !== undefined ? s.datasets.row(r.datasetId) : null),
     startRun: (r) => s.runs.start(r),
     pauseRun: (r) => s.runs.pause(r.id),
@@ -33,6 +35,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     evaluateRun: (r) => s.evaluations.evaluate(r),
     cancelEvaluation: (r) => s.evaluations.cancel(r.runId),
     exportRun: (r) => exportRun(s.store, s.runs, s.datasets, r),
+    importModel: (r) => importModel(s.store, s.runs, s.datasets, r),
     deleteRun: (r) => s.runs.delete(r.id),
     updateRun: (r) => s.runs.update(r),
   };

@@ -29,6 +29,8 @@ export function checkHyperparameters(h: Hyperparameters, dataset: { shape: [numb
   }
   const es = h.earlyStopping;
   if (es && es.monitor.startsWith('val') && v === 0) refuse('earlyStopping.monitor', `early stopping monitors ${es.monitor} but the validation split is 0`);
+  if (h.schedule.type === 'plateau' && v === 0) refuse('schedule.type', 'the plateau schedule watches the validation loss but the validation split is 0');
+  if (h.warmupEpochs >= h.epochs) refuse('warmupEpochs', `${hyperparameterField('warmupEpochs').label} must be fewer than the ${h.epochs} epochs, got ${h.warmupEpochs}`);
   // The engine's own checks, with the engine's words (a safety net: the table covers them).
   const engineProblem = checkTrainConfig(toTrainConfig(h));
   if (engineProblem) refuse('config', engineProblem);
@@ -39,11 +41,12 @@ export function toTrainConfig(h: Hyperparameters): TrainConfig {
     epochs: h.epochs,
     batchSize: h.batchSize,
     optimizer: { ...h.optimizer },
-    schedule: { ...h.schedule },
+    schedule: { ...h.schedule, ...(h.warmupEpochs > 0 && { warmupEpochs: h.warmupEpochs }) },
     seed: h.seed,
     shuffle: true,
     augment: { flipHorizontal: h.augment.flipHorizontal, maxShift: h.augment.maxShift },
   };
   if (h.earlyStopping) config.earlyStopping = { ...h.earlyStopping };
+  if (h.labelSmoothing > 0) config.labelSmoothing = h.labelSmoothing;
   return config;
 }

@@ -1,44 +1,53 @@
 /**
- * Runs: the queue (a pool of training workers), each run's lifecycle (queued → running → paused /
- * stopped / completed / failed; interrupted when its process died) and the bookkeeping of what its
- * worker reports — batch rows through the metric buffer, an epoch's metrics and snapshot in one
- * transaction, status events to every subscriber.
+ * Runs: the queue (a pool of training workers) and each run's lifecycle (queued → running → paused
+ * / stopped / completed / failed; interrupted when its owner died). Writing down what a run's worker
+ * reports is run-recorder.ts's.
+ *
+ * A run has one owner (service/ownership.ts): this process marks the runs it queues, and refuses
+ * to resume, pause, stop or delete a run another live process trains. Everything that could make
+ * a run fail at once (its size, its dataset's cache file, room in the queue) is checked before a
+ * row is written or changed.
  */
-import { describeSpec, ENGINE_VERSION, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
+import { describeSpec, ENGINE_VERSION, inferShapes, isFinished, readTrainerState, specHash } from '../../src-engine/index.js';
 import {
-  DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type RunDetail, type RunStatus, type RunSummary, type StartRunRequest,
+  DEFAULT_HYPERPARAMETERS, mergeHyperparameters, type ForkRunRequest, type Hyperparameters, type ModelSpec, type RunDetail, type RunStatus,
+  type RunSummary, type StartRunRequest,
 } from '../contract/index.js';
-import type { RunRow } from '../db/store.js';
-import { CONTROL_PAUSE, CONTROL_STOP, type TrainJob, type WorkerMessage } from '../training/protocol.js';
+import type { DatasetRow, RunRow } from '../db/store.js';
+import { CONTROL_PAUSE, CONTROL_STOP, type TrainJob } from '../training/protocol.js';
 import { WorkerPool } from '../training/pool.js';
 import type { ServiceContext } from './context.js';
 import type { DatasetLibrary } from './datasets.js';
-import { ServiceError } from './errors.js';
+import { ServiceError, storageWrite } from './errors.js';
 import { checkHyperparameters, toTrainConfig } from './hyperparameters.js';
-import { MetricBuffer } from './metric-buffer.js';
+import { modelLimits, modelSizeProblem } from './model-size.js';
+import type { Ownership } from './ownership.js';
+import { RunRecorder, type ActiveRun } from './run-recorder.js';
 import { checkSpec } from './specs.js';
 
-/** A run whose worker is alive or queued. */
-interface ActiveRun {
-  runId: number;
-  /** Training seconds already stored for the run; the next commit adds what is beyond it. */
-  lastWallTime: number;
-  epochs: number;
-  /** Resolved when the worker's final message (or crash) has been handled. */
-  finished: Promise<void>;
-  resolveFinished: () => void;
+export interface RunManagerOptions {
+  poolSize: number;
+  flushIntervalMs: number;
+  /** Runs that may wait for a training slot in this process; one more is refused. */
+  maxQueuedRuns: number;
 }
 
 const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'interrupted', 'stopped']);
+const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
 
 export class RunManager {
   private readonly pool: WorkerPool;
   private readonly active = new Map<number, ActiveRun>();
-  private readonly metrics: MetricBuffer;
+  private readonly recorder: RunRecorder;
 
-  constructor(private readonly ctx: ServiceContext, private readonly datasets: DatasetLibrary, options: { poolSize: number; flushIntervalMs: number }) {
+  constructor(private readonly ctx: ServiceContext, private readonly datasets: DatasetLibrary, private readonly ownership: Ownership,
+    private readonly options: RunManagerOptions) {
     this.pool = new WorkerPool(options.poolSize, ctx.workers.training);
-    this.metrics = new MetricBuffer(ctx.store, options.flushIntervalMs);
+    this.recorder = new RunRecorder(ctx, options.flushIntervalMs, {
+      active: (id) => this.active.get(id),
+      pause: (id) => void this.pool.signal(id, CONTROL_PAUSE),
+      ended: (id) => this.finishActive(id),
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -47,7 +56,7 @@ export class RunManager {
   row(id: number): RunRow {
     const r = this.ctx.store.getRun(id);
     if (!r) throw new ServiceError('not_found', `no run with id ${id}`);
-    return r;
+    return this.recorder.withUnrecorded(r);
   }
 
   summary(id: number): RunSummary {
@@ -56,10 +65,12 @@ export class RunManager {
   }
 
   list(filter: { datasetId?: number; status?: RunStatus; limit?: number }): RunSummary[] {
-    return this.ctx.store.listRuns(filter);
+    this.reconcile();
+    return this.ctx.store.listRuns(filter).map((r) => this.recorder.withUnrecorded(r));
   }
 
   detail(id: number, batches: boolean): RunDetail {
+    this.reconcile(id);
     const store = this.ctx.store;
     const run = this.row(id);
     const lineage: RunDetail['lineage'] = [];
@@ -91,15 +102,57 @@ export class RunManager {
       if (r) return this.summary(r.id);
     }
     const matches = this.ctx.store.listRuns().filter((r) => r.name === String(idOrName));
-    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 1) return this.recorder.withUnrecorded(matches[0]!);
     throw new ServiceError('not_found', matches.length > 1 ? `${matches.length} runs are named ${JSON.stringify(idOrName)}; use the id` : `no run with id or name ${JSON.stringify(idOrName)}`);
   }
 
   update(req: { id: number; name?: string; notes?: string; tags?: string[] }): RunSummary {
     const run = this.row(req.id);
     if (req.name !== undefined && req.name.trim() === '') throw new ServiceError('bad_request', 'a run name cannot be empty', { field: 'name' });
-    this.ctx.store.updateRunInfo(run.id, { name: req.name, notes: req.notes, tags: req.tags });
+    storageWrite(() => this.ctx.store.updateRunInfo(run.id, { name: req.name, notes: req.notes, tags: req.tags }), 'save the change again');
     return this.summary(run.id);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Ownership
+
+  /**
+   * Runs marked queued/running whose owner is gone — another process that died, or this one when it
+   * no longer trains them — become interrupted (or the status this process could not write before).
+   * Returns the ids changed. Two processes looking at once change each run once.
+   */
+  reconcile(only?: number): number[] {
+    const changed: number[] = [];
+    for (const r of this.ownership.orphans((id) => this.active.has(id), only)) {
+      const u = this.recorder.unrecordedStatus(r.id);
+      const status = u?.status ?? 'interrupted';
+      try {
+        if (!this.ctx.store.releaseRun(r.id, r.owner, status, u?.error ?? null, u?.stopReason ?? null)) continue;
+      } catch {
+        continue; // the disk is still full or read-only: the next look tries again
+      }
+      this.recorder.forget(r.id);
+      changed.push(r.id);
+      // subscribers were told an unrecorded status when it happened; an interruption is news
+      if (!u) this.ctx.events.emit('runStatus', { runId: r.id, status, previous: r.status, error: null, stopReason: null, kernelsUsed: null });
+    }
+    if (changed.length > 0) {
+      try {
+        this.ownership.forgetDeadOwners();
+      } catch {
+        // forgotten at a later look
+      }
+    }
+    return changed;
+  }
+
+  /** Refuses to act on a run that another live process has queued or trains, saying which. */
+  private refuseIfOwnedElsewhere(run: RunRow, doing: string): void {
+    if (!ACTIVE.has(run.status) || this.active.has(run.id)) return;
+    const owner = this.ctx.store.runOwner(run.id);
+    if (this.ownership.isMine(owner)) return;
+    throw new ServiceError('conflict', `run ${run.id} is ${run.status} in another process, ${this.ownership.describe(owner)}: ` +
+      `${doing} it there, or wait until it has finished`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -110,12 +163,15 @@ export class RunManager {
     const report = checkSpec(req.spec, d);
     const hyper = mergeHyperparameters(DEFAULT_HYPERPARAMETERS, req.hyperparameters ?? {});
     checkHyperparameters(hyper, d);
-    const id = this.ctx.store.insertRun({
+    this.checkModelSize(req.spec, hyper, d);
+    this.datasets.checkCache(d, 'start the run');
+    this.checkQueueRoom();
+    const id = storageWrite(() => this.ctx.store.insertRun({
       name: req.name ?? `${d.name} · ${describeSpec(req.spec)}`,
       datasetId: d.id, spec: req.spec, specHash: specHash(req.spec), totalParams: report.totalParams, hyperparameters: hyper,
       status: 'queued', engineVersion: ENGINE_VERSION, parentRunId: null, parentSnapshotId: null,
-      notes: req.notes ?? '', tags: req.tags ?? [],
-    });
+      notes: req.notes ?? '', tags: req.tags ?? [], owner: this.ownership.me.token,
+    }), 'start the run again');
     this.ctx.events.emit('runStatus', { runId: id, status: 'queued', previous: null, error: null, stopReason: null, kernelsUsed: null });
     this.schedule(id);
     return this.summary(id);
@@ -131,12 +187,15 @@ export class RunManager {
     const d = this.datasets.row(parent.datasetId);
     const hyper = mergeHyperparameters(parent.hyperparameters, req.hyperparameters ?? {});
     checkHyperparameters(hyper, d);
-    const id = this.ctx.store.insertRun({
+    this.checkModelSize(parent.spec, hyper, d);
+    this.datasets.checkCache(d, 'fork the run');
+    this.checkQueueRoom();
+    const id = storageWrite(() => this.ctx.store.insertRun({
       name: req.name ?? `${parent.name} (fork of #${parent.id} at epoch ${snapshot.epoch})`,
       datasetId: d.id, spec: parent.spec, specHash: parent.specHash, totalParams: parent.totalParams, hyperparameters: hyper,
       status: 'queued', engineVersion: ENGINE_VERSION, parentRunId: parent.id, parentSnapshotId: snapshot.id,
-      notes: '', tags: parent.tags,
-    });
+      notes: '', tags: parent.tags, owner: this.ownership.me.token,
+    }), 'fork the run again');
     this.ctx.events.emit('runStatus', { runId: id, status: 'queued', previous: null, error: null, stopReason: null, kernelsUsed: null });
     this.schedule(id);
     return this.summary(id);
@@ -151,11 +210,11 @@ export class RunManager {
   }
 
   private async halt(id: number, target: 'paused' | 'stopped'): Promise<RunSummary> {
+    this.reconcile(id);
     const run = this.row(id);
     if (this.pool.isQueued(run.id)) {
       this.pool.dequeue(run.id);
-      this.setStatus(run.id, target, null, target === 'stopped' ? 'stopped' : null);
-      this.finishActive(run.id);
+      this.recorder.finish(run.id, target, null, target === 'stopped' ? 'stopped' : null);
       return this.summary(run.id);
     }
     const active = this.active.get(run.id);
@@ -163,16 +222,27 @@ export class RunManager {
       await active.finished;
       return this.summary(run.id);
     }
+    this.refuseIfOwnedElsewhere(run, target === 'paused' ? 'pause' : 'stop');
     if (target === 'stopped' && (run.status === 'paused' || run.status === 'interrupted')) {
-      this.setStatus(run.id, 'stopped', null, 'stopped');
+      storageWrite(() => this.recorder.setStatus(run.id, 'stopped', null, 'stopped'), 'stop it again');
       return this.summary(run.id);
     }
     if (run.status === target) return this.summary(run.id);
     throw new ServiceError('conflict', `run ${run.id} is ${run.status}; only a queued or running run can be ${target}`);
   }
 
+  /**
+   * Everything that could make the resumed run fail at once is checked first (its snapshot, its
+   * dataset's cache file, room in the queue); only then is the run claimed — atomically, so two
+   * processes resuming the same run cannot both train it.
+   */
   resume(id: number): RunSummary {
+    this.reconcile(id);
     const run = this.row(id);
+    if (ACTIVE.has(run.status)) {
+      if (this.active.has(run.id)) throw new ServiceError('conflict', `run ${run.id} is ${run.status} already`);
+      this.refuseIfOwnedElsewhere(run, 'pause');
+    }
     if (!RESUMABLE.has(run.status)) {
       const hint = run.status === 'completed' ? '; fork it to train further' : run.status === 'failed' ? '; fork it from a snapshot with other hyperparameters' : '';
       throw new ServiceError('conflict', `run ${run.id} is ${run.status}; only a paused, stopped or interrupted run can be resumed${hint}`);
@@ -185,19 +255,32 @@ export class RunManager {
       throw new ServiceError('conflict', `run ${run.id} cannot resume: its last snapshot (${snapshot!.id}) is damaged (${(e as Error).message}); fork it from an earlier snapshot`);
     }
     if (finished) throw new ServiceError('conflict', `run ${run.id} already finished its training (its last snapshot is final)`);
-    // A crashed attempt may have written metrics after its last snapshot; the resume rewrites them.
-    this.ctx.store.rewindTo(run.id, snapshot ?? null);
-    this.setStatus(run.id, 'queued');
+    if (!snapshot && run.parentSnapshotId !== null && !this.ctx.store.snapshot(run.parentSnapshotId)) {
+      throw new ServiceError('conflict', `run ${run.id} cannot start: the snapshot it was forked from no longer exists; fork its parent again`);
+    }
+    this.datasets.checkCache(this.datasets.row(run.datasetId), `resume run ${run.id}`);
+    this.checkQueueRoom();
+    // A crashed attempt may have written metrics after its last snapshot; the claim rewinds them.
+    const claimed = storageWrite(() => this.ctx.store.claimForResume(run.id, this.ownership.me.token, snapshot ?? null), 'resume');
+    if (!claimed) {
+      this.refuseIfOwnedElsewhere(this.row(run.id), 'pause');
+      throw new ServiceError('conflict', `run ${run.id} changed while resuming it; look at it again`);
+    }
+    this.recorder.forget(run.id);
+    this.ctx.events.emit('runStatus', { runId: run.id, status: 'queued', previous: run.status, error: null, stopReason: run.stopReason, kernelsUsed: run.kernelsUsed });
     this.schedule(run.id);
     return this.summary(run.id);
   }
 
   delete(id: number): { deleted: true } {
+    this.reconcile(id);
     const run = this.row(id);
     if (this.pool.isRunning(run.id)) throw new ServiceError('conflict', `run ${run.id} is running; pause or stop it first`);
+    this.refuseIfOwnedElsewhere(run, 'stop');
+    storageWrite(() => this.ctx.store.deleteRun(run.id), 'delete it again');
     this.pool.dequeue(run.id);
     this.finishActive(run.id);
-    this.ctx.store.deleteRun(run.id);
+    this.recorder.forget(run.id);
     return { deleted: true };
   }
 
@@ -212,8 +295,7 @@ export class RunManager {
   async close(graceMs: number): Promise<void> {
     for (const id of this.pool.queuedKeys) {
       this.pool.dequeue(id);
-      this.setStatus(id, 'paused');
-      this.finishActive(id);
+      this.recorder.finish(id, 'paused', null, null);
     }
     const waits = [...this.active.values()].map((a) => {
       this.pool.signal(a.runId, CONTROL_PAUSE);
@@ -221,19 +303,28 @@ export class RunManager {
     });
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.pool.close();
-    this.metrics.close();
+    this.recorder.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Checks before a run row is written or changed
+
+  private checkModelSize(spec: ModelSpec, h: Hyperparameters, d: DatasetRow): void {
+    const report = inferShapes(spec);
+    const problem = report.ok ? modelSizeProblem(spec, report, h, d.trainCount, modelLimits(this.ctx.store)) : null;
+    if (problem) throw new ServiceError('invalid_spec', problem.message, { layerIndex: problem.layerIndex });
+  }
+
+  private checkQueueRoom(): void {
+    const waiting = this.pool.queuedKeys.length;
+    if (this.pool.runningKeys.length >= this.pool.size && waiting >= this.options.maxQueuedRuns) {
+      throw new ServiceError('busy', `${waiting} runs are waiting for a training slot already (at most ${this.options.maxQueuedRuns}); ` +
+        'start this one when some have finished');
+    }
   }
 
   // ------------------------------------------------------------------------------------------
   // Bookkeeping
-
-  private setStatus(id: number, status: RunStatus, error: string | null = null, stopReason: string | null = null): void {
-    const before = this.ctx.store.getRun(id);
-    if (!before) return;
-    this.ctx.store.setStatus(id, status, error, stopReason);
-    const after = this.ctx.store.getRun(id)!;
-    this.ctx.events.emit('runStatus', { runId: id, status, previous: before.status, error, stopReason: after.stopReason, kernelsUsed: after.kernelsUsed });
-  }
 
   private finishActive(id: number): void {
     const a = this.active.get(id);
@@ -246,89 +337,43 @@ export class RunManager {
   private schedule(runId: number): void {
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
-    const active: ActiveRun = { runId, lastWallTime: 0, epochs: 0, finished, resolveFinished };
+    const active: ActiveRun = { runId, lastWallTime: 0, epochs: 0, finished, resolveFinished, stalled: null };
     this.active.set(runId, active);
     this.pool.enqueue(runId, (control) => {
-      const run = this.row(runId);
-      const store = this.ctx.store;
-      const snapshot = store.latestSnapshot(runId);
-      active.lastWallTime = run.trainSeconds;
-      active.epochs = run.hyperparameters.epochs;
-      const d = this.datasets.row(run.datasetId);
-      const h = run.hyperparameters;
-      const job: TrainJob = {
-        type: 'train', runId,
-        data: { cacheFile: d.cacheFile, validationSplit: h.validationSplit, splitSeed: h.seed, trainLimit: h.trainLimit },
-        spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads, progressEvery: h.progressEvery,
-        wallTimeOffset: run.trainSeconds, control,
-      };
-      if (snapshot) job.state = snapshot.state;
-      else if (run.parentSnapshotId !== null) {
-        const parent = store.snapshot(run.parentSnapshotId);
-        if (!parent) throw new Error(`the snapshot run ${runId} was forked from no longer exists`);
-        job.initialWeights = readTrainerState(parent.state).weights;
-      } else if (run.parentRunId !== null) throw new Error(`the snapshot run ${runId} was forked from no longer exists`);
-      return job;
+      try {
+        return this.makeJob(active, control);
+      } catch (e) {
+        // the library could not be read: the run waits, paused, for the fault to be fixed
+        this.recorder.couldNotStart(active, e);
+        throw e;
+      }
     }, {
-      onMessage: (m) => this.onWorkerMessage(active, m),
-      onCrash: (message) => {
-        this.metrics.flush();
-        this.setStatus(runId, 'failed', message);
-        this.finishActive(runId);
-      },
+      onMessage: (m) => this.recorder.message(active, m),
+      onCrash: (message) => this.recorder.crashed(active, message),
     });
   }
 
-  private onWorkerMessage(a: ActiveRun, m: WorkerMessage): void {
-    const runId = a.runId;
+  private makeJob(active: ActiveRun, control: SharedArrayBuffer): TrainJob {
+    const runId = active.runId;
+    const run = this.row(runId);
     const store = this.ctx.store;
-    switch (m.type) {
-      case 'started':
-        store.setKernelsUsed(runId, m.kernels);
-        this.setStatus(runId, 'running');
-        return;
-      case 'batch': {
-        const e = m.event;
-        this.metrics.push({ runId, epoch: e.epoch + 1, batch: e.batch + 1, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate, wallTime: m.wallTime });
-        this.ctx.events.emit('runProgress', { runId, kind: 'batch', epoch: e.epoch + 1, batch: e.batch + 1, batchesPerEpoch: e.batchesPerEpoch, step: e.step, loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate });
-        return;
-      }
-      case 'epoch': {
-        const x = m.metrics;
-        const metrics = {
-          epoch: x.epoch + 1, step: m.step, trainLoss: x.trainLoss, trainAccuracy: x.trainAccuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy,
-          learningRate: x.learningRate, imagesPerSecond: x.imagesPerSecond, seconds: x.seconds, wallTime: m.wallTime,
-        };
-        const snapshotId = store.commitEpoch({
-          runId, metrics, improved: x.improved, bestEpoch: m.bestEpoch >= 0 ? m.bestEpoch + 1 : null, state: m.state, kind: 'epoch',
-          trainSeconds: m.wallTime - a.lastWallTime, pendingBatches: this.metrics.take(runId),
-        });
-        a.lastWallTime = m.wallTime;
-        this.ctx.events.emit('runProgress', { runId, kind: 'epoch', ...metrics, epochs: a.epochs, improved: x.improved, snapshotId });
-        return;
-      }
-      case 'ended': {
-        const pending = this.metrics.take(runId);
-        if (m.state) {
-          store.insertSnapshot(runId, m.epoch, m.step, m.reason === 'paused' ? 'pause' : 'stop', m.state, pending, m.wallTime - a.lastWallTime);
-        } else {
-          store.insertBatches(pending);
-          store.addTrainSeconds(runId, m.wallTime - a.lastWallTime);
-        }
-        a.lastWallTime = m.wallTime;
-        if (m.reason === 'paused') this.setStatus(runId, 'paused');
-        else if (m.reason === 'stopped') this.setStatus(runId, 'stopped', null, 'stopped');
-        else this.setStatus(runId, 'completed', null, m.reason);
-        this.finishActive(runId);
-        return;
-      }
-      case 'failed':
-        store.insertBatches(this.metrics.take(runId));
-        this.setStatus(runId, 'failed', m.message, m.code);
-        this.finishActive(runId);
-        return;
-      case 'evaluated':
-        return;
-    }
+    const snapshot = store.latestSnapshot(runId);
+    active.lastWallTime = run.trainSeconds;
+    active.epochs = run.hyperparameters.epochs;
+    const d = this.datasets.row(run.datasetId);
+    const h = run.hyperparameters;
+    const job: TrainJob = {
+      type: 'train', runId,
+      data: { cacheFile: d.cacheFile, validationSplit: h.validationSplit, splitSeed: h.seed, trainLimit: h.trainLimit },
+      spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads, progressEvery: h.progressEvery,
+      wallTimeOffset: run.trainSeconds, control,
+    };
+    if (snapshot) job.state = snapshot.state;
+    else if (run.parentSnapshotId !== null) {
+      const parent = store.snapshot(run.parentSnapshotId);
+      if (!parent) throw new Error(`the snapshot run ${runId} was forked from no longer exists`);
+      job.initialWeights = readTrainerState(parent.state).weights;
+    } else if (run.parentRunId !== null) throw new Error(`the snapshot run ${runId} was forked from no longer exists`);
+    return job;
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, readTrainerState, resolveKernels } from '../../src-engine/index.js';
 import type { RunBatchEvent, RunStatusEvent, StartRunRequest } from '../contract/index.js';
 import { readCache } from '../datasets/index.js';
+import { SCHEMA_VERSION } from '../db/schema.js';
 import type { Service } from './service.js';
 import { SAMPLE_DATASET_NAME } from './service.js';
 import { countRows, MLP_SPEC, openService, QUICK, tempDir } from './testing.js';
@@ -36,7 +37,7 @@ describe('first start', () => {
   });
 
   it('runs the schema migrations, WAL and foreign keys, and passes the integrity check', () => {
-    expect(service.store.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(service.store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(service.store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(service.store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(service.startup.integrity).toBe('ok');

@@ -1,22 +1,29 @@
 /** Specs against datasets: templates sized to a dataset, and the checks that refuse a spec before a run exists. */
 import { inferShapes, type ShapeReport } from '../../src-engine/index.js';
-import type { ModelSpec } from '../contract/index.js';
+import { DEFAULT_HYPERPARAMETERS, type ModelSpec, type TemplateInfo } from '../contract/index.js';
 import type { DatasetRow } from '../db/store.js';
 import { ServiceError } from './errors.js';
+import { modelSizeProblem, type ModelLimits } from './model-size.js';
 import { TEMPLATES } from './templates.js';
 
-export function templatesFor(d: DatasetRow | null): { name: string; description: string; spec: ModelSpec }[] {
+export function templatesFor(d: DatasetRow | null): TemplateInfo[] {
   const shape: [number, number, number] = d ? d.shape : [28, 28, 1];
   const classes = d ? d.classNames.length : 10;
-  return TEMPLATES.map((t) => ({ name: t.name, description: t.description, spec: t.build(shape, classes) }));
+  return TEMPLATES.map((t) => ({ name: t.name, description: t.description, spec: t.build(shape, classes), ...(t.hyperparameters && { hyperparameters: structuredClone(t.hyperparameters) }) }));
 }
 
-/** The engine's report, or the first way the spec does not fit the dataset (as a failed report). */
-export function validateSpec(spec: ModelSpec, d: DatasetRow | null): ShapeReport & { datasetMessage?: string } {
+/**
+ * The engine's report, or the first way the spec does not fit the dataset or the library's model
+ * size limits (as a failed report, naming the layer). Sizes are judged with the default
+ * hyperparameters (batch size, SGD with momentum); startRun judges them with the run's own.
+ */
+export function validateSpec(spec: ModelSpec, d: DatasetRow | null, limits: ModelLimits): ShapeReport & { datasetMessage?: string } {
   const report = inferShapes(spec);
-  if (!report.ok || !d) return report;
-  const problem = specDatasetMismatch(spec, report, d);
-  return problem ? { ...report, ok: false, error: { layerIndex: problem.layerIndex, message: problem.message }, datasetMessage: problem.message } : report;
+  if (!report.ok) return report;
+  const mismatch = d ? specDatasetMismatch(spec, report, d) : null;
+  if (mismatch) return { ...report, ok: false, error: { layerIndex: mismatch.layerIndex, message: mismatch.message }, datasetMessage: mismatch.message };
+  const tooBig = modelSizeProblem(spec, report, DEFAULT_HYPERPARAMETERS, d?.trainCount ?? 0, limits);
+  return tooBig ? { ...report, ok: false, error: { layerIndex: tooBig.layerIndex, message: tooBig.message } } : report;
 }
 
 /** Throws invalid_spec with the engine's message (or the dataset mismatch). */

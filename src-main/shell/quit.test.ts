@@ -100,7 +100,7 @@ describe('quitting with the real service', () => {
       const e = createElectron({ home: home.path });
       const quit = new QuitSequence({
         app: e.app, platform: 'linux', shutdown: () => service.close(),
-        trainingCount: () => service.store.runIdsWithStatus('running').length, announce: () => undefined, log: () => undefined,
+        trainingCount: () => service.runningHere(), announce: () => undefined, log: () => undefined,
       });
       const win = new e.BrowserWindow({});
       quit.watch(win as never);

@@ -11,7 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import { referenceKernels } from '../../src-engine/kernels/reference.js';
 import { resolveKernels } from '../../src-engine/kernels/resolve.js';
 import { wasmSimdSupported } from '../../src-engine/kernels/wasm/index.js';
-import { buildReplica } from '../../src-engine/parallel/replica.js';
+import { ReplicaModels } from '../../src-engine/parallel/replica.js';
 import { parameterLayout } from '../../src-engine/parameters.js';
 import { tempDir } from '../service/testing.js';
 import { writeSampleCache } from './test/sample-cache.js';
@@ -30,9 +30,10 @@ it("resolveKernels: 'reference' is the readable loops; 'fast' is WebAssembly SIM
 });
 
 it('a replica told another kernel set than its own refuses, naming both', () => {
-  const layout = { threads: 2, params: parameterLayout(SMALL_CONV).totalParams, maxBatch: 8, inputSize: 784, shardSize: 4 };
-  expect(buildReplica({ spec: SMALL_CONV, kernels: 'reference', layout }).kernels).toBe(referenceKernels);
-  expect(() => buildReplica({ spec: SMALL_CONV, kernels: 'wasm-other', layout }))
+  const { totalParams, totalValues } = parameterLayout(SMALL_CONV);
+  const layout = { threads: 2, params: totalParams, values: totalValues, sumLength: 0, maxBatch: 8, inputSize: 784, shardSize: 4 };
+  expect(new ReplicaModels({ spec: SMALL_CONV, kernels: 'reference', layout }).model(0).kernels).toBe(referenceKernels);
+  expect(() => new ReplicaModels({ spec: SMALL_CONV, kernels: 'wasm-other', layout }))
     .toThrow(`this thread's kernels are ${resolveKernels('fast').name}, the lead's wasm-other`);
 });
 

@@ -7,6 +7,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { openStudio } from '../composition.js';
 import { defaultDatabasePath } from '../service/paths.js';
+import type { Service } from '../service/service.js';
 import { startOnStableAddress } from './stable-address.js';
 
 function flag(name: string): string | undefined {
@@ -27,7 +28,17 @@ if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
   process.exit(2);
 }
 const dbPath = resolve(flag('db') ?? defaultDatabasePath());
-const service = await openStudio(dbPath);
+let service: Service;
+try {
+  service = await openStudio(dbPath, { ownerLabel: 'the web server (npm run web)' });
+} catch (e) {
+  // a damaged or unwritable library: said in words, with what to do, and nothing is served
+  process.stderr.write(`npm run web: ${(e as Error).message}\n`);
+  process.exit(1);
+}
+if (service.startup.interrupted.length) {
+  console.error(`runs ${service.startup.interrupted.join(', ')} were interrupted (the process training them is gone): resume them to continue`);
+}
 if (service.startup.sampleError) console.error(`warning: the bundled sample dataset could not be imported (${service.startup.sampleError})`);
 const rendererDir = flag('renderer');
 // the same token (and port, when free) as the last start on this data folder: an open page reconnects;

@@ -5,6 +5,9 @@
  *   POST /api/<command>   JSON request body → JSON Result ({ok:true,value} | {ok:false,error})
  *   GET  /api/events      WebSocket; each message is {"event": name, "payload": …}
  *   POST /api/upload      a dropped file (or a tar of a dropped folder) to import (upload.ts)
+ * Beside the token, every request (the WebSocket upgrade too) must name this server in its Host
+ * header (127.0.0.1:PORT or localhost:PORT — a DNS-rebinding page sends its own name) and, when a
+ * browser sends an Origin, come from this server's own pages (a cross-site page cannot drive it).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -76,24 +79,61 @@ function tokenOf(req: IncomingMessage, url: URL): string | null {
   return url.searchParams.get('token');
 }
 
+/** The Host header names this server: 127.0.0.1:PORT or localhost:PORT (any case), nothing else. */
+function hostAllowed(req: IncomingMessage, port: number): boolean {
+  const host = req.headers.host?.toLowerCase();
+  return host === `${HOST}:${port}` || host === `localhost:${port}`;
+}
+
+/** No Origin (a top-level navigation, curl, the CLI) or this server's own origin. */
+function originAllowed(req: IncomingMessage, port: number): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const o = origin.toLowerCase();
+  return o === `http://${HOST}:${port}` || o === `http://localhost:${port}`;
+}
+
+/** Why a request that is not this server's own is refused, or null when it is. */
+function foreignRequest(req: IncomingMessage, port: number): string | null {
+  if (!hostAllowed(req, port)) return `requests must be addressed to http://${HOST}:${port} (Host header ${JSON.stringify(req.headers.host ?? '')})`;
+  if (!originAllowed(req, port)) return `requests from ${JSON.stringify(req.headers.origin)} are refused: only pages served by http://${HOST}:${port} may use this API`;
+  return null;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
+/** A body over the limit: nothing of it was kept. */
+class BodyTooLarge extends Error {
+  constructor(readonly size: number | null, readonly limit: number) {
+    super(`the request body is ${size === null ? 'larger than' : `${size.toLocaleString('en-US')} bytes, over`} the limit of ${limit.toLocaleString('en-US')} bytes`);
+  }
+}
+
+/** Past this much, an oversized body is no longer read to the end (so its client can see the 413): the connection is cut. */
+const MAX_DRAINED_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The body as text, kept only up to `limit` bytes: a declared Content-Length over it is refused
+ * before reading; a body that grows past it is read on and thrown away (never held in memory), so
+ * the client gets a clear 413 instead of a cut connection.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolveBody, reject) => {
+    const declared = Number(req.headers['content-length']);
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new Error(`request body is larger than ${limit} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > limit) tooLarge = true;
+      if (!tooLarge) chunks.push(c);
+      else if (size > MAX_DRAINED_BYTES) req.destroy();
     });
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (tooLarge ? reject(new BodyTooLarge(Number.isFinite(declared) ? declared : size, limit)) : resolveBody(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -118,8 +158,18 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
   let apiUrl = '';
 
+  let port = 0;
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    const foreign = foreignRequest(req, port);
+    if (foreign) return sendJson(res, 403, { ok: false, error: { code: 'unauthorized', message: foreign } });
+    let url: URL;
+    let path: string;
+    try {
+      url = new URL(req.url ?? '/', `http://${HOST}`);
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: `malformed address ${JSON.stringify(req.url)} (bad percent-encoding)` } });
+    }
     try {
       if (url.pathname.startsWith('/api/')) {
         if (!sameToken(tokenOf(req, url), token)) {
@@ -130,7 +180,13 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
         if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: `use POST for /api/${command}` } });
         if (!isCommandName(command)) return sendJson(res, 404, { ok: false, error: { code: 'bad_request', message: `unknown command ${JSON.stringify(command)}` } });
         let request: unknown = {};
-        const body = await readBody(req, maxBody);
+        let body: string;
+        try {
+          body = await readBody(req, maxBody);
+        } catch (e) {
+          if (!(e instanceof BodyTooLarge)) throw e;
+          return sendJson(res, 413, { ok: false, error: { code: 'bad_request', message: e.message } });
+        }
         if (body.trim() !== '') {
           try {
             request = JSON.parse(body);
@@ -148,7 +204,7 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
         return void res.end(page);
       }
       const root = resolve(rendererDir!);
-      const file = normalize(join(root, decodeURIComponent(url.pathname)));
+      const file = normalize(join(root, path));
       if (file !== root && !file.startsWith(root + sep)) return sendJson(res, 403, { ok: false, error: { code: 'bad_request', message: 'outside the renderer folder' } });
       const target = existsSync(file) && statSync(file).isFile() ? file : join(root, 'index.html');
       res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(target)] ?? 'application/octet-stream' });
@@ -162,12 +218,18 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
   const wss = new WebSocketServer({ noServer: true });
   const clients = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
-    if (url.pathname !== '/api/events' || !sameToken(tokenOf(req, url), token)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+    const refuse = (status: string) => {
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       socket.destroy();
-      return;
+    };
+    if (foreignRequest(req, port)) return refuse('403 Forbidden');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${HOST}`);
+    } catch {
+      return refuse('400 Bad Request');
     }
+    if (url.pathname !== '/api/events' || !sameToken(tokenOf(req, url), token)) return refuse('401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
@@ -183,7 +245,7 @@ export async function startWebServer(handler: ContractHandler, options: WebServe
     server.once('error', reject);
     server.listen(options.port ?? 0, HOST, () => resolveListen());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   apiUrl = `http://${HOST}:${port}/api`;
   return {
     url: `http://${HOST}:${port}/?token=${token}`,

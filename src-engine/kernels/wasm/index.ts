@@ -11,13 +11,15 @@
  * loads in Node, in worker threads and in the renderer.
  */
 import type { FloatArray } from '../../tensor.js';
-import type { ConvShape, Kernels, PoolShape } from '../types.js';
+import type { ActivationKind } from '../activations.js';
+import type { AvgPoolShape, ConvShape, Kernels, PoolShape } from '../types.js';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.wasm.js';
 
 type Ptr = number;
 
 interface KernelExports {
   memory: WebAssembly.Memory;
+  heapBase(): Ptr;
   padChannels(src: Ptr, dst: Ptr, rows: number, c: number, cp: number): void;
   unpadChannels(src: Ptr, dst: Ptr, rows: number, c: number, cp: number): void;
   padInput(x: Ptr, n: number, h: number, w: number, c: number, hs: number, ws: number, padTop: number, padLeft: number, dst: Ptr): void;
@@ -33,7 +35,21 @@ interface KernelExports {
   maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     oh: number, ow: number, out: Ptr, argmax: Ptr, indexBase: number): void;
   maxpoolBackward(dout: Ptr, argmax: Ptr, m: number, dx: Ptr, dxLen: number): void;
+  avgpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, oh: number, ow: number, out: Ptr): void;
+  avgpoolBackward(dout: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, oh: number, ow: number, dx: Ptr): void;
+  activationForward(kind: number, alpha: number, z: Ptr, a: Ptr, count: number): void;
+  activationBackward(kind: number, alpha: number, a: Ptr, da: Ptr, dz: Ptr, count: number): void;
+  bnSums(x: Ptr, m: number, c: number, sum: Ptr): void;
+  bnSquares(x: Ptr, mean: Ptr, m: number, c: number, sumSq: Ptr): void;
+  bnAffine(x: Ptr, scale: Ptr, shift: Ptr, m: number, c: number, out: Ptr): void;
+  bnBackwardSums(x: Ptr, dout: Ptr, mean: Ptr, m: number, c: number, sumDout: Ptr, sumDoutXc: Ptr): void;
+  bnBackward(x: Ptr, dout: Ptr, mean: Ptr, a: Ptr, b: Ptr, k: Ptr, m: number, c: number, dx: Ptr): void;
 }
+
+/** The activation kinds as the module numbers them (assembly/kernels.ts). */
+const ACTIVATION_CODES: Record<ActivationKind, number> = { relu: 0, leakyRelu: 1, tanh: 2, sigmoid: 3 };
 
 /**
  * The fast set also fuses the ReLU when told to (extra trailing arguments, so it stays a plain
@@ -114,9 +130,9 @@ const CHUNK_FLOATS = 1 << 17;
 const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
 
 /**
- * One module instance and its linear memory. Each call lays its buffers out from the start of
- * memory with a bump pointer (16-byte aligned for v128 loads), so calls never hold memory between
- * them and the instance is not re-entrant (JavaScript calls are not either).
+ * One module instance and its linear memory. Each call lays its buffers out from the end of the
+ * module's static data (heapBase) with a bump pointer (16-byte aligned for v128 loads), so calls
+ * never hold memory between them and the instance is not re-entrant (JavaScript calls are not either).
  */
 class WasmKernels implements FastKernels {
   readonly name: string;
@@ -124,13 +140,18 @@ class WasmKernels implements FastKernels {
   private readonly k: KernelExports;
   private f32: Float32Array;
   private i32: Int32Array;
+  private f64: Float64Array;
   private top = 0;
+  /** Where the buffers start: above the module's static data (the math functions' tables). */
+  private readonly base: Ptr;
 
   constructor(readonly variant: WasmVariant, module: WebAssembly.Module) {
     this.name = `wasm-${variant}`;
     this.k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
     this.f32 = new Float32Array(this.k.memory.buffer);
     this.i32 = new Int32Array(this.k.memory.buffer);
+    this.f64 = new Float64Array(this.k.memory.buffer);
+    this.base = roundUp(Math.max(64, this.k.heapBase()), 16);
   }
 
   get memoryBytes(): number {
@@ -138,7 +159,7 @@ class WasmKernels implements FastKernels {
   }
 
   private reset(): void {
-    this.top = 64;
+    this.top = this.base;
   }
 
   /** Reserves `floats` 4-byte cells; returns a byte address. Call `commit()` before touching memory. */
@@ -155,7 +176,17 @@ class WasmKernels implements FastKernels {
       this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
       this.f32 = new Float32Array(this.k.memory.buffer);
       this.i32 = new Int32Array(this.k.memory.buffer);
+      this.f64 = new Float64Array(this.k.memory.buffer);
     }
+  }
+
+  /** Reserves `count` float64 cells (8-byte aligned, as every take is 16). */
+  private take64(count: number): Ptr {
+    return this.take(count * 2);
+  }
+
+  private get64(p: Ptr, len: number, dst: Float64Array): void {
+    dst.set(this.f64.subarray(p >> 3, (p >> 3) + len));
   }
 
   private put(src: FloatArray, len: number, p: Ptr, from = 0): void {
@@ -251,6 +282,123 @@ class WasmKernels implements FastKernels {
     this.i32.set(argmax.length === m ? argmax : argmax.subarray(0, m), ap >> 2);
     this.k.maxpoolBackward(gp, ap, m, dxp, dxLen);
     this.get(dxp, dxLen, dx);
+  }
+
+  avgpool2dForward(s: AvgPoolShape, x: FloatArray, out: FloatArray): void {
+    const { n, h, w, c, oh, ow } = s;
+    const inImage = h * w * c;
+    const outImage = oh * ow * c;
+    const chunk = WasmKernels.chunkImages(n, inImage + outImage);
+    this.reset();
+    const xp = this.take(chunk * inImage);
+    const op = this.take(chunk * outImage);
+    this.commit();
+    for (let img = 0; img < n; img += chunk) {
+      const m = Math.min(chunk, n - img);
+      this.put(x, m * inImage, xp, img * inImage);
+      this.k.avgpoolForward(xp, m, h, w, c, s.ph, s.pw, s.sh, s.sw, s.padTop, s.padLeft, oh, ow, op);
+      this.get(op, m * outImage, out, img * outImage);
+    }
+  }
+
+  avgpool2dBackward(s: AvgPoolShape, dout: FloatArray, dx: FloatArray): void {
+    const outLen = s.n * s.oh * s.ow * s.c;
+    const dxLen = s.n * s.h * s.w * s.c;
+    this.reset();
+    const gp = this.take(outLen);
+    const dxp = this.take(dxLen);
+    this.commit();
+    this.put(dout, outLen, gp);
+    this.k.avgpoolBackward(gp, s.n, s.h, s.w, s.c, s.ph, s.pw, s.sh, s.sw, s.padTop, s.padLeft, s.oh, s.ow, dxp);
+    this.get(dxp, dxLen, dx);
+  }
+
+  activationForward(kind: ActivationKind, alpha: number, z: FloatArray, a: FloatArray, len: number): void {
+    this.reset();
+    const p = this.take(len);
+    this.commit();
+    this.put(z, len, p);
+    this.k.activationForward(ACTIVATION_CODES[kind], alpha, p, p, len);
+    this.get(p, len, a);
+  }
+
+  activationBackward(kind: ActivationKind, alpha: number, a: FloatArray, da: FloatArray, dz: FloatArray, len: number): void {
+    this.reset();
+    const ap = this.take(len);
+    const gp = this.take(len);
+    this.commit();
+    this.put(a, len, ap);
+    this.put(da, len, gp);
+    this.k.activationBackward(ACTIVATION_CODES[kind], alpha, ap, gp, gp, len);
+    this.get(gp, len, dz);
+  }
+
+  batchnormSums(m: number, c: number, x: FloatArray, sum: Float64Array): void {
+    this.reset();
+    const xp = this.take(m * c);
+    const sp = this.take64(c);
+    this.commit();
+    this.put(x, m * c, xp);
+    this.k.bnSums(xp, m, c, sp);
+    this.get64(sp, c, sum);
+  }
+
+  batchnormSquares(m: number, c: number, x: FloatArray, mean: FloatArray, sumSq: Float64Array): void {
+    this.reset();
+    const xp = this.take(m * c);
+    const mp = this.take(c);
+    const sp = this.take64(c);
+    this.commit();
+    this.put(x, m * c, xp);
+    this.put(mean, c, mp);
+    this.k.bnSquares(xp, mp, m, c, sp);
+    this.get64(sp, c, sumSq);
+  }
+
+  batchnormAffine(m: number, c: number, x: FloatArray, scale: FloatArray, shift: FloatArray, out: FloatArray): void {
+    this.reset();
+    const xp = this.take(m * c);
+    const sp = this.take(c);
+    const tp = this.take(c);
+    this.commit();
+    this.put(x, m * c, xp);
+    this.put(scale, c, sp);
+    this.put(shift, c, tp);
+    this.k.bnAffine(xp, sp, tp, m, c, xp);
+    this.get(xp, m * c, out);
+  }
+
+  batchnormBackwardSums(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, sumDout: Float64Array, sumDoutXc: Float64Array): void {
+    this.reset();
+    const xp = this.take(m * c);
+    const gp = this.take(m * c);
+    const mp = this.take(c);
+    const s1 = this.take64(c);
+    const s2 = this.take64(c);
+    this.commit();
+    this.put(x, m * c, xp);
+    this.put(dout, m * c, gp);
+    this.put(mean, c, mp);
+    this.k.bnBackwardSums(xp, gp, mp, m, c, s1, s2);
+    this.get64(s1, c, sumDout);
+    this.get64(s2, c, sumDoutXc);
+  }
+
+  batchnormBackward(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void {
+    this.reset();
+    const xp = this.take(m * c);
+    const gp = this.take(m * c);
+    const [mp, ap, bp, kp] = [this.take(c), this.take(c), this.take(c), this.take(c)];
+    this.commit();
+    this.put(x, m * c, xp);
+    this.put(dout, m * c, gp);
+    this.put(mean, c, mp);
+    this.put(a, c, ap);
+    this.put(b, c, bp);
+    this.put(k, c, kp);
+    // dx over dout in place: each element is read before it is written
+    this.k.bnBackward(xp, gp, mp, ap, bp, kp, m, c, gp);
+    this.get(gp, m * c, dx);
   }
 
   private readonly dense: ConvShape = { n: 0, h: 1, w: 1, c: 0, oc: 0, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };

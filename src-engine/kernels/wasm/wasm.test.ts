@@ -12,14 +12,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../model.js';
 import { Rng } from '../../rng.js';
-import { relativeError } from '../../test/compare.js';
+import { gradientError, relativeError } from '../../test/compare.js';
 import { referenceNet } from '../../reference-net.js';
 import { convGeometry } from '../../layers/conv2d.js';
 import { poolGeometry } from '../../layers/maxpool2d.js';
+import { avgPoolGeometry } from '../../layers/avgpool2d.js';
 import type { ModelSpec } from '../../spec.js';
-import { reluBackward, reluForward } from '../activations.js';
+import { reluBackward, reluForward, type ActivationKind } from '../activations.js';
 import { referenceKernels as ref } from '../reference.js';
-import type { ConvShape, PoolShape } from '../types.js';
+import type { AvgPoolShape, ConvShape, PoolShape } from '../types.js';
 import { buildArtifact } from './build.js';
 import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants } from './index.js';
 
@@ -188,6 +189,76 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     });
   }
 
+  // [n, h, w, c, pool, stride, padding]; the last is global average pooling's window
+  const avgCases: [number, number, number, number, number | [number, number], number | [number, number] | undefined, 'valid' | 'same'][] = [
+    [4, 28, 28, 32, 2, undefined, 'valid'], [2, 7, 5, 3, 3, 2, 'same'], [3, 9, 8, 6, [2, 3], [2, 1], 'valid'],
+    [1, 5, 6, 5, 4, 3, 'same'], [2, 6, 7, 9, [6, 7], 1, 'valid'],
+  ];
+  for (const [n, h, w, c, pool, stride, padding] of avgCases) {
+    const g = avgPoolGeometry('avgpool2d', { poolSize: pool, stride, padding }, [h, w, c]);
+    const s: AvgPoolShape = { n, h, w, c, ...g };
+    it(`avgpool2d ${n}×${h}×${w}×${c}, pool ${pairText(pool)} s${pairText(stride ?? pool)} ${padding} → ${g.oh}×${g.ow}: forward, dx`, () => {
+      const fast = createWasmKernels(variant);
+      const x = random(n * h * w * c);
+      const outLen = n * g.oh * g.ow * c;
+      const [outRef, outFast] = [new Float32Array(outLen), new Float32Array(outLen).fill(NaN)];
+      ref.avgpool2dForward(s, x, outRef);
+      fast.avgpool2dForward(s, x, outFast);
+      expect(relativeError(outFast, outRef), 'out').toBeLessThan(TOLERANCE);
+      const dout = random(outLen);
+      const [dxRef, dxFast] = [new Float32Array(x.length), new Float32Array(x.length).fill(NaN)];
+      ref.avgpool2dBackward(s, dout, dxRef);
+      fast.avgpool2dBackward(s, dout, dxFast);
+      expect(relativeError(dxFast, dxRef), 'dx').toBeLessThan(TOLERANCE);
+    });
+  }
+
+  for (const kind of ['relu', 'leakyRelu', 'tanh', 'sigmoid'] as ActivationKind[]) {
+    it(`${kind} over 1, 7 and 1,029 values (SIMD body and scalar tail): forward, and backward from the output`, () => {
+      const fast = createWasmKernels(variant);
+      for (const len of [1, 7, 1029]) {
+        const z = random(len, 0.1);
+        for (let i = 0; i < len; i++) z[i] = z[i]! * 6;
+        const [aRef, aFast] = [new Float32Array(len), z.slice()];
+        ref.activationForward(kind, 0.2, z, aRef, len);
+        fast.activationForward(kind, 0.2, aFast, aFast, len); // in place, as the layers call it
+        expect(relativeError(aFast, aRef), `${kind} forward`).toBeLessThan(1e-6);
+        const da = random(len);
+        const [dzRef, dzFast] = [new Float32Array(len), new Float32Array(len).fill(NaN)];
+        ref.activationBackward(kind, 0.2, aRef, da, dzRef, len);
+        fast.activationBackward(kind, 0.2, aRef, da, dzFast, len);
+        expect(relativeError(dzFast, dzRef), `${kind} backward`).toBeLessThan(1e-6);
+      }
+    });
+  }
+
+  for (const [m, c] of [[4 * 28 * 28, 32], [7, 5], [3, 1], [61, 12], [2, 130]] as const) {
+    it(`batch norm over ${m} rows × ${c} channels: the float64 sums bit for bit, affine, backward sums, dx`, () => {
+      const fast = createWasmKernels(variant);
+      const x = random(m * c);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! * 3 + 5; // a large mean, as after a ReLU
+      const mean = Float32Array.from({ length: c }, () => 5 + rng.next() * 0.1);
+      const sums = (f: typeof ref) => {
+        const [s, q, g, gx] = [new Float64Array(c), new Float64Array(c), new Float64Array(c), new Float64Array(c)];
+        f.batchnormSums(m, c, x, s);
+        f.batchnormSquares(m, c, x, mean, q);
+        f.batchnormBackwardSums(m, c, x, dout, mean, g, gx);
+        return [s, q, g, gx].map((a) => Array.from(a));
+      };
+      const dout = random(m * c);
+      expect(sums(fast)).toEqual(sums(ref));
+      const [scale, shift, a, b, k] = [random(c), random(c), random(c), random(c), random(c)];
+      const [yRef, yFast] = [new Float32Array(m * c), new Float32Array(m * c).fill(NaN)];
+      ref.batchnormAffine(m, c, x, scale, shift, yRef);
+      fast.batchnormAffine(m, c, x, scale, shift, yFast);
+      expect(relativeError(yFast, yRef), 'affine').toBeLessThan(1e-6);
+      const [dxRef, dxFast] = [new Float32Array(m * c), new Float32Array(m * c).fill(NaN)];
+      ref.batchnormBackward(m, c, x, dout, mean, a, b, k, dxRef);
+      fast.batchnormBackward(m, c, x, dout, mean, a, b, k, dxFast);
+      expect(relativeError(dxFast, dxRef), 'dx').toBeLessThan(1e-6);
+    });
+  }
+
   it('memory grows for a large call, the next small call reads fresh views; large forwards run in chunks of images', () => {
     const fast = createWasmKernels(variant);
     const small = convShape({ n: 1, h: 5, w: 5, c: 2, oc: 4, k: 3 });
@@ -251,10 +322,16 @@ it.runIf(!relaxedInProcess)('the relaxed-SIMD (FMA) variant = reference, in a ch
     }
     const spec = { inputShape: [28, 28, 1], layers: [{ type: 'conv2d', filters: 16, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 },
       { type: 'conv2d', filters: 32, kernelSize: 3 }, { type: 'maxpool2d', poolSize: 2 }, { type: 'flatten' }, { type: 'dense', units: 10 }] };
-    const a = buildModel(spec, { seed: 1 }), m = buildModel(spec, { seed: 1, kernels: fast });
-    const x = rand(8 * 784).map(Math.abs), y = [0, 1, 2, 3, 4, 5, 6, 7];
-    const la = a.lossAndGradients(x, y, 8).loss, lm = m.lossAndGradients(x, y, 8).loss;
-    worst = Math.max(worst, Math.abs(la - lm) / la, err(m.grads, a.grads));
+    // and every newer layer: batch norm (affine by fused multiply-add here), leaky ReLU, tanh, sigmoid, average pooling
+    const grown = { inputShape: [28, 28, 1], layers: [{ type: 'conv2d', filters: 8, kernelSize: 3, activation: 'leakyRelu' }, { type: 'batchnorm' },
+      { type: 'avgpool2d', poolSize: 2, padding: 'same' }, { type: 'conv2d', filters: 12, kernelSize: 3, activation: 'tanh' }, { type: 'globalavgpool2d' },
+      { type: 'dense', units: 16, activation: 'sigmoid' }, { type: 'batchnorm' }, { type: 'dense', units: 10 }] };
+    for (const s of [spec, grown]) {
+      const a = buildModel(s, { seed: 1 }), m = buildModel(s, { seed: 1, kernels: fast });
+      const x = rand(8 * 784).map(Math.abs), y = [0, 1, 2, 3, 4, 5, 6, 7];
+      const la = a.lossAndGradients(x, y, 8).loss, lm = m.lossAndGradients(x, y, 8).loss;
+      worst = Math.max(worst, Math.abs(la - lm) / la, err(m.grads.subarray(a.grads.length - 170), a.grads.subarray(a.grads.length - 170)), err(m.predict(x, 8), a.predict(x, 8)));
+    }
     console.log(JSON.stringify({ name: fast.name, worst }));
   `;
   const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -277,8 +354,26 @@ const ODD_NET: ModelSpec = {
   ],
 };
 
+/** Every new layer and activation in one model. */
+const GROWN_NET: ModelSpec = {
+  inputShape: [13, 11, 1],
+  layers: [
+    { type: 'conv2d', filters: 6, kernelSize: 3, padding: 'same', activation: 'linear' },
+    { type: 'batchnorm' },
+    { type: 'conv2d', filters: 5, kernelSize: 3, activation: 'leakyRelu', alpha: 0.1 },
+    { type: 'avgpool2d', poolSize: 3, stride: 2, padding: 'same' },
+    { type: 'conv2d', filters: 7, kernelSize: 2, activation: 'tanh' },
+    { type: 'batchnorm', momentum: 0.3 },
+    { type: 'globalavgpool2d' },
+    { type: 'dense', units: 9, activation: 'sigmoid' },
+    { type: 'batchnorm' },
+    { type: 'dense', units: 4 },
+  ],
+};
+
 describe('a model on the fast kernels = the same model on the reference kernels', () => {
-  for (const [name, spec, n] of [['reference net 28×28×1, batch 32', REFERENCE_NET, 32], ['11×9×3 same/stride/linear/hidden dense, batch 3', ODD_NET, 3]] as const) {
+  for (const [name, spec, n] of [['reference net 28×28×1, batch 32', REFERENCE_NET, 32], ['11×9×3 same/stride/linear/hidden dense, batch 3', ODD_NET, 3],
+    ['13×11×1 batch norm / leakyRelu / tanh / sigmoid / avgpool same / global avgpool, batch 5', GROWN_NET, 5]] as const) {
     it(`${name}: loss, every gradient, the input gradient and predict`, () => {
       const slow = buildModel(spec, { seed: 7 });
       const fast = buildModel(spec, { seed: 7, kernels: fastKernels() });
@@ -291,9 +386,11 @@ describe('a model on the fast kernels = the same model on the reference kernels'
       expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(TOLERANCE);
       expect(b.correct).toBe(a.correct);
       for (const [i, p] of slow.parameters().entries()) {
-        expect(relativeError(fast.parameters()[i]!.grad, p.grad), p.name).toBeLessThan(TOLERANCE);
+        expect(gradientError(p.name, fast.parameters()[i]!.grad, p.grad, slow.parameters()[i - 1]?.grad, spec.layers), p.name).toBeLessThan(TOLERANCE);
       }
       expect(relativeError(b.inputGradient!, a.inputGradient!), 'input gradient').toBeLessThan(TOLERANCE);
+      // the running statistics the training pass moved, then inference with them
+      expect(relativeError(fast.values, slow.values), 'running statistics').toBeLessThan(TOLERANCE);
       expect(relativeError(fast.predict(x, n), slow.predict(x, n)), 'predict').toBeLessThan(TOLERANCE);
     });
   }
@@ -303,18 +400,25 @@ describe('a model on the fast kernels = the same model on the reference kernels'
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(8);
     for (const file of files) {
-      const f = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as {
-        spec: ModelSpec; n: number; x: number[]; labels: number[]; params: { value: number[] }[];
-        probs: number[]; loss: number; grads: { name: string; value: number[] }[]; inputGradient: number[];
+      type Results = { probs: number[]; loss: number; grads: { name: string; value: number[] }[]; inputGradient: number[] };
+      const f = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Results & {
+        spec: ModelSpec; n: number; x: number[]; labels: number[]; params: { value: number[] }[]; statistics?: { value: number[] }[]; eval?: Results;
       };
-      const model = buildModel(f.spec, { kernels: fastKernels() });
-      model.parameters().forEach((p, i) => p.value.set(f.params[i]!.value));
       const x = Float32Array.from(f.x);
-      expect(relativeError(model.predict(x, f.n), f.probs), `${file} probs`).toBeLessThan(TOLERANCE);
-      const r = model.lossAndGradients(x, f.labels, f.n, { inputGradient: true });
-      expect(Math.abs(r.loss - f.loss) / f.loss, `${file} loss`).toBeLessThan(TOLERANCE);
-      model.parameters().forEach((p, i) => expect(relativeError(p.grad, f.grads[i]!.value), `${file} ${p.name}`).toBeLessThan(TOLERANCE));
-      expect(relativeError(r.inputGradient!, f.inputGradient), `${file} input gradient`).toBeLessThan(TOLERANCE);
+      // training mode always; evaluation mode (running statistics) where batch norm makes it differ
+      const modes: ['train' | 'eval', Results][] = [['train', f], ...(f.eval ? [['eval', f.eval] as ['eval', Results]] : [])];
+      for (const [mode, golden] of modes) {
+        const model = buildModel(f.spec, { kernels: fastKernels() });
+        model.parameters().forEach((p, i) => p.value.set(f.params[i]!.value));
+        model.statistics().forEach((st, i) => st.value.set(f.statistics![i]!.value));
+        const at = `${file} (${mode})`;
+        if (mode === 'eval' || !model.hasBatchSums) expect(relativeError(model.predict(x, f.n), golden.probs), `${at} probs`).toBeLessThan(TOLERANCE);
+        const r = model.lossAndGradients(x, f.labels, f.n, { inputGradient: true, training: mode === 'train' });
+        expect(Math.abs(r.loss - golden.loss) / golden.loss, `${at} loss`).toBeLessThan(TOLERANCE);
+        const params = model.parameters();
+        params.forEach((p, i) => expect(gradientError(p.name, p.grad, golden.grads[i]!.value, params[i - 1]?.grad, f.spec.layers), `${at} ${p.name}`).toBeLessThan(TOLERANCE));
+        expect(relativeError(r.inputGradient!, golden.inputGradient), `${at} input gradient`).toBeLessThan(TOLERANCE);
+      }
     }
   });
 });

@@ -6,19 +6,31 @@ import { inferShapes, type LayerShape, type ShapeReport } from '../../../src-eng
 import type { LayerSpec, LayerType, ModelSpec } from '../../../src-engine/spec.js';
 
 export type { LayerShape, LayerSpec, LayerType, ShapeReport };
+/** One line per layer for the run list and the compare table: the engine's own words. */
+export { describeLayer } from '../../../src-engine/layers/registry.js';
 
+/** The palette: every layer type the engine registers, with the builder's name and hint for it. */
 export const LAYER_CHOICES: { type: LayerType; title: string; hint: string }[] = [
   { type: 'conv2d', title: 'Conv 2D', hint: 'filters slide over the image' },
   { type: 'maxpool2d', title: 'Max pool', hint: 'halves width and height' },
+  { type: 'avgpool2d', title: 'Average pool', hint: 'the mean of each window' },
+  { type: 'globalavgpool2d', title: 'Global average pool', hint: 'one mean per channel' },
+  { type: 'batchnorm', title: 'Batch norm', hint: 'normalises each channel' },
   { type: 'flatten', title: 'Flatten', hint: 'image → vector, before dense' },
   { type: 'dense', title: 'Dense', hint: 'fully connected' },
   { type: 'dropout', title: 'Dropout', hint: 'regularises in training' },
 ];
 
+export const LAYER_TITLES = Object.fromEntries(LAYER_CHOICES.map((c) => [c.type, c.title])) as Record<LayerType, string>;
+
+/** A new layer as the palette inserts it (the engine's defaults written out, so the form shows them). */
 export function defaultLayer(type: LayerType): LayerSpec {
   switch (type) {
     case 'conv2d': return { type, filters: 16, kernelSize: 3, stride: 1, padding: 'valid', activation: 'relu' };
     case 'maxpool2d': return { type, poolSize: 2 };
+    case 'avgpool2d': return { type, poolSize: 2, padding: 'valid' };
+    case 'globalavgpool2d': return { type };
+    case 'batchnorm': return { type, momentum: 0.1, epsilon: 1e-5 };
     case 'flatten': return { type };
     case 'dense': return { type, units: 64, activation: 'relu' };
     case 'dropout': return { type, rate: 0.25 };
@@ -53,15 +65,3 @@ export function inferForBuilder(spec: ModelSpec, classes: number | null): Builde
 }
 
 export const shapeText = (s: readonly number[]) => s.join('×');
-
-/** One line per layer for the run list and the compare table. */
-export function describeLayer(l: LayerSpec): string {
-  const pairText = (p: number | [number, number]) => (Array.isArray(p) ? p.join('×') : `${p}×${p}`);
-  switch (l.type) {
-    case 'conv2d': return `conv ${l.filters} ${pairText(l.kernelSize)}${l.stride && l.stride !== 1 ? ` s${l.stride}` : ''}${l.padding === 'same' ? ' same' : ''}`;
-    case 'maxpool2d': return `maxpool ${pairText(l.poolSize)}`;
-    case 'flatten': return 'flatten';
-    case 'dense': return `dense ${l.units}`;
-    case 'dropout': return `dropout ${l.rate}`;
-  }
-}

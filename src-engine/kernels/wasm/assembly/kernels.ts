@@ -21,6 +21,12 @@
 
 // ---- layout helpers ----------------------------------------------------------------------------
 
+/** The first byte after the module's static data (Mathf.exp's tables): the loader's buffers start
+ *  above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
 /** src (rows, c) → dst (rows, cp), the extra channels zero. src and dst must not overlap. */
 export function padChannels(src: usize, dst: usize, rows: i32, c: i32, cp: i32): void {
   const cb = <usize>c << 2;
@@ -432,5 +438,261 @@ export function maxpoolBackward(dout: usize, argmax: usize, m: i32, dx: usize, d
   for (let j: usize = 0; j < end; j += 4) {
     const a = dx + (<usize>load<i32>(argmax + j) << 2);
     store<f32>(a, load<f32>(a) + load<f32>(dout + j));
+  }
+}
+
+// ---- average pooling ---------------------------------------------------------------------------
+
+/**
+ * x (N, H, W, C) → out (N, OH, OW, C): the mean of each window's cells inside x (the window at
+ * (oy·sh − padTop, ox·sw − padLeft)); rows then columns, four channels at a time.
+ */
+export function avgpoolForward(x: usize, n: i32, h: i32, w: i32, c: i32, ph: i32, pw: i32, sh: i32, sw: i32,
+  padTop: i32, padLeft: i32, oh: i32, ow: i32, out: usize): void {
+  let o: usize = 0;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max(0, oy * sh - padTop);
+      const y1 = min(h, oy * sh - padTop + ph);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max(0, ox * sw - padLeft);
+        const x1 = min(w, ox * sw - padLeft + pw);
+        const inv = <f32>1 / <f32>((y1 - y0) * (x1 - x0));
+        const vinv = f32x4.splat(inv);
+        let ci = 0;
+        for (; ci + 4 <= c; ci += 4) {
+          let sum = f32x4.splat(0);
+          for (let y = y0; y < y1; y++) {
+            for (let xx = x0; xx < x1; xx++) sum = f32x4.add(sum, v128.load(x + (<usize>(((img * h + y) * w + xx) * c + ci) << 2)));
+          }
+          v128.store(out + ((o + <usize>ci) << 2), f32x4.mul(sum, vinv));
+        }
+        for (; ci < c; ci++) {
+          let sum: f32 = 0;
+          for (let y = y0; y < y1; y++) {
+            for (let xx = x0; xx < x1; xx++) sum += load<f32>(x + (<usize>(((img * h + y) * w + xx) * c + ci) << 2));
+          }
+          store<f32>(out + ((o + <usize>ci) << 2), sum * inv);
+        }
+        o += <usize>c;
+      }
+    }
+  }
+}
+
+/** dout (N, OH, OW, C) → dx (N, H, W, C), overwritten: each window adds dout / cells to its cells. */
+export function avgpoolBackward(dout: usize, n: i32, h: i32, w: i32, c: i32, ph: i32, pw: i32, sh: i32, sw: i32,
+  padTop: i32, padLeft: i32, oh: i32, ow: i32, dx: usize): void {
+  memory.fill(dx, 0, <usize>(n * h * w * c) << 2);
+  let o: usize = 0;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max(0, oy * sh - padTop);
+      const y1 = min(h, oy * sh - padTop + ph);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max(0, ox * sw - padLeft);
+        const x1 = min(w, ox * sw - padLeft + pw);
+        const inv = <f32>1 / <f32>((y1 - y0) * (x1 - x0));
+        let ci = 0;
+        for (; ci + 4 <= c; ci += 4) {
+          const g = f32x4.mul(v128.load(dout + ((o + <usize>ci) << 2)), f32x4.splat(inv));
+          for (let y = y0; y < y1; y++) {
+            for (let xx = x0; xx < x1; xx++) {
+              const p = dx + (<usize>(((img * h + y) * w + xx) * c + ci) << 2);
+              v128.store(p, f32x4.add(v128.load(p), g));
+            }
+          }
+        }
+        for (; ci < c; ci++) {
+          const g = load<f32>(dout + ((o + <usize>ci) << 2)) * inv;
+          for (let y = y0; y < y1; y++) {
+            for (let xx = x0; xx < x1; xx++) {
+              const p = dx + (<usize>(((img * h + y) * w + xx) * c + ci) << 2);
+              store<f32>(p, load<f32>(p) + g);
+            }
+          }
+        }
+        o += <usize>c;
+      }
+    }
+  }
+}
+
+// ---- activations -------------------------------------------------------------------------------
+
+// kind: 0 relu, 1 leakyRelu (alpha), 2 tanh, 3 sigmoid — the order of ../index.ts ACTIVATION_CODES
+
+/** z (count) → a = f(z); a may equal z. */
+export function activationForward(kind: i32, alpha: f32, z: usize, a: usize, count: i32): void {
+  const end = <usize>count << 2;
+  let i: usize = 0;
+  if (kind <= 1) {
+    const zero = f32x4.splat(0);
+    const va = f32x4.splat(kind == 0 ? 0 : alpha);
+    for (; i + 16 <= end; i += 16) {
+      const v = v128.load(z + i);
+      v128.store(a + i, v128.bitselect(v, f32x4.mul(v, va), f32x4.gt(v, zero)));
+    }
+    const s: f32 = kind == 0 ? 0 : alpha;
+    for (; i < end; i += 4) {
+      const v = load<f32>(z + i);
+      store<f32>(a + i, v > 0 ? v : s * v);
+    }
+    return;
+  }
+  for (; i < end; i += 4) {
+    const v = load<f32>(z + i);
+    store<f32>(a + i, kind == 2 ? Mathf.tanh(v) : <f32>1 / (<f32>1 + Mathf.exp(-v)));
+  }
+}
+
+/** a = f(z), da (count) → dz = da·f'(z) from a alone; dz may equal da. */
+export function activationBackward(kind: i32, alpha: f32, a: usize, da: usize, dz: usize, count: i32): void {
+  const end = <usize>count << 2;
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  const va = f32x4.splat(kind == 0 ? 0 : alpha);
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) {
+    const v = v128.load(a + i);
+    const g = v128.load(da + i);
+    let r: v128;
+    if (kind <= 1) r = v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(v, zero));
+    else if (kind == 2) r = f32x4.mul(g, f32x4.sub(one, f32x4.mul(v, v)));
+    else r = f32x4.mul(f32x4.mul(g, v), f32x4.sub(one, v));
+    v128.store(dz + i, r);
+  }
+  const s: f32 = kind == 0 ? 0 : alpha;
+  for (; i < end; i += 4) {
+    const v = load<f32>(a + i);
+    const g = load<f32>(da + i);
+    let r: f32;
+    if (kind <= 1) r = v > 0 ? g : s * g;
+    else if (kind == 2) r = g * (<f32>1 - v * v);
+    else r = g * v * (<f32>1 - v);
+    store<f32>(dz + i, r);
+  }
+}
+
+// ---- batch normalization -----------------------------------------------------------------------
+
+/*
+ * Rows of channels: x (M, C). The sums are f64, accumulated in row order from f32 values widened
+ * exactly — the reference's arithmetic, so they agree bit for bit — two channels per f64x2.
+ */
+
+// @ts-ignore: decorator
+@inline function widenHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** sum (C, f64) = Σ_rows x, overwritten. */
+export function bnSums(x: usize, m: i32, c: i32, sum: usize): void {
+  memory.fill(sum, 0, <usize>c << 3);
+  for (let r = 0; r < m; r++) {
+    const row = x + (<usize>(r * c) << 2);
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const v = v128.load(row + (<usize>ch << 2));
+      const s = sum + (<usize>ch << 3);
+      v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(v)));
+      v128.store(s + 16, f64x2.add(v128.load(s + 16), widenHigh(v)));
+    }
+    for (; ch < c; ch++) {
+      const s = sum + (<usize>ch << 3);
+      store<f64>(s, load<f64>(s) + <f64>load<f32>(row + (<usize>ch << 2)));
+    }
+  }
+}
+
+/** sumSq (C, f64) = Σ_rows (x − mean)², in f64, overwritten. */
+export function bnSquares(x: usize, mean: usize, m: i32, c: i32, sumSq: usize): void {
+  memory.fill(sumSq, 0, <usize>c << 3);
+  for (let r = 0; r < m; r++) {
+    const row = x + (<usize>(r * c) << 2);
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const v = v128.load(row + (<usize>ch << 2));
+      const mu = v128.load(mean + (<usize>ch << 2));
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(mu));
+      const hi = f64x2.sub(widenHigh(v), widenHigh(mu));
+      const s = sumSq + (<usize>ch << 3);
+      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(lo, lo)));
+      v128.store(s + 16, f64x2.add(v128.load(s + 16), f64x2.mul(hi, hi)));
+    }
+    for (; ch < c; ch++) {
+      const d = <f64>load<f32>(row + (<usize>ch << 2)) - <f64>load<f32>(mean + (<usize>ch << 2));
+      const s = sumSq + (<usize>ch << 3);
+      store<f64>(s, load<f64>(s) + d * d);
+    }
+  }
+}
+
+/** out (M, C) = x·scale + shift per channel; out may equal x. */
+export function bnAffine(x: usize, scale: usize, shift: usize, m: i32, c: i32, out: usize): void {
+  for (let r = 0; r < m; r++) {
+    const o = <usize>(r * c) << 2;
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const b = <usize>ch << 2;
+      v128.store(out + o + b, madd(v128.load(x + o + b), v128.load(scale + b), v128.load(shift + b)));
+    }
+    for (; ch < c; ch++) {
+      const b = <usize>ch << 2;
+      store<f32>(out + o + b, load<f32>(x + o + b) * load<f32>(scale + b) + load<f32>(shift + b));
+    }
+  }
+}
+
+/** sumDout (C, f64) = Σ dout, sumDoutXc (C, f64) = Σ dout·(x − mean), in f64, overwritten. */
+export function bnBackwardSums(x: usize, dout: usize, mean: usize, m: i32, c: i32, sumDout: usize, sumDoutXc: usize): void {
+  memory.fill(sumDout, 0, <usize>c << 3);
+  memory.fill(sumDoutXc, 0, <usize>c << 3);
+  for (let r = 0; r < m; r++) {
+    const o = <usize>(r * c) << 2;
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const b = <usize>ch << 2;
+      const g = v128.load(dout + o + b);
+      const v = v128.load(x + o + b);
+      const mu = v128.load(mean + b);
+      const glo = f64x2.promote_low_f32x4(g);
+      const ghi = widenHigh(g);
+      const s = sumDout + (<usize>ch << 3);
+      v128.store(s, f64x2.add(v128.load(s), glo));
+      v128.store(s + 16, f64x2.add(v128.load(s + 16), ghi));
+      const t = sumDoutXc + (<usize>ch << 3);
+      const lo = f64x2.sub(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(mu));
+      const hi = f64x2.sub(widenHigh(v), widenHigh(mu));
+      v128.store(t, f64x2.add(v128.load(t), f64x2.mul(glo, lo)));
+      v128.store(t + 16, f64x2.add(v128.load(t + 16), f64x2.mul(ghi, hi)));
+    }
+    for (; ch < c; ch++) {
+      const b = <usize>ch << 2;
+      const g = <f64>load<f32>(dout + o + b);
+      const s = sumDout + (<usize>ch << 3);
+      store<f64>(s, load<f64>(s) + g);
+      const t = sumDoutXc + (<usize>ch << 3);
+      store<f64>(t, load<f64>(t) + g * (<f64>load<f32>(x + o + b) - <f64>load<f32>(mean + b)));
+    }
+  }
+}
+
+/** dx (M, C) = (dout − a − (x − mean)·b)·k per channel, overwritten. */
+export function bnBackward(x: usize, dout: usize, mean: usize, a: usize, b: usize, k: usize, m: i32, c: i32, dx: usize): void {
+  for (let r = 0; r < m; r++) {
+    const o = <usize>(r * c) << 2;
+    let ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+      const q = <usize>ch << 2;
+      const centered = f32x4.sub(v128.load(x + o + q), v128.load(mean + q));
+      const t = f32x4.sub(f32x4.sub(v128.load(dout + o + q), v128.load(a + q)), f32x4.mul(centered, v128.load(b + q)));
+      v128.store(dx + o + q, f32x4.mul(t, v128.load(k + q)));
+    }
+    for (; ch < c; ch++) {
+      const q = <usize>ch << 2;
+      const centered = load<f32>(x + o + q) - load<f32>(mean + q);
+      store<f32>(dx + o + q, (load<f32>(dout + o + q) - load<f32>(a + q) - centered * load<f32>(b + q)) * load<f32>(k + q));
+    }
   }
 }
