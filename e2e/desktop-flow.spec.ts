@@ -3,9 +3,9 @@
  * Debian's Chromium with the built preload's API (e2e/electron-stand-in/). Drop the sample's folder
  * on the window, train an epoch, export ONNX through the save dialog (the file is then run in
  * onnxruntime), quit while a second run trains, relaunch, find it paused, resume it. Screenshots of
- * each step: test-results/desktop/flow-*.png.
+ * each step at 1280×800 and 1024×700: test-results/desktop/flow-<step>-<size>.png.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { desktopFlow, type DesktopDriver } from './desktop/flow.js';
 import { StandInApp } from './desktop/stand-in-app.js';
 
 const SAMPLE = fileURLToPath(new URL('../resources/datasets/fashion-mnist-sample', import.meta.url));
+const SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 700 }];
 const SHOTS = fileURLToPath(new URL('../test-results/desktop/', import.meta.url));
 
 test('desktop flow on the stand-in: drop → import → train → export ONNX → quit while training → relaunch → resume', async () => {
@@ -42,7 +43,16 @@ test('desktop flow on the stand-in: drop → import → train → export ONNX �
       pageErrors: async () => (await app.state()).pageErrors,
     };
     mkdirSync(SHOTS, { recursive: true });
-    const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `flow-${name}.png`) }).then(() => undefined);
+    // each step at the two window sizes the views are checked at; the window's own size is put back after
+    const shot = async (page: Page, name: string, focus?: Locator) => {
+      const own = page.viewportSize();
+      for (const size of SIZES) {
+        await page.setViewportSize(size);
+        await focus?.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SHOTS, `flow-${name}-${size.width}x${size.height}.png`) });
+      }
+      if (own) await page.setViewportSize(own);
+    };
     // the save dialog gets a name without extension: the app adds .onnx
     await desktopFlow(driver, { sample: SAMPLE, exportPath, shot });
 
