@@ -105,7 +105,7 @@ export async function desktopFlow(d: DesktopDriver, o: { sample: string; exportP
 
   await startRun(page, { dataset: 'fashion-mnist-sample', name: 'one epoch', epochs: 1, trainLimit: 1000 });
   await expectRunStatus(page, 'completed');
-  await o.shot(page, '02-trained-one-epoch', page.getByTestId('run-status'));
+  await o.shot(page, '02-trained-one-epoch', page.getByTestId('run-dashboard').getByTestId('run-status'));
 
   await d.answerSave(o.exportPath);
   await page.getByTestId('export-onnx').click();
@@ -118,7 +118,7 @@ export async function desktopFlow(d: DesktopDriver, o: { sample: string; exportP
   await startRun(page, { dataset: 'fashion-mnist-sample', name: 'long run', epochs: 100_000, batchSize: 32 });
   await expectRunStatus(page, 'running');
   await expect(page.getByTestId('batch-progress')).not.toHaveAttribute('aria-valuenow', '0', WORK);
-  await o.shot(page, '04-second-run-training', page.getByTestId('run-status'));
+  await o.shot(page, '04-second-run-training', page.getByTestId('run-dashboard').getByTestId('run-status'));
   await d.closeWindowAndWait();
 
   page = await d.relaunch();
