@@ -3,8 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { dropOnWindow } from './desktop/flow.js';
 import { api, openStudio, shot, studioUrl, WORK } from './studio.js';
+
+const SAMPLE = fileURLToPath(new URL('../resources/datasets/fashion-mnist-sample', import.meta.url));
 
 test('before any run, the run views say what to do next', async ({ page }) => {
   await openStudio(page, 'train');
@@ -61,16 +65,33 @@ test('importing a path that does not exist shows the service\'s one-line error a
   await shot(page, 'import-error');
 });
 
-test('a dropped file fills its name and says that a browser cannot know where it is', async ({ page }) => {
-  await openStudio(page, 'datasets');
-  const dataTransfer = await page.evaluateHandle(() => {
-    const dt = new DataTransfer();
-    dt.items.add(new File(['not really an archive'], 'my-images.zip'));
-    return dt;
-  });
-  await page.getByRole('region', { name: 'Import a dataset' }).dispatchEvent('drop', { dataTransfer });
-  await expect(page.getByTestId('import-path')).toHaveValue('my-images.zip');
-  await expect(page.getByTestId('drop-note')).toContainText('only tells the name “my-images.zip”');
+test('a folder and a file dropped on the page at once are uploaded and imported one after the other, each with its result', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-studio-e2e-drop-'));
+  const notAnArchive = join(dir, 'my-images.zip');
+  writeFileSync(notAnArchive, 'not really an archive');
+  try {
+    await openStudio(page, 'datasets');
+    await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+    // Chromium's own drag events carrying the real folder and file (its directory entries are walked and packed as a tar)
+    await dropOnWindow(page, [SAMPLE, notAnArchive]);
+    const items = page.getByTestId('import-item');
+    await expect(items).toHaveCount(2);
+    const folder = items.filter({ hasText: 'fashion-mnist-sample' });
+    const file = items.filter({ hasText: 'my-images.zip' });
+    await expect(folder).toHaveAttribute('data-source', 'upload');
+    await expect(file).toHaveAttribute('data-source', 'upload');
+    // the sample's bytes, uploaded as a tar, are the bundled sample's: the library knows them already
+    await expect(folder).toHaveAttribute('data-status', 'done', WORK);
+    await expect(folder.getByTestId('import-item-message')).toContainText('already in the library as “Fashion-MNIST sample”');
+    // the zip is uploaded after the folder and refused by the importer, in its words
+    await expect(file).toHaveAttribute('data-status', 'failed', WORK);
+    await expect(file.getByTestId('import-item-message')).toContainText('my-images.zip');
+    await shot(page, 'dropped-uploads');
+    await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+    expect((await api('listDatasets', {})).length).toBe(1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /**

@@ -4,6 +4,7 @@
  * the user and the OS through the fork channel (dialog answers, menu clicks, the close button).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.js';
@@ -106,12 +107,41 @@ export class StandInApp {
     return this.exited;
   }
 
-  /** For cleanup after a failure: end the process. */
+  /**
+   * For cleanup after a failure: end the process, and its window's Chromium with it. That browser is
+   * the app process's child: a SIGKILL of the app alone leaves it running, still writing its profile
+   * in the test's home (whose removal then fails and hides the test's own error), so it is asked to
+   * close over CDP and waited for until it is gone.
+   */
   async kill(): Promise<void> {
+    let browserPid: number | null = null;
+    if (this.browser?.isConnected()) {
+      try {
+        const cdp = await this.browser.newBrowserCDPSession();
+        const info = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+        browserPid = info.processInfo.find((p) => p.type === 'browser')?.id ?? null;
+        await cdp.send('Browser.close');
+      } catch {
+        // already closing
+      }
+    }
     await this.browser?.close().catch(() => undefined);
     if (this.child.exitCode === null) {
       this.child.kill('SIGKILL');
       await this.exited;
     }
+    if (browserPid !== null) await gone(browserPid);
   }
+}
+
+/** Resolves once the process has exited (a zombie waiting for its reaper counts as exited). */
+async function gone(pid: number): Promise<void> {
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  while (running()) await new Promise((r) => setTimeout(r, 50));
 }

@@ -5,7 +5,7 @@
  * upload folder is gone afterwards, whatever happened.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import { uploadTooLarge } from '../contract/upload.js';
 import type { Service } from '../service/service.js';
 import { openService, tempDir } from '../service/testing.js';
 import { startWebServer, type WebServer } from './server.js';
+// the page's own tar writer: what a browser packs of a dropped folder must be what the server reads
+import { packTar } from '../../src-renderer/src/lib/tar.js';
 
 const SAMPLE = fileURLToPath(new URL('../../resources/datasets/fashion-mnist-sample', import.meta.url));
 const dir = tempDir('cnn-studio-upload-');
@@ -58,6 +60,20 @@ describe('POST /api/upload', () => {
     expect(byPath.value.alreadyImported).toBe(true);
     expect(byPath.value.dataset.contentHash).toBe(byUpload.contentHash);
     expect(byPath.value.dataset.lint).toEqual(byUpload.lint);
+  });
+
+  it('a folder packed by the page\'s tar writer (long names in prefix and pax fields too): GNU tar reads it, the server imports it', async () => {
+    const deep = `fashion-mnist-sample/${Array.from({ length: 12 }, (_, i) => `level-${i}-with-a-long-folder-name`).join('/')}`;
+    const files = readdirSync(SAMPLE).map((f) => ({ path: `fashion-mnist-sample/${f}`, data: new Blob([readFileSync(join(SAMPLE, f))]) }));
+    // a file deep down (its path needs a pax record) beside the IDX files: the importer passes over it
+    const entries = [...files, { path: `${deep}/notes.txt`, data: new Blob(['packed by the page']) }];
+    const tar = new Uint8Array(await packTar(entries).arrayBuffer());
+    writeFileSync(join(dir.path, 'page.tar'), tar);
+    expect(execFileSync('tar', ['-tf', join(dir.path, 'page.tar')], { encoding: 'utf8' }).trim().split('\n')).toEqual(entries.map((e) => e.path));
+    const up = await upload({ fileName: 'fashion-mnist-sample.tar', importId: 'up-page' }, tar);
+    if (!up.result.ok) throw new Error(up.result.error.message);
+    const byPath = await service.call('importDataset', { path: SAMPLE });
+    expect(byPath.ok && byPath.value.dataset.contentHash).toBe(up.result.value.dataset.contentHash);
   });
 
   it('reports import progress under the page\'s importId', async () => {

@@ -1,9 +1,11 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
-import { connectClient } from './lib/connect.js';
+import { connect } from './lib/connect.js';
+import { nav } from './state/nav.svelte.js';
 import { Studio } from './state/studio.svelte.js';
 import './app.css';
 
-const studio = new Studio(connectClient());
+const { client, shell, uploader } = connect();
+const studio = new Studio(client, { shell, uploader, navigate: (view) => nav.go(view) });
 mount(App, { target: document.getElementById('app')!, props: { studio } });
 void studio.start();

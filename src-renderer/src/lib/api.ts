@@ -13,7 +13,7 @@ import {
 
 export type {
   ClassMetrics, CompareResponse, FeatureMapsResponse, FiltersResponse, ImageInput, PredictResponse, StepThroughResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, ExportRunResponse, HyperparameterField, HyperparameterInput,
-  Hyperparameters, ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
+  Hyperparameters, ImportDatasetResponse, ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
   RunStatusEvent, RunSummary, ServiceErrorData, ShapeReport, SnapshotInfo, StudioApi, Thumbnail,
 } from '../../../src-main/contract/index.js';
 
@@ -25,11 +25,20 @@ declare global {
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
-/** The browser transport. Events come over one WebSocket, reconnected with a growing delay. */
-export function createWebApi(base: URL, token: string | null, onConnection: (state: ConnectionState) => void = () => {}): StudioApi {
+/** What the page can ask of a transport's event stream: try again now instead of at the next retry. */
+export interface StreamControl {
+  retryNow?: () => void;
+}
+
+/**
+ * The browser transport. Events come over one WebSocket, reconnected with a growing delay (at
+ * most 10 s); `control.retryNow` is filled in to reconnect at once (the banner's button).
+ */
+export function createWebApi(base: URL, token: string | null, onConnection: (state: ConnectionState) => void = () => {}, control: StreamControl = {}): StudioApi {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let socket: WebSocket | null = null;
   let retryMs = 500;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   const connect = () => {
     const wsUrl = new URL('api/events', base);
@@ -49,9 +58,16 @@ export function createWebApi(base: URL, token: string | null, onConnection: (sta
     ws.onclose = () => {
       socket = null;
       onConnection('closed');
-      setTimeout(connect, retryMs);
+      retryTimer = setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10_000);
     };
+  };
+  control.retryNow = () => {
+    if (socket) return; // connected or connecting already
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    retryMs = 500;
+    connect();
   };
 
   const call = async (command: CommandName, request: unknown): Promise<Result<unknown>> => {
@@ -103,6 +119,8 @@ export interface Client {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
   /** The event stream's state, now and on every change (events sent while it was down are lost). */
   onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** Reconnect the event stream now rather than at its next retry. */
+  reconnect(): void;
   readonly transport: 'electron' | 'web';
   /** False in a browser opened without the token: every call will be refused. */
   readonly hasToken: boolean;
@@ -113,7 +131,7 @@ export class ConnectionRelay {
   private state: ConnectionState;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
 
-  constructor(initial: ConnectionState) {
+  constructor(initial: ConnectionState, readonly retry: () => void = () => {}) {
     this.state = initial;
   }
 
@@ -142,6 +160,7 @@ export function createClient(api: StudioApi, options: { transport: 'electron' | 
     },
     on: (event, listener) => api.on(event, listener),
     onConnection: (listener) => connection.listen(listener),
+    reconnect: () => connection.retry(),
     transport: options.transport,
     hasToken: options.hasToken,
   };

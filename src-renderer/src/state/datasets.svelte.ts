@@ -1,15 +1,28 @@
-/** The dataset library: the list, the selected dataset's thumbnails, and an import in flight. */
-import { messageOf, type Client, type DatasetInfo, type Thumbnail } from '../lib/api.js';
+/**
+ * The dataset library: the list, the selected dataset's thumbnails, and the import in flight — from
+ * a path (typed, dropped or picked in the desktop app) or an upload (dropped in a browser: the bytes
+ * go out first, phase 'uploading', then the server imports them like a path).
+ */
+import { messageOf, type Client, type DatasetInfo, type ImportDatasetResponse, type Result, type Thumbnail } from '../lib/api.js';
+import type { ImportSource } from '../lib/dropped.js';
+import type { Uploader } from '../lib/upload.js';
 
 export interface ImportInFlight {
   importId: string;
+  /** What is being imported: its path, or the dropped thing's name. */
   path: string;
+  source: ImportSource['kind'];
   phase: string;
   done: number;
   total: number;
   message: string | null;
   cancelling: boolean;
 }
+
+/** How an import ended, and the last progress it showed (done of total). */
+export type ImportOutcome = { progress: { done: number; total: number } } & (
+  | { ok: true; dataset: DatasetInfo; alreadyImported: boolean; notice: string }
+  | { ok: false; cancelled: boolean; message: string });
 
 /** Images fetched to pick a few per class from (the cheapest way without a per-class index). */
 const THUMBNAIL_POOL = 300;
@@ -33,8 +46,10 @@ export class DatasetsState {
   /** Re-importing a dataset whose decoded images are gone or damaged. */
   reimporting = $state(false);
   reimportError = $state<string | null>(null);
+  private uploadAbort: AbortController | null = null;
 
-  constructor(private readonly client: Client) {
+  /** `uploader`: the browser transport's (lib/upload.ts); the desktop app imports by path only. */
+  constructor(private readonly client: Client, private readonly uploader: Uploader | null = null) {
     client.on('importProgress', (p) => {
       if (this.importing && p.importId === this.importing.importId) {
         this.importing = { ...this.importing, phase: p.phase, done: p.done, total: p.total, message: p.message ?? null };
@@ -76,29 +91,56 @@ export class DatasetsState {
     }
   }
 
-  async importPath(path: string, name: string): Promise<void> {
+  async importPath(path: string, name: string): Promise<ImportOutcome> {
     const trimmed = path.trim();
+    if (!trimmed) {
+      this.importNotice = null;
+      this.importError = 'type the path of a folder, IDX pair, CSV file or archive on this computer';
+      return { ok: false, cancelled: false, message: this.importError, progress: { done: 0, total: 0 } };
+    }
+    return this.runImport({ kind: 'path', label: trimmed, path: trimmed, ...(name.trim() ? { name: name.trim() } : {}) });
+  }
+
+  /** One import, start to end: the in-flight state and its progress, then the library read again. */
+  async runImport(source: ImportSource): Promise<ImportOutcome> {
     this.importError = null;
     this.importNotice = null;
-    if (!trimmed) {
-      this.importError = 'type the path of a folder, IDX pair, CSV file or archive on this computer';
-      return;
-    }
     const importId = crypto.randomUUID();
-    this.importing = { importId, path: trimmed, phase: 'starting', done: 0, total: 0, message: null, cancelling: false };
-    const result = await this.client.call('importDataset', { path: trimmed, importId, ...(name.trim() ? { name: name.trim() } : {}) });
+    const shown = source.kind === 'path' ? source.path : source.label;
+    this.importing = { importId, path: shown, source: source.kind, phase: source.kind === 'upload' ? 'uploading' : 'starting', done: 0, total: 0, message: null, cancelling: false };
+    let result: Result<ImportDatasetResponse>;
+    if (source.kind === 'path') {
+      result = await this.client.call('importDataset', { path: source.path, importId, ...(source.name ? { name: source.name } : {}) });
+    } else if (!this.uploader) {
+      result = { ok: false, error: { code: 'bad_request', message: `${source.label}: this window cannot upload; import it by its path` } };
+    } else {
+      this.uploadAbort = new AbortController();
+      result = await this.uploader(source.upload, {
+        importId,
+        signal: this.uploadAbort.signal,
+        onProgress: (sent, total) => {
+          // once the server's importer reports, its progress is the one shown
+          if (this.importing?.importId === importId && this.importing.phase === 'uploading') this.importing = { ...this.importing, done: sent, total };
+        },
+      });
+      this.uploadAbort = null;
+    }
+    const progress = { done: this.importing?.done ?? 0, total: this.importing?.total ?? 0 };
     this.importing = null;
     if (!result.ok) {
-      this.importError = result.error.code === 'cancelled' ? 'import cancelled' : result.error.message;
-      return;
+      const cancelled = result.error.code === 'cancelled';
+      this.importError = cancelled ? 'import cancelled' : result.error.message;
+      return { ok: false, cancelled, message: this.importError, progress };
     }
     const { dataset, alreadyImported, recognizedAs } = result.value;
-    this.importNotice = alreadyImported
+    const notice = alreadyImported
       ? `this content is already in the library as “${dataset.name}”; nothing new was stored`
       : `imported “${dataset.name}”: ${dataset.trainCount.toLocaleString('en-US')} training and ${dataset.testCount.toLocaleString('en-US')} test images` +
         (recognizedAs ? ` — recognised as ${recognizedAs}, so its classes have their names` : '');
+    this.importNotice = notice;
     await this.refresh();
     await this.select(dataset.id);
+    return { ok: true, dataset, alreadyImported, notice, progress };
   }
 
   /** Renames the dataset and its classes (only what changed is sent); the list and the thumbnails' captions follow. */
@@ -144,6 +186,8 @@ export class DatasetsState {
   async cancelImport(): Promise<void> {
     if (!this.importing) return;
     this.importing = { ...this.importing, cancelling: true };
+    // an upload still sending stops sending; one the server is importing is cancelled there (same id)
+    if (this.importing.phase === 'uploading') this.uploadAbort?.abort();
     const result = await this.client.call('cancelImport', { importId: this.importing.importId });
     if (!result.ok) this.importError = result.error.message;
   }

@@ -1,0 +1,50 @@
+/**
+ * Exporting a run: in the desktop app through the shell's save dialog — the app writes the file(s)
+ * where you say and can show them in the file manager; in a browser as downloads of the bytes the
+ * service returns. The same for the Train view's buttons and the File › Export menu.
+ */
+import { messageOf, type Client, type ExportRunResponse } from '../lib/api.js';
+import type { ExportFormat, ShellApi } from '../lib/shell.js';
+
+export interface SavedExport {
+  runId: number;
+  format: ExportFormat;
+  paths: string[];
+}
+
+export class ExportState {
+  busy = $state<ExportFormat | null>(null);
+  error = $state<string | null>(null);
+  saved = $state<SavedExport | null>(null);
+
+  constructor(
+    private readonly client: Client,
+    private readonly shell: Pick<ShellApi, 'saveExport' | 'revealPath'> | null,
+    private readonly download: (files: ExportRunResponse['files']) => void,
+  ) {}
+
+  async export(runId: number, format: ExportFormat): Promise<void> {
+    if (this.busy) return;
+    this.busy = format;
+    this.error = null;
+    this.saved = null;
+    try {
+      if (this.shell) {
+        const r = await this.shell.saveExport({ runId, format });
+        if (!r.ok) this.error = r.error.message;
+        else if (r.value) this.saved = { runId, format: r.value.format, paths: r.value.paths };
+      } else {
+        this.download((await this.client.get('exportRun', { runId, format })).files);
+      }
+    } catch (e) {
+      this.error = messageOf(e);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async reveal(path: string): Promise<void> {
+    const r = await this.shell?.revealPath({ path });
+    if (r && !r.ok) this.error = r.error.message;
+  }
+}
