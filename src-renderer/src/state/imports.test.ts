@@ -13,7 +13,7 @@ function queue(uploader: Uploader | null = null) {
   return { service, datasets, imports: new ImportQueue(datasets) };
 }
 
-const imported = (id: number, name: string) => ({ dataset: dataset({ id, name }), alreadyImported: false });
+const imported = (id: number, name: string) => ({ dataset: dataset({ id, name }), alreadyImported: false, recognizedAs: null });
 
 /** Lets the queue's chain of awaits (import, re-read the library, thumbnails) run until `done` holds; microtasks only. */
 async function until(done: () => boolean): Promise<void> {
