@@ -122,7 +122,6 @@ async function start(): Promise<void> {
       openExternal: (url) => void openExternalIfAllowed(url, { openExternal: (u) => shell.openExternal(u) }),
     },
   })));
-  const shellCommandsForMenu = shellCommands({ dialog, shell, window: liveWindow, service, dataDir, defaultSaveDir: app.getPath('documents') });
   setMenu(settings.theme ?? 'system');
 
   const createWindow = () => {

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import {
   withDefaults,
-  type BatchMetricsRow, type DatasetFormat, type DatasetInfo, type EarlyStoppingMonitor, type EpochMetricsRow, type EvaluationInfo, type Hyperparameters,
+  type BatchMetricsRow, type DatasetInfo, type EarlyStoppingMonitor, type EpochMetricsRow, type EvaluationInfo, type Hyperparameters,
   type ModelSpec, type RunStatus, type RunSummary, type SnapshotInfo, type SweepInfo, type SweepSpace,
 } from '../contract/index.js';
 import type { ImportOptions } from '../datasets/types.js';
