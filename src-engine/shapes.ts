@@ -35,8 +35,9 @@ export interface ShapeReport {
   /** Statistics: saved with the weights, never trained. */
   totalStatistics: number;
   totalMacs: number;
-  /** Set when ok is false: the first problem, naming the layer and the numbers. */
-  error?: { layerIndex: number | null; message: string };
+  /** Set when ok is false: the first problem, naming the layer and the numbers (and the layer's
+   *  spec field it is in, when it is in one: the builder marks that input). */
+  error?: { layerIndex: number | null; message: string; field?: string };
 }
 
 /** Where layer `index` of an inferred spec sits, as the layer definitions are told. */
@@ -85,7 +86,7 @@ function withIndex<T>(index: number, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof SpecError && e.layerIndex === null) throw new SpecError(e.message, index);
+    if (e instanceof SpecError && e.layerIndex === null) throw new SpecError(e.message, index, e.field);
     throw e;
   }
 }
@@ -98,6 +99,6 @@ export function inferShapes(spec: ModelSpec): ShapeReport {
     return inferShapesOrThrow(spec, layers);
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
-    return { ok: false, layers, outputShape: null, classes: null, totalParams: 0, totalStatistics: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message } };
+    return { ok: false, layers, outputShape: null, classes: null, totalParams: 0, totalStatistics: 0, totalMacs: 0, error: { layerIndex: e.layerIndex, message: e.message, ...(e.field ? { field: e.field } : {}) } };
   }
 }

@@ -9,7 +9,7 @@ import type { OnnxNode } from '../onnx-graph.js';
 import { pair, samePadding, type Activation, type Conv2dSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { ActivationStep, activationOnnx, checkActivation, DEFAULT_ALPHA, describeActivation, initGain } from './activation.js';
-import { checkPair, dims, isPosInt, SpecError } from './checks.js';
+import { checkPair, checkPresent, dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 import { conv2dInspector } from './conv2d-inspect.js';
 
@@ -107,7 +107,8 @@ export const conv2dLayer: LayerDefinition<Conv2dSpec> = {
   type: 'conv2d',
 
   infer(spec, { label, inputShape }) {
-    if (!isPosInt(spec.filters)) throw new SpecError(`${label}: filters must be a positive integer, got ${JSON.stringify(spec.filters)}`);
+    checkPresent(label, 'filters', spec.filters);
+    if (!isPosInt(spec.filters)) throw new SpecError(`${label}: filters must be a positive integer, got ${JSON.stringify(spec.filters)}`, null, 'filters');
     checkActivation(label, activationOf(spec), spec.alpha, false);
     const g = convGeometry(label, spec, inputShape);
     const cin = inputShape[2];

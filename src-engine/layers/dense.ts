@@ -5,7 +5,7 @@ import type { OnnxNode } from '../onnx-graph.js';
 import type { Activation, DenseSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { ActivationStep, activationOnnx, checkActivation, DEFAULT_ALPHA, describeActivation, initGain } from './activation.js';
-import { dims, isPosInt, SpecError } from './checks.js';
+import { checkPresent, dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 import { denseInspector } from './dense-inspect.js';
 
@@ -60,7 +60,8 @@ export const denseLayer: LayerDefinition<DenseSpec> = {
   type: 'dense',
 
   infer(spec, { label, inputShape, isLast }) {
-    if (!isPosInt(spec.units)) throw new SpecError(`${label}: units must be a positive integer, got ${JSON.stringify(spec.units)}`);
+    checkPresent(label, 'units', spec.units);
+    if (!isPosInt(spec.units)) throw new SpecError(`${label}: units must be a positive integer, got ${JSON.stringify(spec.units)}`, null, 'units');
     if (inputShape[0] !== 1 || inputShape[1] !== 1) {
       throw new SpecError(`${label}: input ${dims(inputShape)} is not flat; add a flatten layer before it`);
     }

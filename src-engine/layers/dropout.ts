@@ -1,7 +1,7 @@
 /** dropout: inverted dropout, seeded from the model's dropout stream; identity in predict and in ONNX. */
 import type { DropoutSpec } from '../spec.js';
 import { ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
-import { SpecError } from './checks.js';
+import { checkPresent, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 import { dropoutInspector } from './dropout-inspect.js';
 
@@ -49,7 +49,8 @@ export const dropoutLayer: LayerDefinition<DropoutSpec> = {
   type: 'dropout',
   infer(spec, { label, inputShape }) {
     const r = spec.rate;
-    if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new SpecError(`${label}: rate must be in [0, 1), got ${JSON.stringify(r)}`);
+    checkPresent(label, 'rate', r);
+    if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new SpecError(`${label}: rate must be in [0, 1), got ${JSON.stringify(r)}`, null, 'rate');
     return { outputShape: inputShape, params: 0, macs: 0 };
   },
   random: true,

@@ -177,11 +177,30 @@ describe('layer registry', () => {
       [{ type: 'dropout', rate: -0.1 }, [1, 1, 5], 'dropout #1: rate must be in [0, 1), got -0.1'],
     ];
     for (const [layer, inputShape, message] of cases) {
-      expect(inferShapes({ inputShape, layers: [layer, { type: 'flatten' }, head()] }).error).toEqual({ layerIndex: 0, message });
+      // (the spec field a message is about is checked in the test below)
+      const { field: _field, ...error } = inferShapes({ inputShape, layers: [layer, { type: 'flatten' }, head()] }).error!;
+      expect(error).toEqual({ layerIndex: 0, message });
     }
     expect(inferShapes({ inputShape: [1, 1, 4], layers: [{ type: 'dense', units: 1 }] }).error)
       .toEqual({ layerIndex: 0, message: 'dense #1: a classifier needs at least 2 units, got 1' });
     expect(inferShapes({ inputShape: [1, 1, 4], layers: [head(), { type: 'dropout', rate: 0.1 }] }).error)
       .toEqual({ layerIndex: 1, message: 'the last layer must be a dense layer with softmax activation (the classifier head); it is dropout #2' });
+  });
+
+  it('an empty field (null from a cleared input, or absent) says it is required, at its field; a bad value names its field too', () => {
+    const cases: Array<[LayerSpec, [number, number, number], string, string]> = [
+      [{ type: 'conv2d', filters: null, kernelSize: 3 } as never, [5, 5, 1], 'conv2d #1: filters is required', 'filters'],
+      [{ type: 'conv2d', filters: 2 } as never, [5, 5, 1], 'conv2d #1: kernelSize is required', 'kernelSize'],
+      [{ type: 'conv2d', filters: 0, kernelSize: 3 }, [5, 5, 1], 'conv2d #1: filters must be a positive integer, got 0', 'filters'],
+      [{ type: 'maxpool2d', poolSize: null } as never, [5, 5, 1], 'maxpool2d #1: poolSize is required', 'poolSize'],
+      [{ type: 'avgpool2d', poolSize: 2, stride: 0 }, [5, 5, 1], 'avgpool2d #1: stride must be a positive integer or [h, w] of positive integers, got 0', 'stride'],
+      [{ type: 'dense', units: null } as never, [1, 1, 5], 'dense #1: units is required', 'units'],
+      [{ type: 'dropout', rate: null } as never, [1, 1, 5], 'dropout #1: rate is required', 'rate'],
+    ];
+    for (const [layer, inputShape, message, field] of cases) {
+      expect(inferShapes({ inputShape, layers: [layer, { type: 'flatten' }, head()] }).error).toEqual({ layerIndex: 0, message, field });
+    }
+    // A problem of the model as a whole is in no field.
+    expect(inferShapes({ inputShape: [4, 4, 1], layers: [{ type: 'dense', units: 3 }] }).error).toEqual({ layerIndex: 0, message: 'dense #1: input 4×4×1 is not flat; add a flatten layer before it' });
   });
 });

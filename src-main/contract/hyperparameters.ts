@@ -234,7 +234,10 @@ function inRange(f: HyperparameterField, v: unknown): boolean {
 
 /** The problem with a value of a field, in the words the service, CLI and UI show, or null. */
 export function rangeProblem(f: HyperparameterField, v: unknown): string | null {
-  return inRange(f, v) ? null : `${f.label} must be ${expectedOf(f)}, got ${shown(v)}`;
+  if (inRange(f, v)) return null;
+  // an emptied form field: said to be required, not "got null"
+  if (v === null || v === undefined) return `${f.label} is required`;
+  return `${f.label} must be ${expectedOf(f)}, got ${shown(v)}`;
 }
 
 function get(h: unknown, path: string): unknown {
