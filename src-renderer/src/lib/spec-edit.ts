@@ -41,8 +41,9 @@ export interface BuilderReport {
   report: ShapeReport;
   /** Shape per layer index; layers after the failing one have none. */
   shapes: (LayerShape | null)[];
-  /** The first problem and the layer it names (null = the model as a whole). */
-  error: { layerIndex: number | null; message: string } | null;
+  /** The first problem and the layer it names (null = the model as a whole), and the layer spec's
+   *  field it is in when it is in one ("conv2d #3: filters is required" → 'filters'). */
+  error: { layerIndex: number | null; message: string; field?: string } | null;
 }
 
 /**
