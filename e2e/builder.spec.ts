@@ -6,7 +6,7 @@
  * Every wait is on a state the page shows.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { openStudio, shot } from './studio.js';
+import { openStudio } from './studio.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -147,7 +147,7 @@ test('an emptied field says "filters is required" at that field; the layers befo
   await expect(cards.nth(2).getByTestId('layer-shape')).toHaveCount(0);
   await expect(page.getByTestId('model-validity')).toHaveText('✗ Not trainable yet: conv2d #3: filters is required');
   await expect(page.getByTestId('start-run')).toBeDisabled();
-  await shot(page, 'builder-required-field');
+  await page.screenshot({ path: 'e2e/screenshots/builder-required-field.png' });
 
   await filters.fill('16');
   await expect(page.getByTestId('layer-error')).toHaveCount(0);
