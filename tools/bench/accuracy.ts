@@ -17,16 +17,16 @@
  * /proc/stat), and its images per CPU-second, which do not depend on the load.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMeasuredSync, TORCH_TUNED_ENV, type Measured } from './machine.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin', 'cnn-studio.js');
 const PYTHON = '/usr/bin/python3';
 const THRESHOLDS = [0.9, 0.91, 0.92, 0.93];
-const TORCH_ENV = { OPENBLAS_NUM_THREADS: '1', MALLOC_MMAP_THRESHOLD_: '1073741824', MALLOC_TRIM_THRESHOLD_: '4294967296' };
 
 interface Options { template: string; flags: string[]; data: string; pytorch: boolean; torchProcs: number; torchThreads: number; keep: string | null }
 
@@ -44,28 +44,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown option ${a}; options: --template NAME, --flags "…", --data DIR, --no-pytorch, --torch-procs N, --torch-threads N, --keep DIR`);
   }
   return o;
-}
-
-/** Busy and total CPU-seconds of the whole machine so far (/proc/stat). */
-function machineCpu(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((s, v) => s + v, 0);
-  const idle = fields[3]! + (fields[4] ?? 0);
-  return { busy: (total - idle) / 100, total: total / 100 };
-}
-
-interface Measured { stdout: string; cpuSeconds: number; foreignCpu: number; wallSeconds: number; loadBefore: number; loadAfter: number }
-
-/** Runs a command under /usr/bin/time: its own CPU-seconds (children included) and everyone else's. */
-function measured(cmd: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Measured {
-  const loadBefore = loadavg()[0]!;
-  const before = machineCpu();
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S %e', cmd, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
-  const after = machineCpu();
-  const times = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
-  if (r.status !== 0 || !times) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const cpuSeconds = Number(times[1]) + Number(times[2]);
-  return { stdout: r.stdout, cpuSeconds, foreignCpu: Math.max(0, after.busy - before.busy - cpuSeconds), wallSeconds: Number(times[3]), loadBefore, loadAfter: loadavg()[0]! };
 }
 
 const cli = (db: string, ...args: string[]) => ['--import', 'tsx', CLI, '--db', db, '--json', ...args];
@@ -87,7 +65,7 @@ function main(): void {
 
   const imported = last(spawnSync(process.execPath, cli(db, 'import', o.data), { cwd: ROOT, encoding: 'utf8' }).stdout);
   const datasetId = imported.value.dataset.id as number;
-  const trained = measured(process.execPath, cli(db, 'train', '--dataset', String(datasetId), '--model', o.template, ...o.flags));
+  const trained = runMeasuredSync(process.execPath, cli(db, 'train', '--dataset', String(datasetId), '--model', o.template, ...o.flags));
   const run = last(trained.stdout).value;
   const h = run.hyperparameters;
   console.log(`engine: run ${run.id} ${run.status}, ${run.epochsDone} epochs, ${h.optimizer.type} lr ${h.optimizer.learningRate}, batch ${h.batchSize}, ${h.threads} threads, kernels ${run.kernelsUsed}`);
@@ -111,7 +89,7 @@ function main(): void {
       spawnSync(process.execPath, cli(db, 'export', String(run.id), '--format', 'pytorch', '--out', project), { cwd: ROOT, encoding: 'utf8' });
       const args = ['train.py', '--from-scratch', '--eval-test-each-epoch', '--threads', String(o.torchProcs > 1 ? 1 : o.torchThreads), '--out', join(project, 'trained.cnnm')];
       const launch = o.torchProcs > 1 ? ['torchrun.py', '--nproc_per_node', String(o.torchProcs), ...args] : args;
-      const m = measured(PYTHON, launch, TORCH_ENV, project);
+      const m = runMeasuredSync(PYTHON, launch, { env: TORCH_TUNED_ENV, cwd: project });
       const lines = m.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
       const epochs = lines.filter((l) => typeof l.epoch === 'number' && l.testAccuracy !== undefined);
       const pyCurve: Curve = {
@@ -126,11 +104,11 @@ function main(): void {
 
   const rows = curves.map((c) => {
     const final = c.epochs[c.epochs.length - 1];
-    return `| ${c.name} | ${c.epochs.length} | ${THRESHOLDS.map((x) => timeTo(c, x)).join(' | ')} | ${final ? (100 * final.testAccuracy).toFixed(2) + '%' : '—'} | ${final ? Math.round(final.trainSeconds) : '—'} s | ${Math.round(c.m.cpuSeconds)} | ${Math.round(c.images / c.m.cpuSeconds)} | ${c.m.loadBefore.toFixed(1)} → ${c.m.loadAfter.toFixed(1)} | ${Math.round(c.m.foreignCpu)} |`;
+    return `| ${c.name} | ${c.epochs.length} | ${THRESHOLDS.map((x) => timeTo(c, x)).join(' | ')} | ${final ? (100 * final.testAccuracy).toFixed(2) + '%' : '—'} | ${final ? Math.round(final.trainSeconds) : '—'} s | ${Math.round(c.m.cpuSeconds)} | ${Math.round(c.images / c.m.cpuSeconds)} | ${c.m.loadBefore.toFixed(1)} → ${c.m.loadAfter.toFixed(1)} | ${Math.round(c.m.foreignCpuSeconds)} |`;
   });
   console.log(['', `| contender | epochs | ${THRESHOLDS.map((x) => `to ${x * 100}%`).join(' | ')} | final test | training time | CPU-s | img/CPU-s | load avg | foreign CPU-s |`,
     `|---|---:|${THRESHOLDS.map(() => '---:').join('|')}|---:|---:|---:|---:|---|---:|`, ...rows].join('\n'));
-  for (const c of curves) console.log(`BENCH ${JSON.stringify({ name: c.name, epochs: c.epochs, cpuSeconds: c.m.cpuSeconds, foreignCpu: c.m.foreignCpu, load: [c.m.loadBefore, c.m.loadAfter] })}`);
+  for (const c of curves) console.log(`BENCH ${JSON.stringify({ name: c.name, epochs: c.epochs, cpuSeconds: c.m.cpuSeconds, foreignCpu: c.m.foreignCpuSeconds, load: [c.m.loadBefore, c.m.loadAfter] })}`);
   if (!o.keep) rmSync(dir, { recursive: true, force: true });
 }
 

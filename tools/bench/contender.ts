@@ -1,9 +1,12 @@
 /**
- * One contender of `npm run bench`, run in its own child process so that its peak RSS is its own:
- *   tsx tools/bench/contender.ts <name> '<json options>'
- * Trains the reference net for one epoch (or the first `trainLimit` images) with SGD (lr 0.01,
- * momentum 0.9, batch 32, shuffled), then classifies the test images, and prints one line
- * `RESULT {json}`. Names: engine-reference, engine-fast, engine-fast-2, tfjs-cpu, tfjs-wasm.
+ * One contender of `npm run bench`, run in its own child process so that its peak RSS and CPU time
+ * are its own:   tsx tools/bench/contender.ts <name> '<json options>'
+ * Trains a bench net (tools/bench/nets.ts; options.net, default the reference net) for one epoch
+ * (or the first `trainLimit` images) with the net's optimizer at batch 32, shuffled, then classifies
+ * the test images in batches of 256 after one untimed warm-up batch, and prints one line
+ * `RESULT {json}`. Names: engine-reference, engine-fast (options.threads: 1 or more data-parallel
+ * threads), ort (onnxruntime-node inference only, over our ONNX export, options.threads intra-op
+ * threads), tfjs-cpu, tfjs-wasm (the reference net only).
  */
 import { getHeapStatistics } from 'node:v8';
 import { createRequire } from 'node:module';
@@ -11,18 +14,22 @@ import { dirname } from 'node:path';
 import { fastKernels } from '../../src-engine/kernels/wasm/index.js';
 import { referenceKernels } from '../../src-engine/kernels/reference.js';
 import { buildModel, type Model } from '../../src-engine/model.js';
-import { referenceNet } from '../../src-engine/reference-net.js';
 import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js';
 import { workerFactories } from '../../src-main/worker-factories/index.js';
-import type { ModelSpec } from '../../src-engine/spec.js';
 import { Trainer } from '../../src-engine/train.js';
+import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../../src-main/export/onnx.js';
 import { loadSplit, scaleBatch, type ImageSet } from './data.js';
+import { benchNet, type BenchNet } from './nets.js';
 
 export interface ContenderOptions {
   dir: string;
   trainLimit: number;
   testLimit: number;
   seed: number;
+  /** A bench net's name (nets.ts); default 'reference'. */
+  net?: string;
+  /** engine-fast: data-parallel threads; ort: intra-op threads. Default 1. */
+  threads?: number;
 }
 
 export interface ContenderResult {
@@ -44,11 +51,11 @@ export interface ContenderResult {
   notes: string[];
 }
 
-export const REFERENCE_NET: ModelSpec = referenceNet();
 const BATCH = 32;
+const INFER_CHUNK = 256;
+/** The reference net's optimizer, which TF.js is given by hand. */
 const LEARNING_RATE = 0.01;
 const MOMENTUM = 0.9;
-const INFER_CHUNK = 256;
 
 const now = () => performance.now() / 1000;
 
@@ -74,6 +81,7 @@ class HeapSampler {
 function engineAccuracy(model: Model, test: ImageSet): { seconds: number; accuracy: number } {
   const x = new Float32Array(INFER_CHUNK * 784);
   let correct = 0;
+  model.predict(scaleBatch(test, 0, Math.min(INFER_CHUNK, test.n), x), Math.min(INFER_CHUNK, test.n), INFER_CHUNK); // warm-up, untimed
   const t0 = now();
   for (let start = 0; start < test.n; start += INFER_CHUNK) {
     const m = Math.min(INFER_CHUNK, test.n - start);
@@ -87,16 +95,13 @@ function engineAccuracy(model: Model, test: ImageSet): { seconds: number; accura
   return { seconds: now() - t0, accuracy: correct / test.n };
 }
 
-async function runEngine(name: string, train: ImageSet, test: ImageSet, seed: number): Promise<Omit<ContenderResult, 'maxRssMB'>> {
+async function runEngine(name: string, net: BenchNet, threads: number, train: ImageSet, test: ImageSet, seed: number): Promise<Omit<ContenderResult, 'maxRssMB'>> {
   const notes: string[] = [];
-  const workers = name === 'engine-fast-2' ? 2 : 1;
   const kernels = name === 'engine-reference' ? referenceKernels : fastKernels();
-  const model = buildModel(REFERENCE_NET, { seed, kernels });
-  const pool = workers > 1 ? await startDataParallel(REFERENCE_NET, { threads: workers, maxBatch: BATCH, spawn: (init) => nodeHandle(workerFactories.replica(init)) }) : null;
-  if (pool) notes.push(`${workers} threads (the trainer's + 1 worker), shards of 4 images, SharedArrayBuffer; inference on 1 thread`);
-  const trainer = new Trainer(model, train, {
-    epochs: 1, batchSize: BATCH, seed, optimizer: { type: 'sgd', learningRate: LEARNING_RATE, momentum: MOMENTUM },
-  }, undefined, pool ? { gradients: pool } : {});
+  const model = buildModel(net.spec, { seed, kernels });
+  const pool = threads > 1 ? await startDataParallel(net.spec, { threads, maxBatch: BATCH, spawn: (init) => nodeHandle(workerFactories.replica(init)) }) : null;
+  if (pool) notes.push(`${threads} threads (the trainer's + ${threads - 1} worker${threads > 2 ? 's' : ''}), shards of 8 images (the default, as the studio runs it), SharedArrayBuffer; inference on 1 thread`);
+  const trainer = new Trainer(model, train, { epochs: 1, batchSize: BATCH, seed, optimizer: net.optimizer }, undefined, pool ? { gradients: pool } : {});
   const heap = new HeapSampler();
   const cpu0 = process.cpuUsage();
   const t0 = now();
@@ -108,6 +113,28 @@ async function runEngine(name: string, train: ImageSet, test: ImageSet, seed: nu
   return {
     name, trainImages: train.n, trainSeconds, trainImagesPerSecond: train.n / trainSeconds, trainCpuSeconds: (cpu.user + cpu.system) / 1e6,
     kernels: kernels.name, testImages: test.n, inferImagesPerSecond: test.n / inf.seconds, testAccuracy: inf.accuracy, ...heap.result(), notes,
+  };
+}
+
+/** onnxruntime-node over our own ONNX export of the net (fresh weights: inference speed only). */
+async function runOrt(net: BenchNet, threads: number, test: ImageSet, seed: number): Promise<Omit<ContenderResult, 'maxRssMB'>> {
+  const ort = await import('onnxruntime-node');
+  const model = buildModel(net.spec, { seed, kernels: referenceKernels });
+  const session = await ort.InferenceSession.create(exportOnnx(net.spec, model.values), {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  });
+  const [h, w, c] = net.spec.inputShape;
+  const x = new Float32Array(INFER_CHUNK * h * w * c);
+  const batch = (start: number, m: number) => session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', scaleBatch(test, start, m, x), [m, h, w, c]) });
+  await batch(0, Math.min(INFER_CHUNK, test.n)); // warm-up, untimed
+  const t0 = now();
+  for (let start = 0; start < test.n; start += INFER_CHUNK) await batch(start, Math.min(INFER_CHUNK, test.n - start));
+  const seconds = now() - t0;
+  await session.release();
+  return {
+    name: `ort-${threads}`, trainImages: 0, trainSeconds: 0, trainImagesPerSecond: 0, trainCpuSeconds: 0, testImages: test.n,
+    inferImagesPerSecond: test.n / seconds, testAccuracy: NaN,
+    notes: [`onnxruntime-node, ${threads} intra-op thread${threads > 1 ? 's' : ''}, our ONNX export (${ONNX_OUTPUT_NAME}), untrained weights: inference speed only`],
   };
 }
 
@@ -197,11 +224,16 @@ async function main(): Promise<void> {
   const [name, json] = process.argv.slice(2);
   if (!name || !json) throw new Error('usage: contender.ts <name> <json options>');
   const options = JSON.parse(json) as ContenderOptions;
-  const train = loadSplit(options.dir, 'train', options.trainLimit);
+  const net = benchNet(options.net ?? 'reference');
+  const threads = options.threads ?? 1;
   const test = loadSplit(options.dir, 't10k', options.testLimit);
   let result: Omit<ContenderResult, 'maxRssMB'>;
-  if (name.startsWith('engine-')) result = await runEngine(name, train, test, options.seed);
-  else if (name.startsWith('tfjs-')) result = await runTfjs(name, train, test, options.seed);
+  if (name === 'ort') result = await runOrt(net, threads, test, options.seed);
+  else if (name.startsWith('engine-')) result = await runEngine(name, net, threads, loadSplit(options.dir, 'train', options.trainLimit), test, options.seed);
+  else if (name.startsWith('tfjs-')) {
+    if (net.name !== 'reference') throw new Error('the TF.js contenders train the reference net only');
+    result = await runTfjs(name, loadSplit(options.dir, 'train', options.trainLimit), test, options.seed);
+  }
   else throw new Error(`unknown contender ${name}`);
   const full: ContenderResult = { ...result, maxRssMB: process.resourceUsage().maxRSS / 1024 };
   console.log(`RESULT ${JSON.stringify(full)}`);

@@ -1,180 +1,240 @@
 /**
- * `npm run bench`: the reference net (28×28×1 → conv 16 3×3 → maxpool 2 → conv 32 3×3 → maxpool 2 →
- * dense 10 softmax), one epoch of Fashion-MNIST, SGD lr 0.01 momentum 0.9, batch 32, raced by:
- *   engine-fast      this engine, WebAssembly SIMD kernels, 1 thread
- *   engine-fast-2    the same on 2 data-parallel worker threads
- *   engine-reference this engine, the reference TypeScript loops (capped: they are slow)
- *   engine-fast@cap  the fast kernels on exactly the reference's capped run, to compare accuracy
- *   tfjs-cpu, tfjs-wasm  @tensorflow/tfjs 4.22 CPU and WASM backends (own Conv2D gradient)
- *   pytorch-1, pytorch-2 Debian's PyTorch through /usr/bin/python3, 1 and 2 threads, when importable
- * Each contender runs alone in its own child process (its peak RSS is its own). Prints a table, the
- * ratios between contenders of this run, the issue's targets, and one `BENCH {json}` line each.
+ * `npm run bench`: this engine against PyTorch (and onnxruntime for inference) on the same machine,
+ * measured so that a busy machine shows itself instead of passing for a result.
  *
- * Options: --full (every contender on the whole epoch and test set), --cap N (train images for the
- * capped contenders, default 2000), --only a,b (contender names), --seed N, --relaxed (run the
- * engine's Node with --experimental-wasm-relaxed-simd, so its fast kernels use the FMA build, as
- * Electron's Chromium and Node ≥ 22 do by default).
+ * For each bench net (tools/bench/nets.ts: the reference net with SGD, the bigger net with Adam,
+ * the fashion-strong template with AdamW), batch 32, Fashion-MNIST:
+ *   engine-1, engine-2        the fast kernels on 1 and 2 data-parallel threads, as the studio trains
+ *   engine-relaxed-1, -2      the same under --experimental-wasm-relaxed-simd (the FMA build the
+ *                             desktop app's Electron runs), with --relaxed
+ *   pytorch-1, pytorch-2      Debian's PyTorch at its best settings here (threads set explicitly,
+ *                             OPENBLAS_NUM_THREADS=1, glibc's malloc thresholds raised)
+ *   pytorch-default-1, -2     the same with the environment's defaults
+ *   ort-1, ort-2              onnxruntime-node over our ONNX export: inference only
+ * Each contender runs in its own process, after the bench waited for an idle machine (sampled from
+ * /proc/stat; it gives up after --idle-timeout and says so). Each row records the CPU-seconds the
+ * contender used and the CPU-seconds everything else used meanwhile; a row whose foreign CPU was
+ * above --max-foreign % of one core is marked busy and left out of the medians. The contenders run
+ * interleaved in rounds (ABBA: round 2 runs them in reverse order), --rounds 3 by default, and the
+ * ratios compare medians.
  *
- * The machine may be shared: each row also gives the 1-minute load average when it started and the
- * CPU seconds its training used (all threads), whose images per CPU-second do not depend on load.
+ * Options: --nets a,b (default all), --rounds N, --only a,b (contender names), --train-limit N
+ * (train images per row; default the whole epoch for the reference net and 12,000 for the others,
+ * --full for whole epochs everywhere), --relaxed, --no-default-torch, --extra (the reference kernels
+ * and TF.js on a capped reference run), --idle-timeout S (120), --max-foreign PCT (3), --seed N,
+ * --readme (rewrite the table between the README's bench:speed markers).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { inferShapesOrThrow } from '../../src-engine/shapes.js';
+import type { ModelSpec } from '../../src-engine/spec.js';
 import type { ContenderResult } from './contender.js';
 import { datasetDir } from './data.js';
+import { CORES, median, runMeasured, TORCH_TUNED_ENV, waitForIdle, type IdleWait, type Measured } from './machine.js';
+import { BENCH_NETS, benchNet, type BenchNet } from './nets.js';
 
-const CONVNETJS_QUOTED = 210;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const CONTENDER = fileURLToPath(new URL('./contender.ts', import.meta.url));
 const TORCH = fileURLToPath(new URL('./torch_bench.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
+const BATCH = 32;
+const README_BEGIN = '<!-- bench:speed:begin -->';
+const README_END = '<!-- bench:speed:end -->';
 
-interface Plan {
-  name: string;
-  run: string;
-  trainLimit: number;
-  testLimit: number;
-  capped: boolean;
+interface Options {
+  nets: BenchNet[]; rounds: number; only: string[] | null; trainLimit: number | null; full: boolean; relaxed: boolean;
+  defaultTorch: boolean; extra: boolean; idleTimeout: number; maxForeign: number; seed: number; readme: boolean; cap: number;
 }
 
-function parseArgs(argv: string[]): { full: boolean; cap: number; only: string[] | null; seed: number; relaxed: boolean } {
-  const out = { full: false, cap: 2000, only: null as string[] | null, seed: 1, relaxed: false };
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    nets: [...BENCH_NETS], rounds: 3, only: null, trainLimit: null, full: false, relaxed: false, defaultTorch: true, extra: false,
+    idleTimeout: 120, maxForeign: 3, seed: 1, readme: false, cap: 2000,
+  };
+  const num = (a: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${a} needs a number ≥ ${min}, got ${v}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--full') out.full = true;
-    else if (a === '--cap') out.cap = Number(argv[++i]);
-    else if (a === '--only') out.only = argv[++i]!.split(',');
-    else if (a === '--seed') out.seed = Number(argv[++i]);
-    else if (a === '--relaxed') out.relaxed = true;
-    else throw new Error(`unknown option ${a}; options: --full, --cap N, --only a,b, --seed N, --relaxed`);
+    if (a === '--nets') o.nets = argv[++i]!.split(',').map(benchNet);
+    else if (a === '--rounds') o.rounds = num(a, argv[++i], 1);
+    else if (a === '--only') o.only = argv[++i]!.split(',');
+    else if (a === '--train-limit') o.trainLimit = num(a, argv[++i], BATCH);
+    else if (a === '--full') o.full = true;
+    else if (a === '--relaxed') o.relaxed = true;
+    else if (a === '--no-default-torch') o.defaultTorch = false;
+    else if (a === '--extra') o.extra = true;
+    else if (a === '--cap') o.cap = num(a, argv[++i], BATCH);
+    else if (a === '--idle-timeout') o.idleTimeout = num(a, argv[++i], 0);
+    else if (a === '--max-foreign') o.maxForeign = num(a, argv[++i], 0);
+    else if (a === '--seed') o.seed = num(a, argv[++i], 0);
+    else if (a === '--readme') o.readme = true;
+    else throw new Error(`unknown option ${a}; options: --nets a,b, --rounds N, --only a,b, --train-limit N, --full, --relaxed, --no-default-torch, --extra, --cap N, --idle-timeout S, --max-foreign PCT, --seed N, --readme`);
   }
-  if (!Number.isInteger(out.cap) || out.cap < 32) throw new Error(`--cap must be an integer ≥ 32, got ${out.cap}`);
-  return out;
+  return o;
 }
 
-function torchAvailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
+interface Contender {
+  name: string;
+  label: string;
+  kind: 'engine' | 'pytorch' | 'ort' | 'extra';
+  threads: number;
+  /** Train images (0: inference only). */
+  trainLimit: number;
+  command(net: BenchNet, testLimit: number): { cmd: string; args: string[]; env?: Record<string, string> };
 }
 
-function runChild(command: string, args: string[]): Promise<ContenderResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`${args.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`));
-      else resolve(JSON.parse(line.slice(7)) as ContenderResult);
-    });
+function contenders(o: Options, net: BenchNet, trainAll: number, dir: string): Contender[] {
+  const trainLimit = o.full ? trainAll : Math.min(o.trainLimit ?? (net.name === 'reference' ? trainAll : 12000), trainAll);
+  const nodeContender = (name: string, threads: number, limit: number, flags: string[] = []) => (n: BenchNet, testLimit: number) => ({
+    cmd: process.execPath,
+    args: [...flags, '--import', 'tsx', CONTENDER, name, JSON.stringify({ dir, trainLimit: limit, testLimit, seed: o.seed, net: n.name, threads })],
+  });
+  const torch = (threads: number, env?: Record<string, string>) => (n: BenchNet, testLimit: number) => ({
+    cmd: PYTHON, args: [TORCH, dir, String(trainLimit), String(testLimit), String(threads), String(o.seed), JSON.stringify(n.spec), JSON.stringify(n.optimizer), String(BATCH)], env,
+  });
+  const list: Contender[] = [];
+  for (const t of [1, 2]) list.push({ name: `engine-${t}`, label: `engine, wasm-simd, ${t} thread${t > 1 ? 's' : ''}`, kind: 'engine', threads: t, trainLimit, command: nodeContender('engine-fast', t, trainLimit) });
+  if (o.relaxed) for (const t of [1, 2]) list.push({ name: `engine-relaxed-${t}`, label: `engine, wasm-relaxed-simd (FMA), ${t} thread${t > 1 ? 's' : ''}`, kind: 'engine', threads: t, trainLimit, command: nodeContender('engine-fast', t, trainLimit, ['--experimental-wasm-relaxed-simd']) });
+  for (const t of [1, 2]) list.push({ name: `pytorch-${t}`, label: `PyTorch, ${t} thread${t > 1 ? 's' : ''}, tuned`, kind: 'pytorch', threads: t, trainLimit, command: torch(t, TORCH_TUNED_ENV) });
+  if (o.defaultTorch) for (const t of [1, 2]) list.push({ name: `pytorch-default-${t}`, label: `PyTorch, ${t} thread${t > 1 ? 's' : ''}, default environment`, kind: 'pytorch', threads: t, trainLimit, command: torch(t) });
+  for (const t of [1, 2]) list.push({ name: `ort-${t}`, label: `onnxruntime-node, ${t} thread${t > 1 ? 's' : ''} (inference)`, kind: 'ort', threads: t, trainLimit: 0, command: nodeContender('ort', t, 0) });
+  if (o.extra && net.name === 'reference') {
+    const cap = Math.min(o.cap, trainAll);
+    list.push({ name: 'engine-reference', label: 'engine, reference kernels (capped)', kind: 'extra', threads: 1, trainLimit: cap, command: nodeContender('engine-reference', 1, cap) });
+    list.push({ name: 'tfjs-cpu', label: 'TensorFlow.js CPU (capped)', kind: 'extra', threads: 1, trainLimit: cap, command: nodeContender('tfjs-cpu', 1, cap) });
+    list.push({ name: 'tfjs-wasm', label: 'TensorFlow.js WASM (capped)', kind: 'extra', threads: 1, trainLimit: Math.min(5 * cap, trainAll), command: nodeContender('tfjs-wasm', 1, Math.min(5 * cap, trainAll)) });
+  }
+  return list.filter((c) => !o.only || o.only.includes(c.name));
+}
+
+interface Row { net: string; contender: Contender; round: number; result: ContenderResult; m: Measured; idle: IdleWait; foreignPercent: number; busy: boolean }
+
+function parseResult(stdout: string): ContenderResult {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`no RESULT line in:\n${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(7)) as ContenderResult;
+}
+
+/** FLOPs of one training image from the engine's own multiply-add count (shapes.ts): the forward
+ *  pass, the input gradient (but the first layer's: nothing needs it) and the weight gradient. */
+function trainFlopsPerImage(spec: ModelSpec): number {
+  const shapes = inferShapesOrThrow(spec);
+  return 2 * (3 * shapes.totalMacs - shapes.layers[0]!.macs);
+}
+
+const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+
+interface Summary { contender: Contender; rows: Row[]; clean: Row[]; train: number; infer: number; perCpu: number; accuracy: number; rss: number; maxForeign: number }
+
+function summarise(rows: Row[], list: Contender[]): Summary[] {
+  return list.map((c) => {
+    const mine = rows.filter((r) => r.contender.name === c.name);
+    const clean = mine.filter((r) => !r.busy);
+    const med = (f: (r: Row) => number) => (clean.length ? median(clean.map(f)) : NaN);
+    return {
+      contender: c, rows: mine, clean,
+      train: c.trainLimit ? med((r) => r.result.trainImagesPerSecond) : NaN,
+      infer: med((r) => r.result.inferImagesPerSecond),
+      perCpu: c.trainLimit ? med((r) => r.result.trainImages / r.result.trainCpuSeconds) : NaN,
+      accuracy: med((r) => r.result.testAccuracy),
+      rss: Math.max(...mine.map((r) => r.result.maxRssMB)),
+      maxForeign: Math.max(...mine.map((r) => r.foreignPercent)),
+    };
   });
 }
 
-const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+function netReport(net: BenchNet, sums: Summary[], o: Options): string[] {
+  const by = (name: string) => sums.find((s) => s.contender.name === name);
+  const range = (s: Summary, f: (r: Row) => number) => (s.clean.length > 1 ? ` (${fmt(Math.min(...s.clean.map(f)))}–${fmt(Math.max(...s.clean.map(f)))})` : '');
+  const flops = trainFlopsPerImage(net.spec);
+  const lines = [
+    `**${net.label}** — ${fmt(flops / 1e6, 2)} MFLOP per training image; ${sums[0]?.contender.trainLimit ? `${fmt(sums.find((s) => s.contender.trainLimit)!.contender.trainLimit)} train images per row` : ''}`,
+    '',
+    '| contender | clean rows | train img/s (median, range) | GFLOP/s | train img per CPU-s | inference img/s | test acc | peak RSS MB | foreign CPU (max) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of sums) {
+    // with no clean row, the busy rows' median is shown marked, for orientation only: never in a ratio
+    const busyMedian = (f: (r: Row) => number) => (s.rows.length ? `(busy: ${fmt(median(s.rows.map(f)))})` : '—');
+    const train = !s.contender.trainLimit ? '—' : s.clean.length ? `${fmt(s.train)}${range(s, (r) => r.result.trainImagesPerSecond)}` : busyMedian((r) => r.result.trainImagesPerSecond);
+    const infer = s.clean.length ? `${fmt(s.infer)}${range(s, (r) => r.result.inferImagesPerSecond)}` : busyMedian((r) => r.result.inferImagesPerSecond);
+    lines.push(`| ${s.contender.label} | ${s.clean.length}/${s.rows.length} | ${train} | ${s.contender.trainLimit ? fmt((s.train * flops) / 1e9, 1) : '—'} | ${fmt(s.perCpu)} | ${infer} | ${Number.isFinite(s.accuracy) ? `${fmt(100 * s.accuracy, 2)}%` : '—'} | ${fmt(s.rss)} | ${fmt(s.maxForeign, 1)}% |`);
+  }
+  const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+  const targets: string[] = [];
+  const check = (what: string, value: number, goal: number) => targets.push(`- ${Number.isFinite(value) ? (value >= goal ? 'MET ' : 'MISS') : 'n/a '} ${what}: ${Number.isFinite(value) ? `${fmt(value, 2)}×` : 'no clean rows'} (target ≥ ${goal}×)`);
+  for (const t of [1, 2]) {
+    const e = by(`engine-${t}`); const p = by(`pytorch-${t}`);
+    if (e && p) check(`train, ${t} thread${t > 1 ? 's' : ''}: engine ÷ PyTorch tuned`, ratio(e.train, p.train), 1.25);
+    const er = by(`engine-relaxed-${t}`);
+    if (er && p) check(`train, ${t} thread${t > 1 ? 's' : ''}, relaxed build: engine ÷ PyTorch tuned`, ratio(er.train, p.train), 1.25);
+  }
+  const e1 = by('engine-1');
+  if (e1) {
+    const p1 = by('pytorch-1'); const o1 = by('ort-1'); const o2 = by('ort-2');
+    if (p1) check('inference, 1 thread: engine ÷ PyTorch tuned', ratio(e1.infer, p1.infer), 1.5);
+    if (o1) check('inference, 1 thread: engine ÷ onnxruntime', ratio(e1.infer, o1.infer), 0.3);
+    if (o2) targets.push(`- info engine inference runs on 1 thread; onnxruntime on 2: ${fmt(ratio(e1.infer, o2.infer), 2)}×`);
+  }
+  for (const t of [1, 2]) {
+    const e = by(`engine-${t}`);
+    if (e && Number.isFinite(e.train)) targets.push(`- info engine ${t} thread${t > 1 ? 's' : ''}: ${fmt((e.train * flops) / 1e9 / t, 1)} GFLOP/s per thread of the ≈ 32 (no FMA) / ≈ 64 (FMA) that 128-bit SIMD allows a core`);
+  }
+  return [...lines, '', ...targets];
+}
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const o = parseArgs(process.argv.slice(2));
   const { dir, source } = datasetDir();
-  const all = Infinity;
   const trainAll = source === 'debian' ? 60000 : 5000;
   const testAll = source === 'debian' ? 10000 : 1000;
-  const cap = Math.min(args.cap, trainAll);
-  const capTest = Math.min(2000, testAll);
-  const plans: Plan[] = [
-    { name: 'engine-fast', run: 'engine-fast', trainLimit: all, testLimit: all, capped: false },
-    { name: 'engine-fast-2', run: 'engine-fast-2', trainLimit: all, testLimit: all, capped: false },
-    { name: 'engine-reference', run: 'engine-reference', trainLimit: args.full ? all : cap, testLimit: args.full ? all : capTest, capped: !args.full },
-    { name: `engine-fast@${cap}`, run: 'engine-fast', trainLimit: cap, testLimit: capTest, capped: true },
-    { name: 'tfjs-cpu', run: 'tfjs-cpu', trainLimit: args.full ? all : cap, testLimit: args.full ? all : capTest, capped: !args.full },
-    { name: 'tfjs-wasm', run: 'tfjs-wasm', trainLimit: args.full ? all : Math.min(5 * cap, trainAll), testLimit: all, capped: !args.full },
-    { name: 'pytorch-1', run: 'pytorch-1', trainLimit: all, testLimit: all, capped: false },
-    { name: 'pytorch-2', run: 'pytorch-2', trainLimit: all, testLimit: all, capped: false },
-  ].filter((p) => !args.only || args.only.includes(p.name) || args.only.includes(p.run));
-  if (args.full) plans.splice(plans.findIndex((p) => p.name.startsWith('engine-fast@')), 1);
+  const started = new Date();
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`${command}: ${CORES} cores (${cpuModel}), load ${loadavg().map((v) => v.toFixed(2)).join(' ')}; Fashion-MNIST from ${source === 'debian' ? `Debian's dataset-fashion-mnist (${dir})` : `the bundled sample (${dir}); install dataset-fashion-mnist for the full set`}`);
+  console.log(`${o.rounds} rounds, interleaved (even rounds in order, odd rounds reversed); before each row the bench waits for an idle machine (≤ 5 % of a core busy, up to ${o.idleTimeout} s); rows with foreign CPU > ${o.maxForeign} % of a core are marked busy and left out of the medians`);
 
-  const torch = plans.some((p) => p.run.startsWith('pytorch')) ? torchAvailable() : null;
-  console.log(`Fashion-MNIST from ${source === 'debian' ? `Debian's dataset-fashion-mnist (${dir})` : `the bundled sample (${dir}); install dataset-fashion-mnist for the full set`}`);
-  console.log(`reference net, SGD lr 0.01 momentum 0.9, batch 32, one epoch; each contender in its own process, one after another`);
-  if (!args.full) console.log(`capped (--full for everything on the whole epoch): engine-reference and tfjs-cpu train on ${cap} images and test on ${capTest}; tfjs-wasm trains on ${Math.min(5 * cap, trainAll)}`);
-  if (!torch && plans.some((p) => p.run.startsWith('pytorch'))) console.log(`PyTorch: not importable by ${PYTHON}; skipped`);
-
-  if (args.relaxed) console.log('--relaxed: the engine runs under node --experimental-wasm-relaxed-simd (its FMA build); TF.js-WASM has no relaxed-SIMD build');
-  const results: (ContenderResult & { capped: boolean; load: number })[] = [];
-  for (const p of plans) {
-    let r: ContenderResult;
-    const started = Date.now();
-    const load = loadavg()[0]!;
-    process.stdout.write(`running ${p.name} … `);
-    const trainLimit = Number.isFinite(p.trainLimit) ? p.trainLimit : trainAll;
-    const testLimit = Number.isFinite(p.testLimit) ? p.testLimit : testAll;
-    if (p.run.startsWith('pytorch')) {
-      if (!torch) { console.log('skipped'); continue; }
-      r = await runChild(PYTHON, [TORCH, dir, String(trainLimit), String(testLimit), p.run.slice(-1), String(args.seed)]);
-    } else {
-      const flags = args.relaxed && p.run.startsWith('engine-') ? ['--experimental-wasm-relaxed-simd'] : [];
-      r = await runChild(process.execPath, [...flags, '--import', 'tsx', CONTENDER, p.run, JSON.stringify({ dir, trainLimit, testLimit, seed: args.seed })]);
+  const rows: Row[] = [];
+  const reports: string[] = [];
+  for (const net of o.nets) {
+    const list = contenders(o, net, trainAll, dir);
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? list : [...list].reverse();
+      for (const c of order) {
+        const idle = await waitForIdle({ timeoutSeconds: o.idleTimeout });
+        const { cmd, args, env } = c.command(net, testAll);
+        process.stdout.write(`${net.name} round ${round + 1} ${c.name}${idle.idle ? '' : ` (no idle machine after ${Math.round(idle.waitedSeconds)} s: ${fmt(100 * idle.busyCores, 0)} % of a core busy)`} … `);
+        const m = await runMeasured(cmd, args, { env, cwd: ROOT });
+        const result = parseResult(m.stdout);
+        const foreignPercent = (100 * m.foreignCpuSeconds) / m.wallSeconds;
+        const busy = foreignPercent > o.maxForeign;
+        rows.push({ net: net.name, contender: c, round, result, m, idle, foreignPercent, busy });
+        console.log(`${c.trainLimit ? `train ${fmt(result.trainImagesPerSecond)} img/s, ` : ''}inference ${fmt(result.inferImagesPerSecond)} img/s; own ${fmt(m.cpuSeconds, 1)} CPU-s, foreign ${fmt(m.foreignCpuSeconds, 1)} CPU-s (${fmt(foreignPercent, 1)} % of a core)${busy ? ' — BUSY, not used' : ''}`);
+        console.log(`BENCH ${JSON.stringify({ net: net.name, round, contender: c.name, ...result, cpuSeconds: m.cpuSeconds, foreignCpuSeconds: m.foreignCpuSeconds, wallSeconds: m.wallSeconds, load: [m.loadBefore, m.loadAfter], idle, busy })}`);
+      }
     }
-    r.name = p.name;
-    results.push({ ...r, capped: p.capped, load });
-    console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const report = netReport(net, summarise(rows.filter((r) => r.net === net.name), list), o);
+    reports.push(report.join('\n'));
+    console.log(`\n${report.join('\n')}\n`);
   }
 
-  console.log('\n| contender | train images | train img/s | train img per CPU-s | inference img/s | test accuracy (images) | peak RSS MB | heap KB/batch | load at start | notes |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of results) {
-    const notes = [...(r.kernels ? [`kernels ${r.kernels}`] : []), ...r.notes].join('; ');
-    console.log(`| ${r.name} | ${fmt(r.trainImages)}${r.capped ? ' (capped)' : ''} | ${fmt(r.trainImagesPerSecond)} | ${fmt(r.trainImages / r.trainCpuSeconds)} | ${fmt(r.inferImagesPerSecond)} | ${fmt(100 * r.testAccuracy, 2)}% (${fmt(r.testImages)}) | ${fmt(r.maxRssMB)} | ${r.heapKBPerBatch === undefined ? '—' : fmt(r.heapKBPerBatch, 1)} | ${fmt(r.load, 1)} | ${notes} |`);
+  const loads = rows.map((r) => r.m.loadBefore);
+  const busyRows = rows.filter((r) => r.busy).length;
+  const header = `Measured by \`${command}\` on ${started.toISOString().slice(0, 10)}, ${CORES} cores (${cpuModel}), Node ${process.versions.node}; load average at the rows' starts ${fmt(Math.min(...loads), 2)}–${fmt(Math.max(...loads), 2)}; ${rows.length - busyRows} of ${rows.length} rows clean (foreign CPU ≤ ${o.maxForeign} % of a core), medians of ${o.rounds} interleaved rounds.`;
+  if (o.readme) {
+    const text = readFileSync(README, 'utf8');
+    const a = text.indexOf(README_BEGIN);
+    const b = text.indexOf(README_END);
+    if (a < 0 || b < a) throw new Error(`README.md has no ${README_BEGIN} … ${README_END} block to rewrite`);
+    writeFileSync(README, `${text.slice(0, a + README_BEGIN.length)}\n${header}\n\n${reports.join('\n\n')}\n${text.slice(b)}`);
+    console.log(`README.md: the bench:speed block rewritten`);
   }
-  console.log(`| ConvNetJS 0.3 (quoted in the issue, not run) | | ${CONVNETJS_QUOTED} | | | | | | | |`);
-
-  const ours = results.filter((r) => r.name === 'engine-fast' || r.name === 'engine-fast-2');
-  const peers = results.filter((r) => !ours.includes(r));
-  if (ours.length > 0 && peers.length > 0) {
-    console.log('\nratios, this run (train img/s ÷ peer\'s train img/s; inference likewise):');
-    console.log(`| ours | ${peers.map((p) => p.name).join(' | ')} | ConvNetJS (quoted) |`);
-    console.log(`|---|${peers.map(() => '---:').join('|')}|---:|`);
-    for (const o of ours) {
-      console.log(`| ${o.name} train | ${peers.map((p) => `${fmt(o.trainImagesPerSecond / p.trainImagesPerSecond, 2)}×`).join(' | ')} | ${fmt(o.trainImagesPerSecond / CONVNETJS_QUOTED, 1)}× |`);
-      console.log(`| ${o.name} inference | ${peers.map((p) => `${fmt(o.inferImagesPerSecond / p.inferImagesPerSecond, 2)}×`).join(' | ')} | |`);
-    }
-  }
-
-  const by = (name: string) => results.find((r) => r.name === name);
-  const fast2 = by('engine-fast-2');
-  const fast1 = by('engine-fast');
-  const tfw = by('tfjs-wasm');
-  const ref = by('engine-reference');
-  const fastCap = results.find((r) => r.name.startsWith('engine-fast@'));
-  const targets: [string, boolean | null, string][] = [];
-  if (fast2 && tfw) targets.push(['2 workers ≥ 3× TF.js-WASM (train)', fast2.trainImagesPerSecond >= 3 * tfw.trainImagesPerSecond, `${fmt(fast2.trainImagesPerSecond / tfw.trainImagesPerSecond, 2)}×`]);
-  if (fast2) targets.push(['2 workers ≥ 30× ConvNetJS (210 img/s quoted)', fast2.trainImagesPerSecond >= 30 * CONVNETJS_QUOTED, `${fmt(fast2.trainImagesPerSecond / CONVNETJS_QUOTED, 1)}×`]);
-  const torch2 = by('pytorch-2');
-  if (fast2 && torch2) targets.push(['stretch: 2 workers ≥ ½ PyTorch on 2 threads', fast2.trainImagesPerSecond >= 0.5 * torch2.trainImagesPerSecond, `${fmt(fast2.trainImagesPerSecond / torch2.trainImagesPerSecond, 2)}×`]);
-  if (fast1 && tfw) targets.push(['inference ≥ TF.js-WASM', fast1.inferImagesPerSecond >= tfw.inferImagesPerSecond, `${fmt(fast1.inferImagesPerSecond / tfw.inferImagesPerSecond, 2)}×`]);
-  for (const r of [fast1, fast2]) {
-    if (r && r.trainImages >= 60000) targets.push([`${r.name}: peak RSS ≤ 400 MB on 60,000 images`, r.maxRssMB <= 400, `${fmt(r.maxRssMB)} MB`]);
-  }
-  if (ref && fastCap && ref.trainImages === fastCap.trainImages) {
-    // the two runs differ only in float rounding; the binomial standard error of the test sample is the noise
-    const se = Math.sqrt((ref.testAccuracy * (1 - ref.testAccuracy)) / ref.testImages);
-    const diff = Math.abs(fastCap.testAccuracy - ref.testAccuracy);
-    targets.push([`fast = reference accuracy within noise (same ${fmt(ref.trainImages)} images, ±2 s.e. = ${fmt(200 * se, 2)} pts)`, diff <= 2 * se, `${fmt(100 * fastCap.testAccuracy, 2)}% vs ${fmt(100 * ref.testAccuracy, 2)}%`]);
-  }
-  if (fast1?.heapKBPerBatch !== undefined) targets.push(['hot loop allocation per batch (heap-used steps, whole Trainer step)', null, `${fmt(fast1.heapKBPerBatch, 1)} KB/batch, heap used ${fmt(fast1.heapUsedMB![0], 1)}–${fmt(fast1.heapUsedMB![1], 1)} MB`]);
-  if (targets.length) {
-    console.log('\ntargets of issue 4:');
-    for (const [what, ok, value] of targets) console.log(`  ${ok === null ? 'info' : ok ? 'MET ' : 'MISS'}  ${what}: ${value}`);
-  }
-
-  for (const r of results) {
-    const ratios: Record<string, { train: number; inference: number }> = {};
-    for (const p of results) if (p !== r) ratios[p.name] = { train: r.trainImagesPerSecond / p.trainImagesPerSecond, inference: r.inferImagesPerSecond / p.inferImagesPerSecond };
-    console.log(`BENCH ${JSON.stringify({ ...r, dataset: source, ratios, convnetjsQuotedRatio: r.trainImagesPerSecond / CONVNETJS_QUOTED })}`);
-  }
+  console.log(header);
 }
 
 await main();
