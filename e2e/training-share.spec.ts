@@ -47,7 +47,9 @@ test('share it: the exported page, opened from disk, predicts as the studio does
   await page.locator(`[data-testid="run-item"][data-run-id="${run.id}"]`).click({ timeout: WORK.timeout });
   const [download] = await Promise.all([page.waitForEvent('download', WORK), page.getByTestId('export-html').click()]);
   expect(download.suggestedFilename()).toBe(`run-${run.id}.html`);
-  const htmlPath = (await download.path())!;
+  // a file on disk under its own name (the browser decides by the extension that it is a page)
+  const htmlPath = test.info().outputPath(download.suggestedFilename());
+  await download.saveAs(htmlPath);
   const size = readFileSync(htmlPath).length;
   const sizeText = size < 1e6 ? `${(size / 1e3).toFixed(1)} kB` : `${(size / 1e6).toFixed(1)} MB`;
   await expect(page.getByTestId('export-downloaded')).toContainText(`Downloaded run-${run.id}.html (${sizeText}) — open it in any browser`);
@@ -56,6 +58,9 @@ test('share it: the exported page, opened from disk, predicts as the studio does
   const share = await page.context().newPage();
   const requested: string[] = [];
   share.on('request', (r) => requested.push(r.url()));
+  const problems: string[] = [];
+  share.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  share.on('pageerror', (e) => problems.push(e.message));
   await share.setViewportSize({ width: 1280, height: 800 });
   await share.goto(pathToFileURL(htmlPath).href);
   await expect(share.locator('body[data-ready="true"]')).toHaveCount(1);
@@ -94,6 +99,7 @@ test('share it: the exported page, opened from disk, predicts as the studio does
   const shownPad = await shownProbabilities(share);
   for (const c of fromPad.ranked) expect(Math.abs(shownPad[c.className]! - c.probability), c.className).toBeLessThanOrEqual(1e-5);
   expect(requested).toEqual([pathToFileURL(htmlPath).href]);
+  expect(problems).toEqual([]);
   await share.close();
 
   // the PyTorch project: one tar of its folder in a browser
