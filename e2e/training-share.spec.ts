@@ -5,8 +5,8 @@
  * the probabilities of the studio's `predict` on the same image (within 1e-5), a stroke on its pad
  * those of `predict` on the drawn pixels, and the page asks nothing of any network. Then the
  * "PyTorch project" button downloads the project as one tar, and its weights.cnnm, imported in the
- * Experiments view, becomes a completed run. Named to run after training-flow.spec.ts (which starts
- * from an empty run list).
+ * Experiments view, becomes a completed run (deleted again at the end). Named to run after
+ * training-flow.spec.ts (which starts from an empty run list) and before views.spec.ts.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -125,4 +125,7 @@ test('share it: the exported page, opened from disk, predicts as the studio does
   // a file that is no model: refused in words
   await page.getByTestId('model-import-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model') });
   await expect(page.getByTestId('model-import-error')).toContainText(/^notes\.txt was not imported: importModel: /, WORK);
+
+  // the imported run has no training curves: views.spec.ts, next, opens the Train view on the newest run and wants some
+  await api('deleteRun', { id: importedId, confirmed: true });
 });
