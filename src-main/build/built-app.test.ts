@@ -98,8 +98,16 @@ describe('npm pack', () => {
     const db = join(dir.path, 'installed.sqlite');
     const train = spawnSync(bin, ['--db', db, '--json', 'train', '--dataset', '1', '--model', 'mlp', '--epochs', '1', '--limit', '300', '--threads', '2'], { encoding: 'utf8', timeout: 900_000 });
     expect(train.status, train.stderr).toBe(0);
-    const result = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { ok: boolean; value: { status: string; hyperparameters: { threads: number } } };
+    const result = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { ok: boolean; value: { id: number; status: string; hyperparameters: { threads: number } } };
     expect([result.ok, result.value.status, result.value.hyperparameters.threads]).toEqual([true, 'completed', 2]);
+    // the shared page's script was bundled at build time: the installed CLI has no esbuild and no sources
+    expect(existsSync(join(app, 'node_modules/esbuild')), 'esbuild is a dev dependency').toBe(false);
+    const page = join(dir.path, 'installed.html');
+    const exported = spawnSync(bin, ['--db', db, 'export', String(result.value.id), '--format', 'html', '--out', page], { encoding: 'utf8' });
+    expect(exported.status, exported.stderr).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<script type="application/json" id="cnn-studio-model">');
+    expect(html).toContain('inputs must be finite'); // the engine's model, inlined
   });
 });
 

@@ -253,13 +253,13 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
 
   export: {
-    usage: '<run> --format json|onnx|csv|pytorch --out FILE (pytorch: a folder) [--snapshot ID]',
+    usage: '<run> --format json|onnx|csv|pytorch|html --out FILE (pytorch: a folder; html: one page that classifies images offline) [--snapshot ID]',
     flags: ['format', 'out', 'snapshot'],
     async run(ctx) {
       needArgs(ctx, 1, 'the run to export');
-      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv', 'pytorch'] as const);
+      const format = choiceFlag(ctx.parsed, 'format', ['json', 'onnx', 'csv', 'pytorch', 'html'] as const);
       const outPath = str(ctx.parsed, 'out');
-      if (!format) throw new UsageError('export needs --format json|onnx|csv|pytorch');
+      if (!format) throw new UsageError('export needs --format json|onnx|csv|pytorch|html');
       if (!outPath) throw new UsageError(`export needs --out ${format === 'pytorch' ? 'DIR' : 'FILE'}`);
       const target = resolve(outPath);
       const r = await ctx.service.exec('exportRun', {
@@ -274,7 +274,8 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
         writeAtomic(path, Buffer.from(f.base64, 'base64'));
         return { name: f.name, path, bytes: f.bytes };
       });
-      if (!ctx.json) for (const f of written) ctx.io.stdout(`wrote ${f.path} (${f.bytes} bytes)\n`);
+      if (!ctx.json) for (const f of written) ctx.io.stdout(`wrote ${f.path} (${f.bytes} bytes${f.bytes >= 100_000 ? `, ${formatBytes(f.bytes)}` : ''})\n`);
+      if (!ctx.json && format === 'html') ctx.io.stdout('open it in any browser (no server, no network): drop, paste, choose or draw an image to classify it\n');
       return { code: 0, value: { files: written } };
     },
   },

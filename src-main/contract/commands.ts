@@ -179,8 +179,9 @@ export const COMMANDS = {
   cancelEvaluation: request({ runId: id() }),
   exportRun: request({
     runId: id(),
-    /** 'pytorch': a PyTorch project of the snapshot (model.py, train.py, data.py, weights, verify.py), its files for one folder. */
-    format: oneOf(['json', 'onnx', 'csv', 'pytorch'] as const),
+    /** 'pytorch': a PyTorch project of the snapshot (model.py, train.py, data.py, weights, verify.py), its files for one folder.
+     *  'html': one self-contained page that classifies images with the snapshot in any browser, offline (refused over 32 MiB). */
+    format: oneOf(['json', 'onnx', 'csv', 'pytorch', 'html'] as const),
     /** Default the run's latest snapshot. */
     snapshotId: optional(id()),
     /** The main file's name (default run-<id>.<format>); a JSON export's weights are that name + '.bin'. */

@@ -11,7 +11,8 @@
 import type { Result } from './types.js';
 import { id, none, oneOf, optional, request, string, type Infer, type Schema } from './schema.js';
 
-export const EXPORT_FORMATS = ['onnx', 'json', 'csv'] as const;
+/** 'pytorch' is a folder of files (the save dialog names the folder); the others are files. */
+export const EXPORT_FORMATS = ['onnx', 'json', 'csv', 'html', 'pytorch'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const SHELL_COMMANDS = {
@@ -31,8 +32,8 @@ export type ShellRequestOf<C extends ShellCommandName> = Infer<(typeof SHELL_COM
 export interface ShellResponses {
   /** Empty when the user cancelled. */
   chooseImportPaths: { paths: string[] };
-  /** `paths`: every file written (a model JSON and its .bin); null when the user cancelled. */
-  saveExport: { paths: string[]; format: ExportFormat } | null;
+  /** `paths`: every file written (a model JSON and its .bin, a PyTorch project's files); null when the user cancelled. */
+  saveExport: { paths: string[]; format: ExportFormat; bytes?: number } | null;
   revealPath: { revealed: true };
   openDataFolder: { path: string };
 }

@@ -7,6 +7,7 @@
  * A test imports a folder and checks that its cached pixels equal this module's.
  */
 import sharp, { type Metadata, type Sharp } from 'sharp';
+import { PREPARATION_STEPS as STEP } from './preparation-steps.js';
 import { grayToRgb, rgbToGray } from './transform.js';
 
 /** Encoded file bytes (PNG, JPEG, WebP, GIF, TIFF…) or raw H×W×C uint8 pixels (a drawing). */
@@ -26,8 +27,6 @@ export class ImageInputError extends Error {
   override name = 'ImageInputError';
 }
 
-const channelWords = (c: number, alpha: boolean) => `${c === 1 || c === 2 ? 'gray' : 'colour'}${alpha ? ' with alpha' : ''}`;
-
 export async function prepareImage(source: ImageSource, shape: readonly [number, number, number], maxPixels: number): Promise<Prepared> {
   const [outH, outW, outC] = shape;
   const steps: string[] = [];
@@ -41,7 +40,7 @@ export async function prepareImage(source: ImageSource, shape: readonly [number,
     ({ width, height } = source);
     hasAlpha = false;
     colour = source.channels === 3;
-    steps.push(`drawn ${width}×${height}, ${channelWords(source.channels, false)}`);
+    steps.push(STEP.drawn(width, height, source.channels));
   } else {
     let meta: Metadata;
     try {
@@ -55,17 +54,17 @@ export async function prepareImage(source: ImageSource, shape: readonly [number,
     if (width * height > maxPixels) throw new ImageInputError(`${width}×${height} pixels, more than the limit of ${maxPixels} pixels per image`);
     hasAlpha = meta.hasAlpha ?? false;
     colour = (meta.channels ?? 3) - (hasAlpha ? 1 : 0) >= 3;
-    steps.push(`decoded ${meta.format.toUpperCase()} ${width}×${height}, ${channelWords(meta.channels ?? 3, hasAlpha)}`);
+    steps.push(STEP.decoded(meta.format, width, height, meta.channels ?? 3, hasAlpha));
     if ((meta.orientation ?? 1) > 1) steps.push(`turned upright (EXIF orientation ${meta.orientation})`);
     image = sharp(source.bytes, { autoOrient: true, limitInputPixels: Math.floor(maxPixels) });
   }
   // as the import: alpha onto black, then a stretch (no crop, no padding) to the model's size
   image = image.flatten({ background: '#000000' });
-  if (hasAlpha) steps.push('flattened the alpha onto black');
+  if (hasAlpha) steps.push(STEP.flattened);
   if (width !== outW || height !== outH) {
     image = image.resize(outW, outH, { fit: 'fill' });
-    steps.push(`resized ${width}×${height} → ${outW}×${outH} (stretched, as the import resizes)`);
-  } else steps.push(`kept at ${outW}×${outH} (the model's input size)`);
+    steps.push(STEP.resized(width, height, outW, outH));
+  } else steps.push(STEP.kept(outW, outH));
   let data: Buffer, channels: number;
   try {
     const out = await image.raw().toBuffer({ resolveWithObject: true });
@@ -81,18 +80,18 @@ export async function prepareImage(source: ImageSource, shape: readonly [number,
     for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
     data = Buffer.from(one.buffer);
     channels = 1;
-    if (colour) steps.push('its red, green and blue are equal everywhere: taken as gray, as the import does');
+    if (colour) steps.push(STEP.takenAsGray);
   }
   const out = new Uint8Array(pixels * outC);
   if (channels === outC) out.set(data.subarray(0, out.length));
   else if (outC === 1) {
     rgbToGray(data, pixels, out);
-    steps.push('converted to grayscale (Rec. 601 luma: 0.299 R + 0.587 G + 0.114 B)');
+    steps.push(STEP.toGray);
   } else {
     grayToRgb(data, pixels, out);
-    steps.push('gray copied into 3 channels (the model takes colour)');
+    steps.push(STEP.toColour);
   }
-  steps.push('scaled 0–255 → 0–1 (÷ 255), as in training');
+  steps.push(STEP.scaled);
   return { pixels: out, steps };
 }
 

@@ -1,14 +1,16 @@
 /**
- * Exports of a run as bytes: ONNX or model JSON (+ its .bin) of a snapshot, the metrics CSV, or a
- * PyTorch project of a snapshot. The caller writes them where its user chose (CLI --out, the
- * desktop save dialog, a browser download).
+ * Exports of a run as bytes: ONNX or model JSON (+ its .bin) of a snapshot, the metrics CSV, a
+ * PyTorch project of a snapshot, or a self-contained HTML page that classifies images with it. The
+ * caller writes them where its user chose (CLI --out, the desktop save dialog, a browser download).
  */
-import { buildModel, ENGINE_VERSION, readTrainerState, resolveKernels } from '../../src-engine/index.js';
+import { buildModel, ENGINE_VERSION, readTrainerState, resolveKernels, type ModelSpec } from '../../src-engine/index.js';
 import type { ExportRunRequest, ExportRunResponse } from '../contract/index.js';
 import { readCache } from '../datasets/cache.js';
 import { seededSplit } from '../datasets/split.js';
 import type { DatasetRow, RunRow, Store } from '../db/store.js';
 import { exportModelJson, exportOnnx, metricsCsv, modelJsonWeightsName } from '../export/index.js';
+import { exportHtml, HtmlExportTooLarge, HTML_EXPORT_MAX_BYTES } from '../export/html/index.js';
+import { sharePageScript } from '../export/html/page-script.js';
 import { datasetFiles } from '../export/pytorch/dataset-files.js';
 import { exportPytorchProject, type ExportFile } from '../export/pytorch/index.js';
 import type { DatasetLibrary } from './datasets.js';
@@ -37,11 +39,31 @@ export function exportRun(store: Store, runs: RunManager, datasets: DatasetLibra
       const weightsFile = modelJsonWeightsName(name);
       const { json, bin } = exportModelJson(spec, weights, { ...meta, weightsFile, provenance });
       files.push({ name, bytes: new TextEncoder().encode(json) }, { name: weightsFile, bytes: bin });
+    } else if (req.format === 'html') {
+      files.push({ name, bytes: sharePage(store, run, d, snapshot, spec, weights) });
     } else {
       files.push(...pytorchProject(run, d, weights, provenance));
     }
   }
   return { files: files.map((f) => ({ name: f.name, bytes: f.bytes.length, base64: Buffer.from(f.bytes).toString('base64') })) };
+}
+
+/** The page of a snapshot, with the snapshot's test accuracy under its title when it was evaluated. */
+function sharePage(store: Store, run: RunRow, d: DatasetRow, snapshot: { id: number; epoch: number }, spec: ModelSpec, weights: Float32Array): Uint8Array {
+  const evaluation = store.evaluations(run.id).filter((e) => e.snapshotId === snapshot.id && e.datasetId === d.id && e.split !== 'train').at(-1);
+  try {
+    return exportHtml({
+      spec, weights, producer: ENGINE_VERSION, script: sharePageScript(),
+      run: { id: run.id, name: run.name, snapshotId: snapshot.id, epoch: snapshot.epoch },
+      dataset: { name: d.name, classNames: d.classNames },
+      summary: evaluation ? `${evaluation.split} accuracy ${(100 * evaluation.accuracy).toFixed(1)} % on ${evaluation.count} images` : '',
+    }, (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
+  } catch (e) {
+    if (e instanceof HtmlExportTooLarge) {
+      throw new ServiceError('bad_request', `run ${run.id}: ${e.message}`, { limit: { name: 'htmlExportBytes', actual: e.bytes, limit: HTML_EXPORT_MAX_BYTES } });
+    }
+    throw e;
+  }
 }
 
 /** The project's files: the run's split, the dataset's own files, and the engine's loss and

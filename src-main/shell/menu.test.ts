@@ -60,12 +60,14 @@ describe('the application menu', () => {
     m.click('File', 'Import Dataset File…');
     m.click('File', 'Export', 'ONNX Model…');
     m.click('File', 'Export', 'Model JSON + Weights…');
+    m.click('File', 'Export', 'Web Page (Self-Contained HTML)…');
+    m.click('File', 'Export', 'PyTorch Project…');
     m.click('File', 'Open Data Folder');
     m.click('View', 'Theme', 'Light');
     m.click('help', 'Where Is My Data?');
     m.click('help', 'The ONNX Format');
     m.click('help', 'About CNN Studio');
-    expect(m.calls).toEqual(['import folder', 'import file', 'export onnx', 'export json', 'data folder', 'theme light', 'where', 'open https://onnx.ai/', 'about']);
+    expect(m.calls).toEqual(['import folder', 'import file', 'export onnx', 'export json', 'export html', 'export pytorch', 'data folder', 'theme light', 'where', 'open https://onnx.ai/', 'about']);
   });
 
   it('keyboard: Ctrl/Cmd+O imports a folder, Ctrl/Cmd+E exports ONNX', () => {

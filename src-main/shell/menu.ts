@@ -34,6 +34,8 @@ const EXPORTS: { format: ExportFormat; label: string; accelerator?: string }[] =
   { format: 'onnx', label: 'ONNX Model…', accelerator: 'CmdOrCtrl+E' },
   { format: 'json', label: 'Model JSON + Weights…' },
   { format: 'csv', label: 'Metrics CSV…' },
+  { format: 'html', label: 'Web Page (Self-Contained HTML)…' },
+  { format: 'pytorch', label: 'PyTorch Project…' },
 ];
 
 const THEME_LABELS: Record<Theme, string> = { system: 'Follow the System', light: 'Light', dark: 'Dark' };

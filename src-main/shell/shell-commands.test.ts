@@ -3,7 +3,7 @@
  * export is written by the main process where the save dialog says, nothing when it is cancelled;
  * only what was written can be revealed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createElectron } from '../../e2e/electron-stand-in/electron.mjs';
@@ -44,7 +44,7 @@ describe('saveExport', () => {
     const { e, handlers } = commands();
     e.standIn.answer('save', { canceled: false, filePath: join(saves, 'my model') });
     const r = await handlers.saveExport({ runId, format: 'onnx' });
-    expect(r).toEqual({ ok: true, value: { paths: [join(saves, 'my model.onnx')], format: 'onnx' } });
+    expect(r).toEqual({ ok: true, value: { paths: [join(saves, 'my model.onnx')], format: 'onnx', bytes: statSync(join(saves, 'my model.onnx')).size } });
     const expected = await service.call('exportRun', { runId, format: 'onnx', fileName: 'my model.onnx' });
     expect(expected.ok && readFileSync(join(saves, 'my model.onnx')).equals(Buffer.from(expected.value.files[0]!.base64, 'base64'))).toBe(true);
     // the dialog: parented, the run's default name in the user's folder, ONNX only
@@ -58,10 +58,33 @@ describe('saveExport', () => {
     e.standIn.answer('save', { canceled: false, filePath: join(folder, 'net.json') });
     e.standIn.answer('save', { canceled: true, filePath: '' });
     const r = await handlers.saveExport({ runId, format: 'json' });
-    expect(r).toEqual({ ok: true, value: { paths: [join(folder, 'net.json'), join(folder, 'net.json.bin')], format: 'json' } });
+    expect(r).toEqual({ ok: true, value: { paths: [join(folder, 'net.json'), join(folder, 'net.json.bin')], format: 'json', bytes: statSync(join(folder, 'net.json')).size + statSync(join(folder, 'net.json.bin')).size } });
     expect((JSON.parse(readFileSync(join(folder, 'net.json'), 'utf8')) as { weights: { file: string } }).weights.file).toBe('net.json.bin');
     await handlers.saveExport({ runId, format: 'csv' });
     expect(e.standIn.dialogs[1]!.options.defaultPath).toBe(join(folder, `run-${runId}.csv`));
+  });
+
+  it('a PyTorch project goes into the folder the dialog names (created; no extension added), its files the ones exportRun gives', async () => {
+    const { e, handlers } = commands();
+    e.standIn.answer('save', { canceled: false, filePath: join(saves, 'cluster run') });
+    const r = await handlers.saveExport({ runId, format: 'pytorch' });
+    const expected = await service.call('exportRun', { runId, format: 'pytorch' });
+    if (!r.ok || !r.value || !expected.ok) throw new Error('export failed');
+    const names = expected.value.files.map((f) => f.name);
+    expect(names).toEqual(expect.arrayContaining(['model.py', 'train.py', 'weights.cnnm']));
+    expect(r.value.paths).toEqual(names.map((n) => join(saves, 'cluster run', n)));
+    expect(readdirSync(join(saves, 'cluster run')).sort()).toEqual([...names].sort());
+    expect(readFileSync(join(saves, 'cluster run', 'model.py'), 'utf8')).toBe(Buffer.from(expected.value.files.find((f) => f.name === 'model.py')!.base64, 'base64').toString('utf8'));
+    expect(e.standIn.dialogs[0]!.options.defaultPath).toBe(join(saves, `run-${runId}-pytorch`));
+  });
+
+  it('a web page is one .html file of the size the answer says', async () => {
+    const { e, handlers } = commands();
+    e.standIn.answer('save', { canceled: false, filePath: join(saves, 'share') });
+    const r = await handlers.saveExport({ runId, format: 'html' });
+    expect(r).toEqual({ ok: true, value: { paths: [join(saves, 'share.html')], format: 'html', bytes: statSync(join(saves, 'share.html')).size } });
+    expect(readFileSync(join(saves, 'share.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    expect(e.standIn.dialogs[0]!.options).toMatchObject({ filters: [{ extensions: ['html'] }] });
   });
 
   it('cancelled: answers null and writes nothing', async () => {
@@ -85,6 +108,7 @@ describe('saveExport', () => {
   it('the extension rule', () => {
     expect([exportTarget('/a/model', 'onnx'), exportTarget('/a/model.onnx', 'onnx'), exportTarget('/a/model.v2', 'json'), exportTarget('/a/.hidden', 'csv')])
       .toEqual(['/a/model.onnx', '/a/model.onnx', '/a/model.v2', '/a/.hidden.csv']);
+    expect([exportTarget('/a/project', 'pytorch'), exportTarget('/a/share', 'html')]).toEqual(['/a/project', '/a/share.html']);
   });
 });
 

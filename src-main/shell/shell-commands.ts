@@ -3,6 +3,7 @@
  * was written, opening the data folder. Requests arrive validated (src-main/ipc.ts); answers are
  * Results. Electron's dialog and shell come in as parameters, so this is tested with the stand-in.
  */
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { BrowserWindow, Dialog, OpenDialogOptions, SaveDialogOptions, Shell } from 'electron';
 import type { ContractHandler, Result } from '../contract/index.js';
@@ -26,12 +27,18 @@ const FORMAT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] 
   onnx: { name: 'ONNX model', extensions: ['onnx'] },
   json: { name: 'Model JSON (weights beside it as .bin)', extensions: ['json'] },
   csv: { name: 'Metrics CSV', extensions: ['csv'] },
+  html: { name: 'Self-contained web page', extensions: ['html'] },
+  // a folder to create: no extension, and a filter would add one
+  pytorch: { name: 'PyTorch project folder', extensions: ['*'] },
 };
 
 /** The path to write: the chosen one, with the format's extension added when the name has none. */
 export function exportTarget(chosen: string, format: ExportFormat): string {
-  return extname(chosen) === '' ? `${chosen}.${format}` : chosen;
+  return format === 'pytorch' || extname(chosen) !== '' ? chosen : `${chosen}.${format}`;
 }
+
+/** The default name in the save dialog: a file, or the PyTorch project's folder. */
+const defaultExportName = (runId: number, format: ExportFormat) => (format === 'pytorch' ? `run-${runId}-pytorch` : `run-${runId}.${format}`);
 
 const fail = (code: 'unauthorized' | 'internal', message: string) => ({ ok: false as const, error: { code, message } });
 
@@ -65,19 +72,22 @@ export function shellCommands(deps: ShellCommandDeps): ShellHandlers {
     async saveExport({ runId, format, snapshotId }) {
       const r = await saveDialog({
         title: `Export Run ${runId}`,
-        defaultPath: join(saveDir, `run-${runId}.${format}`),
+        defaultPath: join(saveDir, defaultExportName(runId, format)),
         filters: [FORMAT_FILTERS[format]],
         properties: ['createDirectory', 'showOverwriteConfirmation'],
       });
       if (r.canceled || !r.filePath) return { ok: true, value: null };
       const target = exportTarget(r.filePath, format);
-      const exported = await deps.service.call('exportRun', { runId, format, fileName: basename(target), ...(snapshotId !== undefined ? { snapshotId } : {}) });
+      const folder = format === 'pytorch';
+      const exported = await deps.service.call('exportRun', { runId, format, ...(folder ? {} : { fileName: basename(target) }), ...(snapshotId !== undefined ? { snapshotId } : {}) });
       if (!exported.ok) return exported;
       const paths: string[] = [];
       try {
-        // the main file under the chosen name; a model JSON's weights beside it under the name it gives them
+        // the main file under the chosen name; a model JSON's weights beside it under the name it
+        // gives them; a PyTorch project's files in the folder of the chosen name
+        if (folder) mkdirSync(target, { recursive: true });
         for (const f of exported.value.files) {
-          const path = join(dirname(target), f.name);
+          const path = join(folder ? target : dirname(target), f.name);
           writeAtomic(path, Buffer.from(f.base64, 'base64'));
           paths.push(path);
         }
@@ -86,7 +96,7 @@ export function shellCommands(deps: ShellCommandDeps): ShellHandlers {
       }
       paths.forEach((p) => written.add(p));
       saveDir = dirname(target);
-      return { ok: true, value: { paths, format } };
+      return { ok: true, value: { paths, format, bytes: exported.value.files.reduce((n, f) => n + f.bytes, 0) } };
     },
 
     async revealPath({ path }) {

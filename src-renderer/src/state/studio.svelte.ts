@@ -18,6 +18,7 @@ import { ExportState } from './exports.svelte.js';
 import { ImportQueue } from './imports.svelte.js';
 import type { View } from './nav.svelte.js';
 import { InspectState } from './inspect.svelte.js';
+import { ModelImportState } from './model-import.svelte.js';
 import { RunsState } from './runs.svelte.js';
 
 export interface StudioOptions {
@@ -40,6 +41,8 @@ export class Studio {
   readonly experiments: ExperimentsState;
   readonly inspect: InspectState;
   readonly exports: ExportState;
+  /** A trained model file brought back as a run (the Experiments view). */
+  readonly modelImport: ModelImportState;
   readonly shell: ShellApi | null;
   /** The event stream, as the sidebar shows it. */
   connection = $state<ConnectionState>('connecting');
@@ -62,6 +65,7 @@ export class Studio {
     this.experiments = new ExperimentsState(client);
     this.exports = new ExportState(client, this.shell, o.download ?? downloadFiles);
     this.inspect = new InspectState(client, this.runs);
+    this.modelImport = new ModelImportState(client, this.runs);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
