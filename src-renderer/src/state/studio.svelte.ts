@@ -18,6 +18,9 @@ import { ExportState } from './exports.svelte.js';
 import { ImportQueue } from './imports.svelte.js';
 import type { View } from './nav.svelte.js';
 import { InspectState } from './inspect.svelte.js';
+import { GradientCheckState } from './gradient-check.svelte.js';
+import { HealthState } from './health.svelte.js';
+import { SaliencyState } from './saliency.svelte.js';
 import { RunsState } from './runs.svelte.js';
 
 export interface StudioOptions {
@@ -39,6 +42,10 @@ export class Studio {
   readonly evaluation: EvaluationState;
   readonly experiments: ExperimentsState;
   readonly inspect: InspectState;
+  /** Look inside: why it said that (saliency), and the gradient check on demand; Train: training health. */
+  readonly saliency: SaliencyState;
+  readonly gradientCheck: GradientCheckState;
+  readonly health: HealthState;
   readonly exports: ExportState;
   readonly shell: ShellApi | null;
   /** The event stream, as the sidebar shows it. */
@@ -62,6 +69,9 @@ export class Studio {
     this.experiments = new ExperimentsState(client);
     this.exports = new ExportState(client, this.shell, o.download ?? downloadFiles);
     this.inspect = new InspectState(client, this.runs);
+    this.saliency = new SaliencyState(client);
+    this.gradientCheck = new GradientCheckState(client);
+    this.health = new HealthState(client);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
