@@ -70,9 +70,12 @@ test('look inside: the saliency map over an image with the top 3, its opacity an
   await expect(top).toHaveCount(3);
   expect(await top.evaluateAll((els) => els.map((e) => [e.getAttribute('data-class'), Number(e.getAttribute('data-p'))])))
     .toEqual(expected.top.map((c) => [c.className, c.probability]));
-  // the overlay's opacity follows the slider
+  // the overlay's opacity follows the slider: the blended pixels change
+  const centre = () => map.evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).join(','));
+  const before = await centre();
   await page.getByTestId('saliency-opacity').fill('0.25');
-  await expect(map).toHaveAttribute('style', /opacity: 0\.25/);
+  await expect(map).toHaveAttribute('data-opacity', '0.25');
+  expect(await centre()).not.toBe(before);
   // another class: its own map
   const other = (expected.predicted + 1) % 10;
   await page.getByTestId('saliency-class').selectOption(String(other));

@@ -146,7 +146,7 @@ export const HYPERPARAMETER_FIELDS: readonly HyperparameterField[] = [
     help: 'also snapshot within an epoch every N minutes, so a crash loses at most that (0: at epoch ends only)',
   },
   {
-    path: 'healthEvery', label: 'health every', kind: 'integer', min: 0, max: 100_000, default: 20, flag: 'health-every',
+    path: 'healthEvery', label: 'health every', kind: 'integer', min: 0, max: 100_000, default: 50, flag: 'health-every',
     help: 'measure training health per layer (gradient norm, update/weight ratio, dead ReLUs, activations) every N batches; 0: off',
   },
 ];

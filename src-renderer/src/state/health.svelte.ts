@@ -12,6 +12,9 @@ import type { Point } from './runs.svelte.js';
 /** What the small charts plot, per layer, over the run's steps. */
 export const HEALTH_METRICS = ['gradientNorm', 'updateRatio', 'deadFraction', 'activationStd'] as const;
 export type HealthMetric = (typeof HEALTH_METRICS)[number];
+/** Drawn on logarithmic axes (they span decades), where a 0 has no place: a dead layer's zero
+ *  gradient is left out of its line (the dead-ReLU chart and the findings say it). */
+export const LOG_METRICS: ReadonlySet<HealthMetric> = new Set(['gradientNorm', 'updateRatio']);
 
 export interface LayerSeries {
   index: number;
@@ -93,7 +96,7 @@ export class HealthState {
       for (const m of HEALTH_METRICS) {
         const v = l[m];
         // null: the layer has none (no parameters, no ReLU); JSON turns NaN into null too
-        if (v !== null && v !== undefined && Number.isFinite(v)) series.points[m].push({ x: record.step, y: v });
+        if (v !== null && v !== undefined && Number.isFinite(v) && (v > 0 || !LOG_METRICS.has(m))) series.points[m].push({ x: record.step, y: v });
       }
     }
   }
