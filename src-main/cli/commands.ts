@@ -2,9 +2,9 @@
  * The CLI's commands, one entry each: its usage line, the flags it takes and what it does. The
  * usage text and the unknown-flag check are built from this table.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { comparisonCsv, overlayHyperparameters, REQUEST_LIMITS, RUN_SORTS, runsCsv, type ArchitectureRow, type DatasetInfo, type HyperparameterInput, type ImageInput, type ModelSpec, type PredictResponse } from '../contract/index.js';
+import { comparisonCsv, overlayHyperparameters, RUN_SORTS, runsCsv, type ArchitectureRow, type DatasetInfo, type HyperparameterInput, type ModelSpec, type PredictResponse } from '../contract/index.js';
 import { writeAtomic } from '../export/index.js';
 import { ServiceError } from '../service/errors.js';
 import type { Service } from '../service/service.js';
@@ -15,6 +15,8 @@ import { follow, showRun } from './follow.js';
 import type { CliIo } from './index.js';
 import { bar, num, pct, table } from './format.js';
 import { EXPERIMENT_COMMANDS } from './experiment-commands.js';
+import { imageArgument } from './image-argument.js';
+import { INSPECT_COMMANDS } from './inspect-commands.js';
 import { classNamesFrom, LIBRARY_COMMANDS, runsTable, self } from './library-commands.js';
 
 /** How an aligned architecture row reads in a table: what the later runs did there against the first. */
@@ -350,25 +352,8 @@ export const CLI_COMMANDS: Record<string, CliCommand> = {
   },
   ...LIBRARY_COMMANDS,
   ...EXPERIMENT_COMMANDS,
+  ...INSPECT_COMMANDS,
 };
-
-/** An image argument of predict: `test:N` / `train:N` (the run's dataset's own image), else a file the local user named. */
-function imageArgument(arg: string, datasetId: number): ImageInput {
-  const own = /^(test|train):(\d+)$/.exec(arg);
-  if (own) return { type: 'dataset', datasetId, split: own[1] as 'test' | 'train', index: Number(own[2]) };
-  let size: number;
-  try {
-    const st = statSync(arg);
-    if (!st.isFile()) throw new UsageError(`${arg} is not a file`);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new ServiceError('not_found', `${arg}: no such image file (or write test:N / train:N for an image of the run's dataset)`);
-  }
-  // bounded before it is read, as the service bounds it
-  if (size > REQUEST_LIMITS.imageFileBytes) throw new ServiceError('bad_request', `${arg} is ${size} bytes, more than the limit of ${REQUEST_LIMITS.imageFileBytes}`);
-  return { type: 'file', base64: readFileSync(arg).toString('base64'), name: basename(arg) };
-}
 
 function showPrediction(arg: string, r: PredictResponse, top: number): string {
   const lines = [`${arg}: ${r.ranked[0]!.className} (${pct(r.ranked[0]!.probability)})${r.image.label !== null ? `, labelled ${r.ranked.find((c) => c.classIndex === r.image.label)?.className ?? r.image.label}` : ''}`];

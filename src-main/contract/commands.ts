@@ -10,6 +10,7 @@ import type {
   CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse, ImportDatasetResponse, PredictResponse,
   Result, RunDetail, RunDiff, RunSummary, StepThroughResponse, SweepDetail, SweepInfo, Thumbnail,
 } from './types.js';
+import type { GradientCheckResponse, RunHealthResponse, SaliencyResponse } from './types.js';
 import { RUN_STATUSES } from './types.js';
 import { RUN_SORTS } from './run-query.js';
 import { hyperparameterInputSchema, type HyperparameterInput } from './hyperparameters.js';
@@ -46,6 +47,9 @@ export const REQUEST_LIMITS = {
   pixelsSide: 1024,
   /** Inspections computing at once (each in a worker of its own); one more is refused. */
   inspectionsRunning: 4,
+  /** Images and entries per parameter of one gradient check (each entry costs two float64 forward passes over the images). */
+  gradientCheckSamples: 16,
+  gradientCheckEntries: 256,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -211,6 +215,18 @@ export const COMMANDS = {
     /** Output units to explain, by layer index; the rest follow as a chain. */
     units: optional(array(object({ layer: integer({ min: 0 }), unit: unitOf }), { maxItems: REQUEST_LIMITS.layers })),
   }),
+  /** The gradient of a class's score (default the predicted class) w.r.t. the input pixels, and the top-3 probabilities. */
+  saliency: request({ ...inspection, image: imageInput, classIndex: optional(integer({ min: 0, max: 255 })) }),
+  /** A float64 finite-difference check of the snapshot's gradient, layer by layer, on the first images of its dataset. */
+  gradientCheck: request({
+    ...inspection,
+    /** Images (default 4), from the test split when the dataset has one, else the training split. */
+    samples: optional(integer({ min: 1, max: REQUEST_LIMITS.gradientCheckSamples })),
+    /** Entries compared per parameter, picked with a fixed seed (default 16; all of a smaller one). */
+    entriesPerParameter: optional(integer({ min: 1, max: REQUEST_LIMITS.gradientCheckEntries })),
+  }),
+  /** The run's training health: its per-layer measurements and the findings with suggested fixes. */
+  runHealth: request({ runId: id() }),
   /** Stops an inspection waiting or running; it rejects with code 'cancelled'. */
   cancelInspection: request({ inspectionId: string({ minLength: 1, maxLength: 100 }) }),
   /** Refused with in_use (detail.usedBy) when the run has forks, unless confirmed (they keep their snapshots). */
@@ -275,6 +291,9 @@ export interface Responses {
   featureMaps: FeatureMapsResponse;
   inspectFilters: FiltersResponse;
   stepThrough: StepThroughResponse;
+  saliency: SaliencyResponse;
+  gradientCheck: GradientCheckResponse;
+  runHealth: RunHealthResponse;
   cancelInspection: { cancelled: boolean };
   deleteRun: { deleted: true };
   updateRun: RunSummary;

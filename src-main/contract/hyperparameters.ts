@@ -61,6 +61,9 @@ export interface Hyperparameters {
   /** Also snapshot within an epoch after this many minutes of training since the last snapshot
    *  (a crash loses at most that much); 0 = at epoch ends only. A setting: the weights do not depend on it. */
   snapshotMinutes: number;
+  /** Measure (and store) training health per layer every N batches — gradient norm, update/weight
+   *  ratio, dead ReLUs, activation mean/std; 0 = off. A setting: the weights do not depend on it. */
+  healthEvery: number;
 }
 
 type Partialize<T> = T extends object ? { [K in keyof T]?: T[K] } : T;
@@ -142,6 +145,10 @@ export const HYPERPARAMETER_FIELDS: readonly HyperparameterField[] = [
     path: 'snapshotMinutes', label: 'snapshot every (minutes)', kind: 'number', min: 0, max: 1440, default: 5, flag: 'snapshot-every',
     help: 'also snapshot within an epoch every N minutes, so a crash loses at most that (0: at epoch ends only)',
   },
+  {
+    path: 'healthEvery', label: 'health every', kind: 'integer', min: 0, max: 100_000, default: 50, flag: 'health-every',
+    help: 'measure training health per layer (gradient norm, update/weight ratio, dead ReLUs, activations) every N batches; 0: off',
+  },
 ];
 
 const BY_PATH = new Map(HYPERPARAMETER_FIELDS.map((f) => [f.path, f]));
@@ -197,6 +204,7 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = Object.freeze({
   threads: scalar('threads') as number,
   progressEvery: scalar('progressEvery') as number,
   snapshotMinutes: scalar('snapshotMinutes') as number,
+  healthEvery: scalar('healthEvery') as number,
 }) as Hyperparameters;
 
 /** Stored hyperparameters of a run from before a field existed, with that field's default. */

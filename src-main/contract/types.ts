@@ -7,6 +7,7 @@ import type { ModelSpec } from '../../src-engine/spec.js';
 import type { ShapeReport } from '../../src-engine/shapes.js';
 import type { BatchEvent, EpochMetrics } from '../../src-engine/train.js';
 import type { Range, StepThrough } from '../../src-engine/inspect/index.js';
+import type { HealthFinding, HealthRecord, LayerHealth, NonFiniteStep } from '../../src-engine/inspect/index.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import type { EarlyStoppingMonitor, Hyperparameters } from './hyperparameters.js';
 
@@ -316,6 +317,98 @@ export interface StepThroughResponse extends InspectedSnapshot {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Why did it say that, the gradient check on demand, training health
+
+export type { HealthFinding, HealthRecord, LayerHealth, NonFiniteStep };
+
+export interface SaliencyResponse extends InspectedSnapshot {
+  image: PreparedImage;
+  /** The class whose score (its logit) was differentiated: the predicted one unless one was asked for. */
+  classIndex: number;
+  predicted: number;
+  /** Per class, in class order. */
+  probabilities: number[];
+  /** The three likeliest classes, likeliest first. */
+  top: ClassProbability[];
+  /** (H, W) float32, base64: per pixel the largest |∂z_class / ∂x| over the channels. */
+  map: string;
+  /** The map's largest value (the heat map is drawn relative to it). */
+  max: number;
+}
+
+/** One parameter's (or the input's) check: entries compared, their largest and median relative error. */
+export interface ParameterCheckRow {
+  name: string;
+  checked: number;
+  total: number;
+  maxRelError: number;
+  medianRelError: number;
+  /** Within the response's tolerance: median and largest error both at or below theirs. */
+  passed: boolean;
+}
+
+export interface LayerCheckRow {
+  index: number;
+  label: string;
+  parameters: ParameterCheckRow[];
+  /** The layer's largest error; null for a layer without parameters (nothing to check). */
+  maxRelError: number | null;
+  passed: boolean | null;
+}
+
+export interface GradientCheckResponse extends InspectedSnapshot {
+  /** A parameter passes when its median relative error |analytic − numeric| / (|analytic| + |numeric|)
+   *  is at most `median` and its largest at most `max` (one entry may sit on a ReLU kink or a max
+   *  switch within ±h, which only that entry shows). */
+  tolerance: { median: number; max: number };
+  /** The finite-difference step (float64 central differences). */
+  h: number;
+  /** The images checked: the first of that split of the run's dataset, with their labels. */
+  split: 'test' | 'train';
+  indices: number[];
+  loss: number;
+  layers: LayerCheckRow[];
+  /** dL/dx, shown but not judged: an input pixel of a flat region (an image's black background) often
+   *  sits where pooled conv outputs tie or a ReLU is exactly at 0 — a kink, where the loss has no
+   *  derivative and a central difference averages the two sides. */
+  input: Omit<ParameterCheckRow, 'passed'>;
+  /** Every layer's parameters passed. */
+  passed: boolean;
+  /** Loss evaluations made (two per entry), and the seconds they took. */
+  evaluations: number;
+  seconds: number;
+}
+
+/** A health measurement of a run, or of an ancestor it was forked from (runId says which). */
+export type RunHealthRecord = HealthRecord & { runId: number };
+
+export interface RunHealthResponse {
+  runId: number;
+  /** The run's healthEvery: a measurement every N batches (0: off). */
+  every: number;
+  /** Oldest first; a fork's begin with its parent's up to the snapshot it was forked from. */
+  records: RunHealthRecord[];
+  /** The step whose loss went non-finite, with the first layer that did, if the run failed so. */
+  failure: NonFiniteStep | null;
+  /** In plain words, each with a suggested fix (engine rules over the latest measurements). */
+  findings: HealthFinding[];
+}
+
+/** A health measurement as training makes it (every healthEvery batches), counted as the run counts. */
+export interface RunHealthEvent extends RunHealthRecord {
+  batchesPerEpoch: number;
+}
+
+/** A long inspection's progress (the gradient check: parameters checked so far). */
+export interface InspectionProgressEvent {
+  inspectionId: string;
+  runId: number;
+  kind: 'gradientCheck';
+  done: number;
+  total: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Compare
 
 export interface CompareResponse {
@@ -476,7 +569,10 @@ export interface Events {
   runStatus: RunStatusEvent;
   importProgress: ImportProgressEvent;
   libraryChanged: LibraryEvent;
+  /** Training health, every healthEvery batches of a running run. */
+  runHealth: RunHealthEvent;
+  inspectionProgress: InspectionProgressEvent;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['runProgress', 'runStatus', 'importProgress', 'libraryChanged'];
+export const EVENT_NAMES: readonly EventName[] = ['runProgress', 'runStatus', 'importProgress', 'libraryChanged', 'runHealth', 'inspectionProgress'];

@@ -244,6 +244,20 @@ export const MIGRATIONS: readonly string[] = [
 
   ALTER TABLE evaluations ADD COLUMN predictions BLOB; -- one byte per evaluated image: the predicted class
   `,
+
+  // 4: training health, every healthEvery batches per layer (written with the batch rows, forgotten
+  // past the snapshot a resume starts from as they are), and the step whose loss went non-finite
+  `
+  CREATE TABLE health_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step   INTEGER NOT NULL,              -- the run's step, as batch_metrics counts it
+    epoch  INTEGER NOT NULL,              -- 1-based
+    batch  INTEGER NOT NULL,              -- 1-based
+    kind   TEXT NOT NULL CHECK (kind IN ('step', 'nonfinite')),
+    data   TEXT NOT NULL,                 -- JSON: LayerHealth[] for 'step', the NonFiniteLayer (or null) for 'nonfinite'
+    PRIMARY KEY (run_id, step, kind)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,7 +21,7 @@ it('migrates a new file to the current version, once; reopening changes nothing'
   expect(s.schemaVersion).toBe(SCHEMA_VERSION);
   expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'meta', 'owners', 'runs', 'snapshots', 'sqlite_sequence', 'sweeps']);
+  expect(tables).toEqual(['batch_metrics', 'datasets', 'epoch_metrics', 'evaluations', 'health_metrics', 'meta', 'owners', 'runs', 'snapshots', 'sqlite_sequence', 'sweeps']);
   s.insertDataset(dataset);
   s.close();
   const again = new Store(path);

@@ -9,6 +9,7 @@ import {
   type ModelSpec, type RunStatus, type RunSummary, type SnapshotInfo, type SweepInfo, type SweepSpace,
 } from '../contract/index.js';
 import type { ImportOptions } from '../datasets/types.js';
+import type { HealthRecord, LayerHealth, NonFiniteStep } from '../../src-engine/inspect/index.js';
 import type { ImportedDataset } from '../datasets/types.js';
 import { migrate } from './schema.js';
 
@@ -62,8 +63,11 @@ export interface EpochCommit {
   kind: SnapshotInfo['kind'];
   /** Seconds of training to add to the run's total. */
   trainSeconds: number;
-  pendingBatches: (BatchMetricsRow & { runId: number })[];
+  pendingBatches: PendingBatchRow[];
 }
+
+/** A batch row waiting to be written, with the training-health measurement taken at that step, if one was. */
+export type PendingBatchRow = BatchMetricsRow & { runId: number; health?: LayerHealth[] };
 
 export type NewEvaluation = Omit<EvaluationInfo, 'id' | 'createdAt'>;
 
@@ -276,6 +280,10 @@ export class Store {
       batches: db.prepare('SELECT * FROM batch_metrics WHERE run_id = ? ORDER BY step'),
       deleteEpochsAfter: db.prepare('DELETE FROM epoch_metrics WHERE run_id = ? AND epoch > ?'),
       deleteBatchesAfter: db.prepare('DELETE FROM batch_metrics WHERE run_id = ? AND step > ?'),
+      insertHealth: db.prepare('INSERT OR REPLACE INTO health_metrics (run_id, step, epoch, batch, kind, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      health: db.prepare("SELECT step, epoch, batch, data FROM health_metrics WHERE run_id = ? AND kind = 'step' ORDER BY step"),
+      healthFailure: db.prepare("SELECT step, epoch, batch, data FROM health_metrics WHERE run_id = ? AND kind = 'nonfinite' ORDER BY step DESC LIMIT 1"),
+      deleteHealthAfter: db.prepare('DELETE FROM health_metrics WHERE run_id = ? AND step > ?'),
 
       insertSnapshot: db.prepare(`INSERT INTO snapshots (run_id, epoch, batch, step, kind, is_best, state, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -509,17 +517,23 @@ export class Store {
 
   // --- metrics and snapshots
 
-  insertBatches(rows: (BatchMetricsRow & { runId: number })[]): void {
+  /** One batch row and the health measurement taken with it (inside the caller's transaction). */
+  private writeBatch(b: PendingBatchRow): void {
+    this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+    if (b.health) this.s.insertHealth.run(b.runId, b.step, b.epoch, b.batch, 'step', JSON.stringify(b.health));
+  }
+
+  insertBatches(rows: PendingBatchRow[]): void {
     if (rows.length === 0) return;
     this.db.transaction(() => {
-      for (const b of rows) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+      for (const b of rows) this.writeBatch(b);
     })();
   }
 
   /** An epoch's end: its pending batch rows, its metrics row, its snapshot and the run's summary columns, atomically. */
   commitEpoch(c: EpochCommit): number {
     return this.db.transaction(() => {
-      for (const b of c.pendingBatches) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+      for (const b of c.pendingBatches) this.writeBatch(b);
       const m = c.metrics;
       this.s.insertEpoch.run({
         run_id: c.runId, epoch: m.epoch, step: m.step, train_loss: m.trainLoss, train_accuracy: m.trainAccuracy,
@@ -543,9 +557,9 @@ export class Store {
   /** A snapshot outside an epoch end (pause, stop, interval), with any pending batch rows; `batch` is
    *  how many batches of epoch `epoch + 1` are done. An interval snapshot replaces the run's previous one. */
   insertSnapshot(runId: number, position: { epoch: number; batch: number; step: number }, kind: SnapshotInfo['kind'], state: Uint8Array,
-    pendingBatches: (BatchMetricsRow & { runId: number })[] = [], trainSeconds = 0): number {
+    pendingBatches: PendingBatchRow[] = [], trainSeconds = 0): number {
     return this.db.transaction(() => {
-      for (const b of pendingBatches) this.s.insertBatch.run(b.runId, b.step, b.epoch, b.batch, b.loss, b.accuracy, b.learningRate, b.wallTime);
+      for (const b of pendingBatches) this.writeBatch(b);
       if (trainSeconds) this.s.addTrainSeconds.run(trainSeconds, runId);
       const id = Number(this.s.insertSnapshot.run(runId, position.epoch, position.batch, position.step, kind, 0, state, now()).lastInsertRowid);
       this.s.pruneIntervalSnapshots.run({ run_id: runId, keep: id });
@@ -574,6 +588,7 @@ export class Store {
     this.db.transaction(() => {
       this.s.deleteEpochsAfter.run(runId, snapshot?.epoch ?? 0);
       this.s.deleteBatchesAfter.run(runId, snapshot?.step ?? 0);
+      this.s.deleteHealthAfter.run(runId, snapshot?.step ?? 0);
       this.s.deleteSnapshotsAfter.run(runId, snapshot?.id ?? 0);
       const epochs = this.epochs(runId);
       const last = epochs[epochs.length - 1];
@@ -582,6 +597,26 @@ export class Store {
         best_val_accuracy = (SELECT MAX(val_accuracy) FROM epoch_metrics WHERE run_id = ?) WHERE id = ?`)
         .run(last?.epoch ?? null, last?.valAccuracy ?? null, last?.trainLoss ?? null, runId, runId, runId);
     })();
+  }
+
+  // --- training health
+
+  /** The run's health measurements, oldest first. */
+  health(runId: number): HealthRecord[] {
+    return (this.s.health.all(runId) as Row[]).map((r) => ({ step: r.step, epoch: r.epoch, batch: r.batch, layers: JSON.parse(r.data) as LayerHealth[] }));
+  }
+
+  /** The step whose loss went non-finite (numbered as the run counts), with the first layer that did. */
+  insertHealthFailure(runId: number, f: NonFiniteStep): void {
+    this.s.insertHealth.run(runId, f.step, f.epoch, f.batch, 'nonfinite', JSON.stringify({ loss: f.loss, layer: f.layer }));
+  }
+
+  healthFailure(runId: number): NonFiniteStep | null {
+    const r = this.s.healthFailure.get(runId) as Row | undefined;
+    if (!r) return null;
+    const d = JSON.parse(r.data) as { loss: number | null; layer: NonFiniteStep['layer'] };
+    // JSON has no NaN or ∞: a loss that was one is stored as null
+    return { step: r.step, epoch: r.epoch, batch: r.batch, loss: d.loss ?? NaN, layer: d.layer };
   }
 
   snapshots(runId: number): SnapshotInfo[] {

@@ -4,6 +4,7 @@
  * cache file) and what to compute. The worker answers once, with the response's body.
  */
 import type { FeatureMapsResponse, FiltersResponse, InspectedSnapshot, KernelChoice, PredictResponse, StepThroughResponse, Unit } from '../contract/index.js';
+import type { GradientCheckResponse, SaliencyResponse } from '../contract/index.js';
 import type { ImageSource } from '../datasets/prepare-image.js';
 
 /** The image to inspect, as the worker reads it. */
@@ -24,6 +25,9 @@ export type InspectionJob = JobBase & (
   | { kind: 'featureMaps'; image: JobImage }
   | { kind: 'filters' }
   | { kind: 'stepThrough'; image: JobImage; label?: number; units?: { layer: number; unit: Unit }[] }
+  | { kind: 'saliency'; image: JobImage; classIndex?: number }
+  /** The first `samples` images of the dataset's test split (else its training split). */
+  | { kind: 'gradientCheck'; cacheFile: string; samples: number; entriesPerParameter: number }
 );
 
 export type InspectionKind = InspectionJob['kind'];
@@ -35,9 +39,13 @@ export interface InspectionResults {
   featureMaps: Body<FeatureMapsResponse>;
   filters: Body<FiltersResponse>;
   stepThrough: Body<StepThroughResponse>;
+  saliency: Body<SaliencyResponse>;
+  gradientCheck: Body<GradientCheckResponse>;
 }
 
 export type InspectionMessage =
   | { type: 'inspected'; value: InspectionResults[InspectionKind] }
+  /** Before the answer, from a long one (the gradient check): how far it is. */
+  | { type: 'progress'; done: number; total: number }
   /** 'bad_image': the image cannot be read or is too large (the caller's to fix); else a failure of ours. */
   | { type: 'failed'; code: 'bad_image' | 'error'; message: string };

@@ -9,7 +9,9 @@ import { featureMaps, filterTiles, stepThrough, type Unit } from '../../src-engi
 import type { PreparedImage } from '../contract/index.js';
 import { readCache } from '../datasets/cache.js';
 import { ImageInputError, prepareImage } from '../datasets/prepare-image.js';
+import { gradientCheckResult } from './gradient-check-job.js';
 import type { InspectionJob, InspectionMessage, InspectionResults, JobImage } from './protocol.js';
+import { saliencyResult } from './saliency-job.js';
 
 const base64 = (a: Uint8Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
@@ -45,7 +47,10 @@ function prepared(job: InspectionJob, image: { pixels: Uint8Array; steps: string
   return { width, height, channels, base64: base64(image.pixels), steps: image.steps, label: image.label };
 }
 
-export async function runInspection(job: InspectionJob): Promise<InspectionResults[InspectionJob['kind']]> {
+/** `onProgress`: how far a long inspection (the gradient check) is, as it goes. */
+export async function runInspection(job: InspectionJob, onProgress: (done: number, total: number) => void = () => {}): Promise<InspectionResults[InspectionJob['kind']]> {
+  // on its own float64 build of the spec, from the snapshot's bytes
+  if (job.kind === 'gradientCheck') return gradientCheckResult(job, onProgress);
   const model = modelOf(job);
   if (job.kind === 'filters') {
     const { layers, unsupported } = filterTiles(model);
@@ -62,6 +67,7 @@ export async function runInspection(job: InspectionJob): Promise<InspectionResul
       .sort((a, b) => b.probability - a.probability || a.classIndex - b.classIndex);
     return { image: prepared(job, image), probabilities, ranked } satisfies InspectionResults['predict'];
   }
+  if (job.kind === 'saliency') return saliencyResult(model, x, prepared(job, image), job.classNames, job.classIndex);
   if (job.kind === 'featureMaps') {
     const maps = featureMaps(model, x);
     return {
@@ -94,10 +100,10 @@ export async function runInspection(job: InspectionJob): Promise<InspectionResul
   return { image: prepared(job, image), classNames: job.classNames, labelFrom, steps: stepThrough(model, x, label, { units }) } satisfies InspectionResults['stepThrough'];
 }
 
-/** The worker's one answer to a job. */
-export async function inspectionMessage(job: InspectionJob): Promise<InspectionMessage> {
+/** The worker's one answer to a job; `post` sends progress messages before it. */
+export async function inspectionMessage(job: InspectionJob, post: (m: InspectionMessage) => void = () => {}): Promise<InspectionMessage> {
   try {
-    return { type: 'inspected', value: await runInspection(job) };
+    return { type: 'inspected', value: await runInspection(job, (done, total) => post({ type: 'progress', done, total })) };
   } catch (e) {
     return { type: 'failed', code: e instanceof ImageInputError ? 'bad_image' : 'error', message: (e as Error)?.message ?? String(e) };
   }

@@ -6,7 +6,7 @@ import { inspectionMessage } from './run-inspection.js';
 if (!parentPort) throw new Error('inspection/worker.ts must run in a worker thread');
 const port = parentPort;
 port.once('message', (job: InspectionJob) => {
-  void inspectionMessage(job).then((message) => {
+  void inspectionMessage(job, (m) => port.postMessage(m)).then((message) => {
     port.postMessage(message);
     port.close();
   });

@@ -7,6 +7,7 @@ import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
 import { exportRun } from './exports.js';
 import { diffRuns } from './run-diff.js';
+import { runHealth } from './health.js';
 import { importModel } from './imported-models.js';
 import { modelLimits } from './model-size.js';
 import type { Service } from './service.js';
@@ -43,6 +44,9 @@ export function commandHandlers(s: Service): CommandHandlers {
     featureMaps: (r) => s.inspections.featureMaps(r),
     inspectFilters: (r) => s.inspections.filters(r),
     stepThrough: (r) => s.inspections.stepThrough(r),
+    saliency: (r) => s.inspections.saliency(r),
+    gradientCheck: (r) => s.inspections.gradientCheck(r),
+    runHealth: (r) => runHealth(s.store, s.runs, r.runId),
     cancelInspection: (r) => s.inspections.cancel(r.inspectionId),
     deleteRun: (r) => s.runs.delete(r.id, r.confirmed ?? false),
     updateRun: (r) => s.runs.update(r),

@@ -1,14 +1,17 @@
 /**
- * Looking inside a run's snapshot — predict, feature maps, filters, the step-through — each in a
- * worker of its own (never on the main thread), cancellable by the id the caller chose. The
+ * Looking inside a run's snapshot — predict, feature maps, filters, the step-through, saliency, the
+ * gradient check — each in a worker of its own (never on the main thread), cancellable by the id
+ * the caller chose (a long one tells its progress as inspectionProgress events). The
  * service resolves what the request names (run, snapshot, dataset image, file bytes) and bounds it
  * before a worker starts; the worker prepares the image as training did and runs the engine.
  */
 import type { Worker } from 'node:worker_threads';
 import { REQUEST_LIMITS, type FeatureMapsResponse, type FiltersResponse, type ImageInput, type PredictResponse, type RequestOf, type StepThroughResponse } from '../contract/index.js';
+import type { GradientCheckResponse, SaliencyResponse } from '../contract/index.js';
 import { DEFAULT_IMPORT_LIMITS } from '../datasets/index.js';
 import type { InspectionJob, InspectionKind, InspectionMessage, InspectionResults, JobImage } from '../inspection/protocol.js';
 import type { ServiceContext } from './context.js';
+import type { DatasetRow } from '../db/store.js';
 import type { DatasetLibrary } from './datasets.js';
 import { ServiceError } from './errors.js';
 import type { RunManager } from './runs.js';
@@ -35,6 +38,17 @@ export class Inspections {
   stepThrough(r: RequestOf<'stepThrough'>): Promise<StepThroughResponse> {
     return this.inspect(r, 'stepThrough', (base) => ({
       ...base, kind: 'stepThrough', image: this.image(r.image, base.shape), label: r.label, units: r.units?.map((u) => ({ layer: u.layer, unit: [...u.unit] as [number, number, number] })),
+    }));
+  }
+
+  saliency(r: RequestOf<'saliency'>): Promise<SaliencyResponse> {
+    return this.inspect(r, 'saliency', (base) => ({ ...base, kind: 'saliency', image: this.image(r.image, base.shape), classIndex: r.classIndex }));
+  }
+
+  /** Progress as inspectionProgress events when the request names an inspectionId. */
+  gradientCheck(r: RequestOf<'gradientCheck'>): Promise<GradientCheckResponse> {
+    return this.inspect(r, 'gradientCheck', (base, dataset) => ({
+      ...base, kind: 'gradientCheck', cacheFile: dataset.cacheFile, samples: r.samples ?? 4, entriesPerParameter: r.entriesPerParameter ?? 16,
     }));
   }
 
@@ -82,7 +96,7 @@ export class Inspections {
   }
 
   private async inspect<K extends InspectionKind, R extends InspectionResults[K]>(r: Inspection, kind: K,
-    makeJob: (base: Omit<InspectionJob, 'kind' | 'image'>) => InspectionJob): Promise<R & { runId: number; snapshotId: number; epoch: number }> {
+    makeJob: (base: Omit<InspectionJob, 'kind' | 'image'>, dataset: DatasetRow) => InspectionJob): Promise<R & { runId: number; snapshotId: number; epoch: number }> {
     const store = this.ctx.store;
     const run = this.runs.row(r.runId);
     const snapshot = r.snapshotId !== undefined ? store.snapshot(r.snapshotId) : store.latestSnapshot(run.id);
@@ -97,7 +111,7 @@ export class Inspections {
     const d = this.datasets.row(run.datasetId);
     const job = makeJob({
       state: snapshot.state, kernels: run.hyperparameters.kernels, classNames: d.classNames, shape: run.spec.inputShape, maxPixels: DEFAULT_IMPORT_LIMITS.maxImagePixels,
-    });
+    }, d);
     const value = await new Promise<InspectionResults[InspectionKind]>((resolvePromise, reject) => {
       const worker = this.ctx.workers.inspection();
       let settled = false;
@@ -107,11 +121,19 @@ export class Inspections {
         this.inFlight.delete(worker);
         f();
       };
-      worker.once('message', (m: InspectionMessage) => settle(() => {
-        if (m.type === 'inspected') resolvePromise(m.value);
-        else if (m.code === 'bad_image') reject(new ServiceError('bad_request', m.message, { field: 'image' }));
-        else reject(new ServiceError('internal', `${kind} of run ${run.id} failed: ${m.message}`));
-      }));
+      worker.on('message', (m: InspectionMessage) => {
+        if (m.type === 'progress') {
+          if (!settled && r.inspectionId !== undefined && kind === 'gradientCheck') {
+            this.ctx.events.emit('inspectionProgress', { inspectionId: r.inspectionId, runId: run.id, kind: 'gradientCheck', done: m.done, total: m.total });
+          }
+          return;
+        }
+        settle(() => {
+          if (m.type === 'inspected') resolvePromise(m.value);
+          else if (m.code === 'bad_image') reject(new ServiceError('bad_request', m.message, { field: 'image' }));
+          else reject(new ServiceError('internal', `${kind} of run ${run.id} failed: ${m.message}`));
+        });
+      });
       worker.once('error', (e) => settle(() => reject(new ServiceError('internal', `${kind} of run ${run.id}: the worker crashed: ${e?.message ?? String(e)}`))));
       worker.once('exit', (code) => settle(() => reject(new ServiceError('internal', `${kind} of run ${run.id}: the worker exited with code ${code} before answering`))));
       this.inFlight.set(worker, {

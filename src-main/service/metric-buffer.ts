@@ -1,14 +1,14 @@
 /**
- * Batch metric rows wait here and are written in one transaction at most every `intervalMs`
+ * Batch metric rows (and the health measurements taken with them) wait here and are written in one transaction at most every `intervalMs`
  * (an epoch's end or a pause takes its run's rows into that commit instead), so writing metrics
  * costs a fraction of a percent of training time. A flush that cannot be written (disk full) is
  * handed to `onFailure` with the runs it held, never thrown from the timer: those runs pause, and
  * their rows — all after the runs' last snapshot, which a resume starts from — are let go.
  */
-import type { BatchMetricsRow } from '../contract/index.js';
-import type { Store } from '../db/store.js';
+import type { PendingBatchRow, Store } from '../db/store.js';
 
-export type PendingBatch = BatchMetricsRow & { runId: number };
+/** A batch row, and the training-health measurement of that step when one was taken (written with it). */
+export type PendingBatch = PendingBatchRow;
 
 export class MetricBuffer {
   private readonly pending = new Map<number, PendingBatch[]>();

@@ -165,8 +165,10 @@ export class RunRecorder {
       case 'batch': {
         const e = m.event;
         const row = { epoch: epochOf(e.epoch) + 1, batch: e.batch + 1, step: stepOf(e.step), loss: e.loss, accuracy: e.accuracy, learningRate: e.learningRate };
-        if (!a.stalled) this.metrics.push({ runId, ...row, wallTime: m.wallTime });
+        // a health measurement travels with its batch row: buffered and written with it
+        if (!a.stalled) this.metrics.push({ runId, ...row, wallTime: m.wallTime, ...(m.health ? { health: m.health } : {}) });
         this.ctx.events.emit('runProgress', { runId, kind: 'batch', ...row, batchesPerEpoch: e.batchesPerEpoch, wallTime: m.wallTime, imagesPerSecond: m.imagesPerSecond });
+        if (m.health) this.ctx.events.emit('runHealth', { runId, step: row.step, epoch: row.epoch, batch: row.batch, layers: m.health, batchesPerEpoch: e.batchesPerEpoch });
         return;
       }
       case 'epoch': {
@@ -214,6 +216,9 @@ export class RunRecorder {
         const pending = this.metrics.take(runId);
         try {
           if (!a.stalled) store.insertBatches(pending);
+          // the loss went non-finite: where, in the run's numbering, and the first layer that did
+          const f = m.nonFinite;
+          if (f && !a.stalled) store.insertHealthFailure(runId, { ...f, step: stepOf(f.step), epoch: a.epochOffset + f.epoch });
         } catch {
           // the run failed anyway; its rows after the last snapshot are let go
         }

@@ -405,7 +405,7 @@ export class RunManager {
     const job: TrainJob = {
       type: 'train', runId,
       data: { cacheFile: d.cacheFile, validationSplit: h.validationSplit, splitSeed: h.seed, trainLimit: h.trainLimit },
-      spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads, progressEvery: h.progressEvery,
+      spec: run.spec, config: toTrainConfig(h), seed: h.seed, kernels: h.kernels, threads: h.threads, progressEvery: h.progressEvery, healthEvery: h.healthEvery,
       snapshotMinutes: h.snapshotMinutes, wallTimeOffset: run.trainSeconds, control,
     };
     if (snapshot) job.state = snapshot.state;

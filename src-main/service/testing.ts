@@ -87,7 +87,7 @@ export function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: n
 export const STORE_WRITES = [
   'setMeta', 'insertDataset', 'insertDatasetOnce', 'deleteDataset', 'insertRun', 'setStatus', 'releaseRun', 'claimForResume', 'setKernelsUsed',
   'updateRunInfo', 'deleteRun', 'addTrainSeconds', 'insertBatches', 'commitEpoch', 'insertSnapshot', 'rewindTo', 'insertEvaluation',
-  'insertOwner', 'deleteOwner',
+  'insertOwner', 'deleteOwner', 'insertHealthFailure',
 ] as const satisfies readonly (keyof Store)[];
 
 /** Makes every write of `store` throw SQLITE_FULL while `full()` says so, as a full disk would. */

@@ -4,6 +4,7 @@
  */
 import type { ClassMetrics, EarlyStoppingMonitor, KernelChoice, Misclassified, ModelSpec } from '../contract/index.js';
 import type { BatchEvent, EpochMetrics, StopReason, TrainConfig } from '../../src-engine/train.js';
+import type { LayerHealth, NonFiniteStep } from '../../src-engine/inspect/index.js';
 
 /** Int32 slot 0 of the control buffer: what the main thread asks of a running worker. */
 export const CONTROL_RUN = 0;
@@ -32,6 +33,8 @@ export interface TrainJob {
   progressEvery: number;
   /** Snapshot within an epoch after this many minutes since the last snapshot; 0 = never. */
   snapshotMinutes: number;
+  /** Measure training health every N steps (the trainer's count); 0 = never. */
+  healthEvery: number;
   /** Continue exactly from this trainer state (resume). */
   state?: Uint8Array;
   /** Start a fresh trainer from these weights (fork). */
@@ -56,12 +59,14 @@ export type WorkerJob = TrainJob | EvaluateJob;
 
 export type WorkerMessage =
   | { type: 'started'; kernels: string; trainCount: number; validationCount: number; batchesPerEpoch: number; epoch: number; step: number; monitor: EarlyStoppingMonitor }
-  | { type: 'batch'; event: Omit<BatchEvent, 'epochEnd'>; wallTime: number; imagesPerSecond: number | null }
+  /** `health`: measured after this step (every healthEvery steps; such a step is always reported). */
+  | { type: 'batch'; event: Omit<BatchEvent, 'epochEnd'>; wallTime: number; imagesPerSecond: number | null; health?: LayerHealth[] }
   /** Within an epoch: the state before batch `batch` of epoch `epoch` (both 0-based as the trainer counts). */
   | { type: 'snapshot'; epoch: number; batch: number; step: number; wallTime: number; state: Uint8Array }
   | { type: 'epoch'; metrics: EpochMetrics; step: number; bestEpoch: number; wallTime: number; state: Uint8Array; done: boolean; stopReason: StopReason | null }
   | { type: 'ended'; reason: 'completed' | 'early-stopped' | 'paused' | 'stopped'; epoch: number; batch: number; step: number; wallTime: number; state: Uint8Array | null }
-  | { type: 'failed'; code: string; message: string }
+  /** `nonFinite`: the loss went NaN/∞ — at which step (the trainer's numbering) and the first layer that did. */
+  | { type: 'failed'; code: string; message: string; nonFinite?: NonFiniteStep }
   | { type: 'evaluated'; accuracy: number; loss: number; count: number; perClass: ClassMetrics[]; confusion: number[][]; misclassified: Misclassified[];
       /** The predicted class of every evaluated image, in the evaluated set's order. */
       predictions: Uint8Array };

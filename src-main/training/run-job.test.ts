@@ -40,7 +40,7 @@ const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 describe('evaluation loss', () => {
   it('evaluating the final state on the validation split gives the run\'s last validation loss (to 1e-6)', async () => {
     const messages = await run({
-      type: 'train', runId: 1, data, spec: SMALL_CONV, seed: 3, kernels: 'reference', threads: 1, progressEvery: 10, snapshotMinutes: 0, wallTimeOffset: 0,
+      type: 'train', runId: 1, data, spec: SMALL_CONV, seed: 3, kernels: 'reference', threads: 1, progressEvery: 10, snapshotMinutes: 0, healthEvery: 0, wallTimeOffset: 0,
       config: { epochs: 2, batchSize: 16, optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: 3 },
       control: new SharedArrayBuffer(4),
     });

@@ -3,6 +3,8 @@
  * few lines (and an electron-vite `?nodeWorker` bundle can reuse it).
  */
 import { buildModel, readTrainerState, resolveKernels, Trainer, TrainingError, type Dataset, type Kernels, type Model } from '../../src-engine/index.js';
+import { measureHealth, type LayerHealth } from '../../src-engine/inspect/index.js';
+import type { StepView } from '../../src-engine/train.js';
 import type { DataParallelGradients } from '../../src-engine/parallel/data-parallel.js';
 import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js';
 import type { ReplicaInit } from '../../src-engine/parallel/shared.js';
@@ -61,7 +63,8 @@ export async function runJob(job: WorkerJob, post: Post, startReplica: StartRepl
     else await evaluate(job, post);
   } catch (e) {
     const code = e instanceof TrainingError ? e.code : (e as Error)?.name ?? 'error';
-    post({ type: 'failed', code, message: (e as Error)?.message ?? String(e) });
+    const nonFinite = e instanceof TrainingError ? e.nonFinite : undefined;
+    post({ type: 'failed', code, message: (e as Error)?.message ?? String(e), ...(nonFinite ? { nonFinite } : {}) });
   }
 }
 
@@ -86,9 +89,15 @@ async function train(job: TrainJob, post: Post, startReplica: StartReplica): Pro
 async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: SplitData, validation: Dataset | undefined,
   gradients: DataParallelGradients, started: number): Promise<void> {
   const wall = () => job.wallTimeOffset + (nowSeconds() - started);
+  // Training health after every healthEvery-th step: one inference-mode forward of that batch, kept
+  // for the step's batch message (the trainer calls this before it returns the step).
+  let health: LayerHealth[] | undefined;
+  const afterStep = job.healthEvery > 0
+    ? (s: StepView) => { if (s.event.step % job.healthEvery === 0) health = measureHealth(trainer.model, s.x, s.n, s.before); }
+    : undefined;
   let trainer: Trainer;
   if (job.state) {
-    trainer = Trainer.restore(job.state, data.train, validation, { kernels, gradients });
+    trainer = Trainer.restore(job.state, data.train, validation, { kernels, gradients, afterStep });
   } else {
     const model: Model = buildModel(job.spec, { seed: job.seed, kernels });
     if (job.initialWeights) {
@@ -97,7 +106,7 @@ async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: Spli
       }
       model.values.set(job.initialWeights);
     }
-    trainer = new Trainer(model, data.train, job.config, validation, { gradients });
+    trainer = new Trainer(model, data.train, job.config, validation, { gradients, afterStep });
   }
   post({
     // the set the gradients are really computed with (the same resolution as the model's)
@@ -121,7 +130,10 @@ async function trainWith(job: TrainJob, post: Post, kernels: Kernels, data: Spli
     const e = trainer.step()!;
     const { epochEnd, ...event } = e;
     rate.add(Math.min(job.config.batchSize, data.train.n - imagesBefore));
-    if (e.step % every === 0 || epochEnd) post({ type: 'batch', event, wallTime: wall(), imagesPerSecond: rate.perSecond() });
+    if (health) {
+      post({ type: 'batch', event, wallTime: wall(), imagesPerSecond: rate.perSecond(), health });
+      health = undefined;
+    } else if (e.step % every === 0 || epochEnd) post({ type: 'batch', event, wallTime: wall(), imagesPerSecond: rate.perSecond() });
     if (epochEnd) {
       const state = trainer.saveState();
       post({

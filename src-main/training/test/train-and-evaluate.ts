@@ -41,7 +41,7 @@ async function run(job: WorkerJob): Promise<WorkerMessage[]> {
 export async function trainAndEvaluate(cacheFile: string, kernels: KernelChoice, threads: number): Promise<JobsSummary> {
   const data = { cacheFile, validationSplit: 0.2, splitSeed: 1, trainLimit: null };
   const trained = await run({
-    type: 'train', runId: 1, data, spec: SMALL_CONV, seed: 3, kernels, threads, progressEvery: 1, snapshotMinutes: 0, wallTimeOffset: 0,
+    type: 'train', runId: 1, data, spec: SMALL_CONV, seed: 3, kernels, threads, progressEvery: 1, snapshotMinutes: 0, healthEvery: 0, wallTimeOffset: 0,
     config: { epochs: 2, batchSize: 16, optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: 3 },
     control: new SharedArrayBuffer(4),
   });

@@ -25,7 +25,7 @@ export const RUN_FORM_GROUPS: readonly FieldGroup[] = [
   { title: 'Learning-rate schedule', paths: ['schedule.type', 'warmupEpochs', 'schedule.stepSize', 'schedule.gamma', 'schedule.minLearningRate', 'schedule.factor', 'schedule.patience', 'schedule.threshold'] },
   { title: 'Data', paths: ['validationSplit', 'trainLimit', 'augment.maxShift', 'augment.flipHorizontal'] },
   { title: 'Early stopping', paths: ['earlyStopping.patience', 'earlyStopping.minDelta', 'earlyStopping.monitor'], toggle: 'earlyStopping' },
-  { title: 'Compute', paths: ['kernels', 'threads', 'progressEvery', 'snapshotMinutes'] },
+  { title: 'Compute', paths: ['kernels', 'threads', 'progressEvery', 'snapshotMinutes', 'healthEvery'] },
 ];
 
 /** What a fork usually changes; the rest it inherits from its parent. */

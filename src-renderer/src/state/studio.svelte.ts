@@ -19,6 +19,9 @@ import { ImportQueue } from './imports.svelte.js';
 import type { View } from './nav.svelte.js';
 import { InspectState } from './inspect.svelte.js';
 import { ModelImportState } from './model-import.svelte.js';
+import { GradientCheckState } from './gradient-check.svelte.js';
+import { HealthState } from './health.svelte.js';
+import { SaliencyState } from './saliency.svelte.js';
 import { RunsState } from './runs.svelte.js';
 
 export interface StudioOptions {
@@ -40,6 +43,10 @@ export class Studio {
   readonly evaluation: EvaluationState;
   readonly experiments: ExperimentsState;
   readonly inspect: InspectState;
+  /** Look inside: why it said that (saliency), and the gradient check on demand; Train: training health. */
+  readonly saliency: SaliencyState;
+  readonly gradientCheck: GradientCheckState;
+  readonly health: HealthState;
   readonly exports: ExportState;
   /** A trained model file brought back as a run (the Experiments view). */
   readonly modelImport: ModelImportState;
@@ -66,6 +73,9 @@ export class Studio {
     this.exports = new ExportState(client, this.shell, o.download ?? downloadFiles);
     this.inspect = new InspectState(client, this.runs);
     this.modelImport = new ModelImportState(client, this.runs);
+    this.saliency = new SaliencyState(client);
+    this.gradientCheck = new GradientCheckState(client);
+    this.health = new HealthState(client);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
