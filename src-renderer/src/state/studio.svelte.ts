@@ -19,6 +19,10 @@ import { ImportQueue } from './imports.svelte.js';
 import type { View } from './nav.svelte.js';
 import { InspectState } from './inspect.svelte.js';
 import { RunsState } from './runs.svelte.js';
+import { Deletions } from './deletions.svelte.js';
+import { SweepsState } from './sweeps.svelte.js';
+import { RunDiffState } from './run-diff.svelte.js';
+import { ThemeState } from './theme.svelte.js';
 
 export interface StudioOptions {
   shell?: ShellApi | null;
@@ -27,6 +31,8 @@ export interface StudioOptions {
   navigate?: (view: View) => void;
   /** How a browser saves an export (downloads by default). */
   download?: typeof downloadFiles;
+  /** Where the chosen theme is kept (localStorage in the app; none in unit tests). */
+  themeStorage?: Pick<Storage, 'getItem' | 'setItem'> | null;
 }
 
 const basename = (path: string) => path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
@@ -40,6 +46,11 @@ export class Studio {
   readonly experiments: ExperimentsState;
   readonly inspect: InspectState;
   readonly exports: ExportState;
+  /** Daily use: deletes that ask first, sweeps, the semantic diff of two runs, the theme. */
+  readonly deletions: Deletions;
+  readonly sweeps: SweepsState;
+  readonly diff: RunDiffState;
+  readonly theme: ThemeState;
   readonly shell: ShellApi | null;
   /** The event stream, as the sidebar shows it. */
   connection = $state<ConnectionState>('connecting');
@@ -62,6 +73,10 @@ export class Studio {
     this.experiments = new ExperimentsState(client);
     this.exports = new ExportState(client, this.shell, o.download ?? downloadFiles);
     this.inspect = new InspectState(client, this.runs);
+    this.deletions = new Deletions(client, this.runs, this.datasets);
+    this.sweeps = new SweepsState(client);
+    this.diff = new RunDiffState(client);
+    this.theme = new ThemeState(o.themeStorage ?? null);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
