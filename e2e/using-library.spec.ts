@@ -86,7 +86,8 @@ test('datasets: the Images column counts train / test images; the examples sit i
     return { width: Math.round(box.width), tops: [...new Set(images.map((i) => Math.round(i.top)))], lefts: images.map((i) => Math.round(i.left - box.left)), sizes: [...new Set(images.map((i) => `${Math.round(i.width)}×${Math.round(i.height)}`))] };
   }));
   expect(layout).toHaveLength(10);
-  expect(new Set(layout.map((c) => c.width)).size).toBe(1);
+  // a cell is exactly five image cells wide (48 px and a 4 px gap each), so the columns line up from row to row
+  expect(layout.map((c) => c.width)).toEqual(Array(10).fill(5 * 52));
   for (const c of layout) {
     expect(c.tops).toHaveLength(1);
     expect(c.sizes).toEqual(['48×48']);
