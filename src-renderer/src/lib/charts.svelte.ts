@@ -3,18 +3,25 @@
  * the chart is created once per canvas and then fed in place — `feed()` is read inside a nested
  * effect, so when the state it reads changes the datasets are swapped/extended and drawn with
  * chart.update('none') at the next animation frame (no animation, no re-creation per training tick).
+ * Every chart gets a "PNG" button in its box that saves what it shows (savePng).
  */
 import {
-  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip,
+  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip,
   type ChartOptions, type ChartType,
 } from 'chart.js';
 import { untrack } from 'svelte';
 import type { Attachment } from 'svelte/attachments';
 
-Chart.register(LineController, BarController, LineElement, PointElement, BarElement, LinearScale, CategoryScale, Legend, Tooltip);
+Chart.register(LineController, BarController, ScatterController, LineElement, PointElement, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 Chart.defaults.font.size = 12;
 Chart.defaults.color = '#475569';
+
+/** A colour of the current theme (app.css), read when a chart draws, so charts follow a theme switch. */
+export const themeColour = (name: string, fallback: string) => () =>
+  (typeof document === 'undefined' ? '' : getComputedStyle(document.documentElement).getPropertyValue(name).trim()) || fallback;
+export const gridColour = themeColour('--chart-grid', '#eef2f7');
+export const textColour = themeColour('--chart-text', '#475569');
 
 /** A modest palette: one colour per run or per series, in this order. */
 export const PALETTE = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04', '#db2777'];
@@ -29,6 +36,9 @@ export interface FeedSeries {
   points?: boolean;
   /** A thin, pale line behind its smoothed version (raw per-batch values). */
   faint?: boolean;
+  /** Scatter charts: the points' size and shape (the best run is drawn larger, as a star). */
+  radius?: number;
+  pointStyle?: 'circle' | 'star' | 'rectRot' | 'triangle';
 }
 
 export interface Feed {
@@ -38,9 +48,46 @@ export interface Feed {
 
 let chartsCreated = 0;
 
-export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, options: ChartOptions<T>, feed: () => Feed): Attachment<HTMLCanvasElement> {
+/**
+ * Saves the chart as a PNG download named after its label, on the page's panel colour (a chart's
+ * own background is transparent, which would be unreadable in the other theme).
+ */
+export function savePng(source: HTMLCanvasElement, label: string): void {
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const g = copy.getContext('2d')!;
+  g.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--panel').trim() || '#ffffff';
+  g.fillRect(0, 0, copy.width, copy.height);
+  g.drawImage(source, 0, 0);
+  const a = document.createElement('a');
+  a.href = copy.toDataURL('image/png');
+  a.download = `${label.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'chart'}.png`;
+  a.click();
+}
+
+/** The button that saves a chart; placed in the chart's box (position: relative), removed with the chart. */
+function pngButton(canvas: HTMLCanvasElement): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'chart-png';
+  button.textContent = 'PNG';
+  button.dataset.testid = 'chart-png';
+  const label = () => canvas.getAttribute('aria-label') ?? 'chart';
+  button.title = 'save this chart as a PNG image';
+  button.addEventListener('focus', () => button.setAttribute('aria-label', `save ${label()} as PNG`));
+  button.setAttribute('aria-label', `save ${label()} as PNG`);
+  button.addEventListener('click', () => savePng(canvas, label()));
+  canvas.parentElement?.append(button);
+  return button;
+}
+
+export function chart<T extends Extract<ChartType, 'line' | 'bar' | 'scatter'>>(type: T, options: ChartOptions<T>, feed: () => Feed): Attachment<HTMLCanvasElement> {
   return (canvas) => {
+    // legends and bar charts' ticks take the default colour: the theme's, as it is when the chart is made
+    Chart.defaults.color = textColour();
     const instance = untrack(() => new Chart(canvas, { type, data: { datasets: [] }, options: { responsive: true, maintainAspectRatio: false, animation: false, ...options } as never }));
+    const png = untrack(() => pngButton(canvas));
     // e2e reads these: the id stays the same while the point count grows (updated in place).
     canvas.dataset.chartId = String(++chartsCreated);
     // Events can come faster than frames (a small model reports hundreds of batches a second):
@@ -60,7 +107,9 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, opt
         const style = {
           label: s.label, borderColor: s.faint ? s.color + '45' : s.color, backgroundColor: type === 'bar' ? s.color + 'cc' : s.color,
           borderDash: s.dashed ? [5, 4] : [],
-          pointRadius: type === 'line' ? (s.points ? 3.5 : 0) : undefined, borderWidth: type === 'line' ? (s.faint ? 1 : 2) : 0,
+          pointRadius: type === 'line' ? (s.points ? 3.5 : 0) : type === 'scatter' ? (s.radius ?? 4) : undefined,
+          borderWidth: type === 'line' ? (s.faint ? 1 : 2) : type === 'scatter' ? 1 : 0,
+          ...(type === 'scatter' ? { pointStyle: s.pointStyle ?? 'circle', pointHoverRadius: (s.radius ?? 4) + 2 } : {}),
         };
         if (existing) Object.assign(existing, style, { data: s.data });
         else instance.data.datasets.push({ ...style, data: s.data } as never);
@@ -71,6 +120,7 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar'>>(type: T, opt
     });
     return () => {
       if (frame !== null) cancelAnimationFrame(frame);
+      png.remove();
       instance.destroy();
     };
   };
@@ -84,8 +134,8 @@ export function lineOptions(xTitle: string, yTitle: string, y: { min?: number; m
     interaction: { mode: 'nearest', intersect: false },
     plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } }, tooltip: { enabled: true } },
     scales: {
-      x: { type: 'linear', title: { display: true, text: xTitle }, ticks: { precision: 0 }, grid: { color: '#eef2f7' } },
-      y: { type: 'linear', title: { display: true, text: yTitle }, grid: { color: '#eef2f7' }, ...y },
+      x: { type: 'linear', title: { display: true, text: xTitle }, ticks: { precision: 0, color: textColour }, grid: { color: gridColour } },
+      y: { type: 'linear', title: { display: true, text: yTitle }, ticks: { color: textColour }, grid: { color: gridColour }, ...y },
     },
   };
 }

@@ -26,7 +26,7 @@ export type ImportOutcome = { progress: { done: number; total: number } } & (
 
 /** Images fetched to pick a few per class from (the cheapest way without a per-class index). */
 const THUMBNAIL_POOL = 300;
-const PER_CLASS = 5;
+export const PER_CLASS = 5;
 
 export class DatasetsState {
   list = $state.raw<DatasetInfo[]>([]);

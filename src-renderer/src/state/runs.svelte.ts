@@ -112,6 +112,11 @@ function smoothInto(target: Point[], raw: Point[]): void {
   for (const p of raw) target.push({ x: p.x, y: p.y === null ? null : ema(target, p.y) });
 }
 
+/** Runs the page holds (newest first): the whole library up to here — the table filters and sorts them itself. */
+export const RUNS_HELD = 5000;
+/** Rows the runs table and list draw at first, and per "Show more": what keeps a 1,000-run library quick to filter and sort. */
+export const ROWS_PAGE = 200;
+
 export const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
 export const RESUMABLE: ReadonlySet<RunStatus> = new Set(['paused', 'stopped', 'interrupted']);
 
@@ -129,6 +134,9 @@ export class RunsState {
   /** A pause/resume/stop in flight, and the last refusal. */
   busy = $state<'pause' | 'resume' | 'stop' | null>(null);
   actionError = $state<string | null>(null);
+  /** A rename, a tag or notes being saved (updateRun), and the last refusal. */
+  saving = $state(false);
+  editError = $state<string | null>(null);
   private readonly series = new Map<number, LiveSeries>();
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -144,7 +152,7 @@ export class RunsState {
     // renamed, tagged, evaluated (its test accuracy), deleted — here or in another window or process
     client.on('libraryChanged', (e) => {
       if (e.kind !== 'run') return;
-      if (e.change === 'deleted') this.list = this.list.filter((r) => r.id !== e.id);
+      if (e.change === 'deleted') this.forget([e.id]);
       else if (e.run) this.patch(e.id, e.run);
     });
     client.on('runProgress', (e) => {
@@ -156,6 +164,31 @@ export class RunsState {
         this.patch(e.runId, { epochsDone: e.epoch, lastValAccuracy: e.valAccuracy, lastTrainLoss: e.trainLoss });
       }
     });
+  }
+
+  /** Deleted runs leave the list (and the Train view, when it showed one of them). */
+  forget(ids: readonly number[]): void {
+    const gone = new Set(ids);
+    this.list = this.list.filter((r) => !gone.has(r.id));
+    for (const id of ids) this.series.delete(id);
+    if (this.selectedId !== null && gone.has(this.selectedId)) {
+      this.selectedId = null;
+      this.detail = null;
+    }
+  }
+
+  /** Renames, tags or annotates a run; the list shows the service's answer. */
+  async update(id: number, changes: { name?: string; notes?: string; tags?: string[] }): Promise<boolean> {
+    this.saving = true;
+    this.editError = null;
+    const result = await this.client.call('updateRun', { id, ...changes });
+    this.saving = false;
+    if (!result.ok) {
+      this.editError = result.error.message;
+      return false;
+    }
+    this.patch(id, result.value);
+    return true;
   }
 
   private patch(id: number, fields: Partial<RunSummary>): void {
@@ -185,7 +218,7 @@ export class RunsState {
 
   async refresh(): Promise<void> {
     try {
-      this.list = await this.client.get('listRuns', { limit: 500 });
+      this.list = await this.client.get('listRuns', { limit: RUNS_HELD });
       this.error = null;
     } catch (e) {
       this.error = messageOf(e);

@@ -202,4 +202,27 @@ describe('runs state at rest', () => {
     expect([series.batchesPerEpoch, series.epochs]).toEqual([12, 5]);
     void service;
   });
+  test('rename, tags and notes go to updateRun and the list shows the service\'s answer; a refusal stays beside the form', async () => {
+    const { service, runs } = await started([run({ id: 1, name: 'old', tags: ['a'] }), run({ id: 2 })]);
+    service.answer('updateRun', (r) => run({ id: 1, name: r.name ?? 'old', tags: r.tags ?? ['a'], notes: r.notes ?? '' }));
+    expect(await runs.update(1, { tags: ['a', 'keeper'] })).toBe(true);
+    expect(service.requestsOf('updateRun')).toEqual([{ id: 1, tags: ['a', 'keeper'] }]);
+    expect(runs.list[0]).toMatchObject({ id: 1, tags: ['a', 'keeper'] });
+    runs.query = { tag: 'keeper' };
+    expect(runs.shown.map((r) => r.id)).toEqual([1]);
+    service.refuse('updateRun', { code: 'bad_request', message: 'name: at most 200 characters' });
+    expect(await runs.update(1, { name: 'x'.repeat(300) })).toBe(false);
+    expect(runs.editError).toBe('name: at most 200 characters');
+    expect(runs.list[0]!.name).toBe('old');
+  });
+
+  test('the table filters by dataset and sorts by parameters, largest first unless reversed', async () => {
+    const { runs } = await started([
+      run({ id: 1, datasetId: 1, totalParams: 500 }), run({ id: 2, datasetId: 2, datasetName: 'digits', totalParams: 9000 }), run({ id: 3, datasetId: 1, totalParams: 7000 }),
+    ]);
+    runs.query = { datasetId: 1, sort: 'params' };
+    expect(runs.shown.map((r) => r.id)).toEqual([3, 1]);
+    runs.query = { ...runs.query, order: 'asc' };
+    expect(runs.shown.map((r) => r.id)).toEqual([1, 3]);
+  });
 });

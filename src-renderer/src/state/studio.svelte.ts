@@ -23,6 +23,10 @@ import { GradientCheckState } from './gradient-check.svelte.js';
 import { HealthState } from './health.svelte.js';
 import { SaliencyState } from './saliency.svelte.js';
 import { RunsState } from './runs.svelte.js';
+import { Deletions } from './deletions.svelte.js';
+import { SweepsState } from './sweeps.svelte.js';
+import { RunDiffState } from './run-diff.svelte.js';
+import { ThemeState } from './theme.svelte.js';
 
 export interface StudioOptions {
   shell?: ShellApi | null;
@@ -31,6 +35,8 @@ export interface StudioOptions {
   navigate?: (view: View) => void;
   /** How a browser saves an export (downloads by default). */
   download?: typeof downloadFiles;
+  /** Where the chosen theme is kept (localStorage in the app; none in unit tests). */
+  themeStorage?: Pick<Storage, 'getItem' | 'setItem'> | null;
 }
 
 const basename = (path: string) => path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
@@ -50,6 +56,11 @@ export class Studio {
   readonly exports: ExportState;
   /** A trained model file brought back as a run (the Experiments view). */
   readonly modelImport: ModelImportState;
+  /** Daily use: deletes that ask first, sweeps, the semantic diff of two runs, the theme. */
+  readonly deletions: Deletions;
+  readonly sweeps: SweepsState;
+  readonly diff: RunDiffState;
+  readonly theme: ThemeState;
   readonly shell: ShellApi | null;
   /** The event stream, as the sidebar shows it. */
   connection = $state<ConnectionState>('connecting');
@@ -76,6 +87,10 @@ export class Studio {
     this.saliency = new SaliencyState(client);
     this.gradientCheck = new GradientCheckState(client);
     this.health = new HealthState(client);
+    this.deletions = new Deletions(client, this.runs, this.datasets);
+    this.sweeps = new SweepsState(client);
+    this.diff = new RunDiffState(client);
+    this.theme = new ThemeState(o.themeStorage ?? null);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
