@@ -244,6 +244,13 @@ export const MIGRATIONS: readonly string[] = [
 
   ALTER TABLE evaluations ADD COLUMN predictions BLOB; -- one byte per evaluated image: the predicted class
   `,
+
+  // 4: every evaluated image's three likeliest classes and their probabilities (db/top-predictions.ts
+  // reads and writes the bytes), so a confusion cell's images page with their top-3 from the store.
+  `
+  ALTER TABLE evaluations ADD COLUMN top_predictions BLOB;
+  CREATE INDEX evaluations_by_snapshot ON evaluations(snapshot_id, dataset_id, split);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
