@@ -11,6 +11,7 @@ import { pathSources, pickedSources, uploadSources, type ImportSource, type Sour
 import type { ShellApi } from '../lib/shell.js';
 import type { Uploader } from '../lib/upload.js';
 import { BuilderState } from './builder.svelte.js';
+import { CellGalleryState } from './cell-gallery.svelte.js';
 import { DatasetsState } from './datasets.svelte.js';
 import { EvaluationState } from './evaluation.svelte.js';
 import { ExperimentsState } from './experiments.svelte.js';
@@ -18,6 +19,7 @@ import { ExportState } from './exports.svelte.js';
 import { ImportQueue } from './imports.svelte.js';
 import type { View } from './nav.svelte.js';
 import { InspectState } from './inspect.svelte.js';
+import { TimeTravelState } from './time-travel.svelte.js';
 import { RunsState } from './runs.svelte.js';
 
 export interface StudioOptions {
@@ -39,6 +41,10 @@ export class Studio {
   readonly evaluation: EvaluationState;
   readonly experiments: ExperimentsState;
   readonly inspect: InspectState;
+  /** A confusion cell's images in the Evaluate view. */
+  readonly cells: CellGalleryState;
+  /** The Look inside view's epoch slider. */
+  readonly timeTravel: TimeTravelState;
   readonly exports: ExportState;
   readonly shell: ShellApi | null;
   /** The event stream, as the sidebar shows it. */
@@ -62,6 +68,8 @@ export class Studio {
     this.experiments = new ExperimentsState(client);
     this.exports = new ExportState(client, this.shell, o.download ?? downloadFiles);
     this.inspect = new InspectState(client, this.runs);
+    this.cells = new CellGalleryState(client);
+    this.timeTravel = new TimeTravelState(client, this.runs, this.inspect);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
