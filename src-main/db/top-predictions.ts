@@ -17,7 +17,7 @@ export function topPredictionsBytes(n: number, k: number): number {
 }
 
 /** An empty top-k record for n images, to be filled with `setTop`. */
-export function newTopPredictions(n: number, k: number): Uint8Array {
+export function newTopPredictions(n: number, k: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(topPredictionsBytes(n, k));
   bytes[0] = k;
   return bytes;
