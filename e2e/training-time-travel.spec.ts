@@ -170,6 +170,8 @@ test('the epoch slider re-renders the filters and the scores from each epoch\'s 
   await page.getByTestId('image-index').fill('0');
   await page.getByTestId('image-from-dataset').click();
   await expect(page.getByTestId('feature-maps')).toHaveAttribute('data-snapshot', String(epochs[0]!.id), WORK);
+  // the probabilities above the maps are in too: nothing moves the tiles between aiming and clicking
+  await expect(page.getByTestId('probability')).toHaveCount(10, WORK);
   const table = (layer: number) => {
     const t = receptiveFieldTable(SPEC, layer);
     if (t === null || t === 'whole') throw new Error(`layer ${layer} has no receptive-field table`);
@@ -177,9 +179,8 @@ test('the epoch slider re-renders the filters and the scores from each epoch\'s 
   };
   const convMap = page.locator('[data-testid="feature-map"][data-layer="0"][data-channel="2"]');
   const box = (await convMap.boundingBox())!;
-  // unit (7, 19), at its centre: the canvas draws 26×26 units over 78 px (positions are inside its border)
-  await convMap.click({ position: { x: 19 * 3 + 1.5, y: 7 * 3 + 1.5 } });
-  expect(box.width).toBeCloseTo(80, 0);
+  // unit (7, 19), at its centre: the canvas draws the 26×26 units over its whole box
+  await convMap.click({ position: { x: ((19 + 0.5) * box.width) / 26, y: ((7 + 0.5) * box.height) / 26 } });
   const field = page.getByTestId('receptive-field');
   const conv = table(0);
   await expect(field).toHaveAttribute('data-rows', `${conv.rows[7]![0]}-${conv.rows[7]![1]}`);
