@@ -58,7 +58,7 @@ async function pageThrough(page: Page, label: number, predicted: number, count: 
 test('a confusion cell shows only its pair, paged through all of them; the diagonal shows the right ones', async ({ page }) => {
   await openStudio(page, 'evaluate');
   const select = page.getByTestId('evaluate-run-select');
-  await expect(select.locator('option', { hasText: RUN_NAME })).toHaveCount(1, WORK);
+  await expect(select.locator(`option[value="${runId}"]`)).toHaveCount(1, WORK);
   await select.selectOption(String(runId));
   await page.getByTestId('evaluate-button').click();
   await expect(page.getByTestId('evaluated-on')).toContainText('on the test split (1,000 images', WORK);
@@ -122,7 +122,7 @@ test('the epoch slider re-renders the filters and the scores from each epoch\'s 
 
   await openStudio(page, 'inspect');
   const select = page.getByTestId('inspect-run-select');
-  await expect(select.locator('option', { hasText: RUN_NAME })).toHaveCount(1, WORK);
+  await expect(select.locator(`option[value="${runId}"]`)).toHaveCount(1, WORK);
   await select.selectOption(String(runId));
   const slider = page.getByTestId('epoch-slider');
   const value = page.getByTestId('epoch-slider-value');
