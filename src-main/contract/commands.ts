@@ -7,7 +7,7 @@
  */
 import type { ModelSpec, ShapeReport } from './types.js';
 import type {
-  CompareResponse, DatasetInfo, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse, ImportDatasetResponse, PredictResponse,
+  CompareResponse, DatasetInfo, EvaluationImagesResponse, EvaluationInfo, Events, EventName, ExportRunResponse, FeatureMapsResponse, FiltersResponse, ImportDatasetResponse, PredictResponse,
   Result, RunDetail, RunDiff, RunSummary, StepThroughResponse, SweepDetail, SweepInfo, Thumbnail,
 } from './types.js';
 import type { GradientCheckResponse, RunHealthResponse, SaliencyResponse } from './types.js';
@@ -50,6 +50,8 @@ export const REQUEST_LIMITS = {
   /** Images and entries per parameter of one gradient check (each entry costs two float64 forward passes over the images). */
   gradientCheckSamples: 16,
   gradientCheckEntries: 256,
+  /** Images of one confusion cell per evaluationImages call (a gallery page asks for 24). */
+  evaluationImagesPerCall: 200,
 } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -178,6 +180,18 @@ export const COMMANDS = {
     snapshotId: optional(id()),
     /** Default 'test' when the dataset has a test set, else 'validation'. */
     split: optional(split),
+    /** Answer the snapshot's stored evaluation on those images when there is one (time travel), else evaluate and store it. */
+    reuse: optional(boolean()),
+  }),
+  /** One confusion cell's images (true class `label`, predicted `predicted`; the diagonal: the right ones),
+   *  a page at a time from the evaluation's stored predictions, each with its top-3 probabilities. */
+  evaluationImages: request({
+    runId: id(),
+    evaluationId: id(),
+    label: integer({ min: 0, max: 255 }),
+    predicted: integer({ min: 0, max: 255 }),
+    offset: integer({ min: 0 }),
+    limit: integer({ min: 1, max: REQUEST_LIMITS.evaluationImagesPerCall }),
   }),
   /** Stops the run's evaluations in progress; each rejects with code 'cancelled'. */
   cancelEvaluation: request({ runId: id() }),
@@ -284,6 +298,7 @@ export interface Responses {
   forkRun: RunSummary;
   compareRuns: CompareResponse;
   evaluateRun: EvaluationInfo;
+  evaluationImages: EvaluationImagesResponse;
   cancelEvaluation: { cancelled: boolean };
   exportRun: ExportRunResponse;
   importModel: RunSummary;
@@ -315,6 +330,7 @@ export type ForkRunRequest = RequestOf<'forkRun'>;
 export type ImportDatasetRequest = RequestOf<'importDataset'>;
 export type ThumbnailsRequest = RequestOf<'getThumbnails'>;
 export type EvaluateRunRequest = RequestOf<'evaluateRun'>;
+export type EvaluationImagesRequest = RequestOf<'evaluationImages'>;
 export type ExportRunRequest = RequestOf<'exportRun'>;
 export type ListRunsRequest = RequestOf<'listRuns'>;
 export type StartSweepRequest = RequestOf<'startSweep'>;

@@ -65,6 +65,7 @@ const CASES: [string, () => unknown, () => unknown, string][] = [
   ['forkRun', () => ({ runId, snapshotId, hyperparameters: { epochs: 1, trainLimit: 100 } }), () => ({ runId, hyperparameters: { optimizer: { toString: 3 } } }), 'hyperparameters.optimizer.toString'],
   ['compareRuns', () => ({ ids: [runId, runId] }), () => ({ ids: [runId] }), 'ids'],
   ['evaluateRun', () => ({ runId, split: 'test' }), () => ({ runId, split: 'everything' }), 'split'],
+  ['evaluationImages', () => ({ runId, evaluationId: 999_999, label: 0, predicted: 1, offset: 0, limit: 24 }), () => ({ runId, evaluationId: 1, label: 0, predicted: 1, offset: 0, limit: 201 }), 'limit'],
   ['cancelEvaluation', () => ({ runId }), () => ({ runId: null }), 'runId'],
   ['exportRun', () => ({ runId, format: 'onnx' }), () => ({ runId, format: 'onnx', outPath: '/tmp/x.onnx' }), 'outPath'],
   ['predict', () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: 0 } }), () => ({ runId, image: { type: 'dataset', datasetId, split: 'test', index: -1 } }), 'image.index'],

@@ -215,6 +215,29 @@ export interface EvaluationInfo {
   createdAt: string;
 }
 
+/** One evaluated image of a confusion cell, from the evaluation's stored predictions. */
+export interface EvaluatedImage {
+  /** Into the dataset's `imageSplit` images (getThumbnails). */
+  index: number;
+  label: number;
+  predicted: number;
+  /** The three likeliest classes, likeliest first. */
+  top: { classIndex: number; className: string; probability: number }[];
+}
+
+export interface EvaluationImagesResponse {
+  evaluationId: number;
+  datasetId: number;
+  /** The dataset split the indices point into: validation and train evaluations index the training images. */
+  imageSplit: 'train' | 'test';
+  label: number;
+  predicted: number;
+  /** Images in the cell: confusion[label][predicted]. */
+  total: number;
+  offset: number;
+  images: EvaluatedImage[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Looking inside a run (computed in the inspection worker from a stored snapshot)
 

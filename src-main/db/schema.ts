@@ -258,6 +258,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, step, kind)
   ) WITHOUT ROWID;
   `,
+
+  // 5: every evaluated image's three likeliest classes and their probabilities (db/top-predictions.ts
+  // reads and writes the bytes), so a confusion cell's images page with their top-3 from the store.
+  `
+  ALTER TABLE evaluations ADD COLUMN top_predictions BLOB;
+  CREATE INDEX evaluations_by_snapshot ON evaluations(snapshot_id, dataset_id, split);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -301,9 +301,12 @@ export class Store {
       deleteSnapshotsAfter: db.prepare('DELETE FROM snapshots WHERE run_id = ? AND id > ?'),
 
       insertEvaluation: db.prepare(`INSERT INTO evaluations (run_id, dataset_id, snapshot_id, split, accuracy, loss, count, per_class,
-        confusion, misclassified, predictions, created_at) VALUES (@run_id, @dataset_id, @snapshot_id, @split, @accuracy, @loss, @count,
-        @per_class, @confusion, @misclassified, @predictions, @created_at)`),
+        confusion, misclassified, predictions, top_predictions, created_at) VALUES (@run_id, @dataset_id, @snapshot_id, @split, @accuracy,
+        @loss, @count, @per_class, @confusion, @misclassified, @predictions, @top_predictions, @created_at)`),
       predictions: db.prepare('SELECT predictions FROM evaluations WHERE id = ?').pluck(),
+      topPredictions: db.prepare('SELECT top_predictions FROM evaluations WHERE id = ?').pluck(),
+      evaluationOfSnapshot: db.prepare(`SELECT * FROM evaluations WHERE snapshot_id = ? AND dataset_id = ? AND split = ?
+        AND predictions IS NOT NULL AND top_predictions IS NOT NULL ORDER BY id DESC LIMIT 1`),
       insertSweep: db.prepare(`INSERT INTO sweeps (name, dataset_id, base_run_id, kind, space, max_runs, seed, parallel, created_at)
         VALUES (@name, @dataset_id, @base_run_id, @kind, @space, @max_runs, @seed, @parallel, @created_at)`),
       sweep: db.prepare('SELECT * FROM sweeps WHERE id = ?'),
@@ -638,16 +641,18 @@ export class Store {
   // --- evaluations
 
   /** `predictions`: the predicted class of every evaluated image, in the evaluated set's order. */
-  insertEvaluation(e: NewEvaluation, predictions: Uint8Array | null = null): EvaluationInfo {
+  /** `top`: every image's likeliest classes (db/top-predictions.ts). The run's test accuracy is its
+   *  latest snapshot's: evaluating an older one (time travel) leaves it alone. */
+  insertEvaluation(e: NewEvaluation, predictions: Uint8Array | null = null, top: Uint8Array | null = null): EvaluationInfo {
     return this.db.transaction(() => {
       const info = this.s.insertEvaluation.run({
         run_id: e.runId, dataset_id: e.datasetId, snapshot_id: e.snapshotId, split: e.split, accuracy: e.accuracy, loss: e.loss,
         count: e.count, per_class: JSON.stringify(e.perClass), confusion: JSON.stringify(e.confusion),
         misclassified: JSON.stringify(e.misclassified), predictions: predictions && Buffer.from(predictions.buffer, predictions.byteOffset, predictions.byteLength),
-        created_at: now(),
+        top_predictions: top && Buffer.from(top.buffer, top.byteOffset, top.byteLength), created_at: now(),
       });
       // the runs table's "test accuracy" is that: an evaluation on the training images is not one
-      if (e.split === 'test') this.s.setTestAccuracy.run(e.accuracy, e.runId);
+      if (e.split === 'test' && e.snapshotId === this.s.latestSnapshotId.get(e.runId)) this.s.setTestAccuracy.run(e.accuracy, e.runId);
       return evaluationFromRow(this.s.evaluation.get(Number(info.lastInsertRowid)) as Row);
     })();
   }
@@ -659,6 +664,23 @@ export class Store {
   predictions(evaluationId: number): Uint8Array | null {
     const b = this.s.predictions.get(evaluationId) as Buffer | null | undefined;
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
+  getEvaluation(id: number): EvaluationInfo | undefined {
+    const r = this.s.evaluation.get(id) as Row | undefined;
+    return r && evaluationFromRow(r);
+  }
+
+  /** The evaluation's top-k bytes (db/top-predictions.ts); null for one stored before they were kept. */
+  topPredictions(evaluationId: number): Uint8Array | null {
+    const b = this.s.topPredictions.get(evaluationId) as Buffer | null | undefined;
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
+  /** The newest stored evaluation of a snapshot on these images, with its per-image predictions (the time-travel cache). */
+  evaluationOfSnapshot(snapshotId: number, datasetId: number, split: EvaluationInfo['split']): EvaluationInfo | undefined {
+    const r = this.s.evaluationOfSnapshot.get(snapshotId, datasetId, split) as Row | undefined;
+    return r && evaluationFromRow(r);
   }
 
   // --- sweeps

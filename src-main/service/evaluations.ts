@@ -12,6 +12,7 @@ import type { DatasetLibrary } from './datasets.js';
 import { ServiceError, storageWrite } from './errors.js';
 import { JobQueue, type JobQueueLimits } from './job-queue.js';
 import type { RunManager } from './runs.js';
+import type { DatasetRow, RunRow } from '../db/store.js';
 import { checkSpec } from './specs.js';
 
 type Evaluated = Extract<WorkerMessage, { type: 'evaluated' }>;
@@ -20,6 +21,8 @@ export class Evaluations {
   /** Evaluations asked for and not yet answered (waiting or running), with how to cancel each. */
   private readonly pending = new Set<{ runId: number; controller: AbortController }>();
   private readonly workers = new Set<Worker>();
+  /** Reusable evaluations computing, by snapshot/dataset/split: a second ask for the same one waits for the first. */
+  private readonly computing = new Map<string, Promise<EvaluationInfo>>();
   readonly queue: JobQueue;
 
   constructor(private readonly ctx: ServiceContext, private readonly runs: RunManager, private readonly datasets: DatasetLibrary,
@@ -39,6 +42,22 @@ export class Evaluations {
     const ownSplit = d.id === run.datasetId;
     const split = req.split ?? (d.testCount > 0 ? 'test' : ownSplit && run.hyperparameters.validationSplit > 0 ? 'validation' : 'train');
     if (split === 'test' && d.testCount === 0) throw new ServiceError('bad_request', `dataset ${JSON.stringify(d.name)} has no test set; evaluate on 'validation' or 'train'`, { field: 'split' });
+    if (req.reuse) {
+      // time travel: a snapshot is evaluated once on these images, then answered from the store
+      const stored = store.evaluationOfSnapshot(snapshot.id, d.id, split);
+      if (stored) return stored;
+      const key = `${snapshot.id}/${d.id}/${split}`;
+      const running = this.computing.get(key);
+      if (running) return running;
+      const computed = this.compute(run, d, snapshot, split, ownSplit).finally(() => this.computing.delete(key));
+      this.computing.set(key, computed);
+      return computed;
+    }
+    return this.compute(run, d, snapshot, split, ownSplit);
+  }
+
+  private async compute(run: RunRow, d: DatasetRow, snapshot: { id: number; state: Uint8Array }, split: EvaluationInfo['split'], ownSplit: boolean): Promise<EvaluationInfo> {
+    const store = this.ctx.store;
     this.datasets.checkCache(d, `evaluate run ${run.id}`);
     const job: EvaluateJob = {
       type: 'evaluate',
@@ -57,7 +76,7 @@ export class Evaluations {
         // the library's class names (renamed ones included), not the worker's copy
         perClass: result.perClass.map((c, k) => ({ ...c, className: d.classNames[k] ?? c.className })), confusion: result.confusion,
         misclassified: result.misclassified,
-      }, result.predictions), 'evaluate again');
+      }, result.predictions, result.top), 'evaluate again');
       // the runs table's test accuracy changes now, not at the next reload
       this.runs.announce(run.id);
       return stored;

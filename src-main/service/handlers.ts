@@ -5,6 +5,7 @@
  */
 import type { CommandName, RequestOf, ResponseOf } from '../contract/index.js';
 import { compareRuns } from './compare.js';
+import { evaluationImages } from './evaluation-images.js';
 import { exportRun } from './exports.js';
 import { diffRuns } from './run-diff.js';
 import { runHealth } from './health.js';
@@ -38,6 +39,7 @@ export function commandHandlers(s: Service): CommandHandlers {
     compareRuns: (r) => compareRuns(s.store, s.runs, s.datasets, r.ids),
     evaluateRun: (r) => s.evaluations.evaluate(r),
     cancelEvaluation: (r) => s.evaluations.cancel(r.runId),
+    evaluationImages: (r) => evaluationImages(s.store, s.runs, s.datasets, r),
     exportRun: (r) => exportRun(s.store, s.runs, s.datasets, r),
     importModel: (r) => importModel(s.store, s.runs, s.datasets, r),
     predict: (r) => s.inspections.predict(r),

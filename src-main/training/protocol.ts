@@ -69,4 +69,6 @@ export type WorkerMessage =
   | { type: 'failed'; code: string; message: string; nonFinite?: NonFiniteStep }
   | { type: 'evaluated'; accuracy: number; loss: number; count: number; perClass: ClassMetrics[]; confusion: number[][]; misclassified: Misclassified[];
       /** The predicted class of every evaluated image, in the evaluated set's order. */
-      predictions: Uint8Array };
+      predictions: Uint8Array;
+      /** Every evaluated image's likeliest classes and probabilities, as db/top-predictions.ts lays them out. */
+      top: Uint8Array };

@@ -10,6 +10,7 @@ import { nodeHandle, startDataParallel } from '../../src-engine/parallel/node.js
 import type { ReplicaInit } from '../../src-engine/parallel/shared.js';
 import type { Worker } from 'node:worker_threads';
 import { readCache, seededSplit } from '../datasets/index.js';
+import { newTopPredictions, setTop, TOP_K } from '../db/top-predictions.js';
 import { CONTROL_PAUSE, CONTROL_STOP, type DataSelection, type EvaluateJob, type TrainJob, type WorkerJob, type WorkerMessage } from './protocol.js';
 
 export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
@@ -193,6 +194,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const misclassified: EvaluateResultMisclassified[] = [];
   const predictions = new Uint8Array(set.n);
+  const top = newTopPredictions(set.n, Math.min(TOP_K, k));
   let lossSum = 0;
   let correct = 0;
   const chunk = 256;
@@ -211,6 +213,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
       const label = labels[i]!;
       const predicted = r.predicted[i]!;
       predictions[start + i] = predicted;
+      setTop(top, set.n, start + i, probs.subarray(i * k, (i + 1) * k));
       confusion[label]![predicted]!++;
       if (predicted !== label && misclassified.length < job.maxMisclassified) {
         const index = indexMap ? indexMap[start + i]! : start + i;
@@ -227,7 +230,7 @@ async function evaluate(job: EvaluateJob, post: Post): Promise<void> {
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     return { className: job.classNames[c] ?? String(c), precision, recall, f1, support };
   });
-  post({ type: 'evaluated', accuracy: correct / set.n, loss: lossSum / set.n, count: set.n, perClass, confusion, misclassified, predictions }, [predictions.buffer]);
+  post({ type: 'evaluated', accuracy: correct / set.n, loss: lossSum / set.n, count: set.n, perClass, confusion, misclassified, predictions, top }, [predictions.buffer, top.buffer]);
 }
 
 type EvaluateResultMisclassified = { index: number; label: number; predicted: number; probabilities: number[] };

@@ -12,7 +12,7 @@ import {
 } from '../../../src-main/contract/index.js';
 
 export type {
-  ClassMetrics, CompareResponse, FeatureMapsResponse, FiltersResponse, ImageInput, PredictResponse, StepThroughResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, ExportRunResponse, HyperparameterField, HyperparameterInput,
+  ClassMetrics, CompareResponse, EvaluatedImage, EvaluationImagesResponse, FeatureMapsResponse, FiltersResponse, ImageInput, PredictResponse, StepThroughResponse, DatasetInfo, EpochMetricsRow, EvaluationInfo, Events, ExportRunResponse, HyperparameterField, HyperparameterInput,
   Hyperparameters, ImportDatasetResponse, ImportProgressEvent, Misclassified, ModelSpec, Result, RunBatchEvent, RunDetail, RunEpochEvent, RunStatus,
   RunStatusEvent, RunSummary, ServiceErrorData, ShapeReport, SnapshotInfo, StudioApi, Thumbnail,
 } from '../../../src-main/contract/index.js';

@@ -39,7 +39,9 @@ export class EvaluationState {
   adoptStored(): void {
     const d = this.runs.detail;
     if (!d || this.byRun[d.id]) return;
-    const latest = d.evaluations[d.evaluations.length - 1];
+    // the newest evaluation of the run's newest snapshot: time travel stores older snapshots' too
+    const newestSnapshot = d.snapshots[d.snapshots.length - 1]?.id;
+    const latest = [...d.evaluations].reverse().find((e) => e.snapshotId === newestSnapshot) ?? d.evaluations[d.evaluations.length - 1];
     if (latest) {
       this.byRun = { ...this.byRun, [d.id]: latest };
       void this.loadPage(latest, 0);

@@ -10,6 +10,9 @@ import {
 } from '../lib/api.js';
 import type { RunsState } from './runs.svelte.js';
 
+/** A feature-map unit: its layer's index and (row, column, channel). */
+export type SelectedUnit = { layer: number; unit: [number, number, number] };
+
 export class InspectState {
   /** The snapshot looked at; null = the run's latest. */
   snapshotId = $state<number | null>(null);
@@ -20,6 +23,8 @@ export class InspectState {
   maps = $state.raw<FeatureMapsResponse | null>(null);
   filters = $state.raw<FiltersResponse | null>(null);
   steps = $state.raw<StepThroughResponse | null>(null);
+  /** The feature-map unit whose receptive field is highlighted on the input. */
+  unit = $state.raw<SelectedUnit | null>(null);
   busy = $state({ predict: false, maps: false, filters: false, steps: false });
   error = $state<string | null>(null);
   /** Per kind of answer, the latest question asked; an answer to an older one is dropped. */
@@ -46,6 +51,7 @@ export class InspectState {
     this.image = image;
     this.imageName = name;
     this.steps = null;
+    this.unit = null;
     await Promise.all([this.predict(), this.loadMaps()]);
   }
 

@@ -11,6 +11,7 @@ import { pathSources, pickedSources, uploadSources, type ImportSource, type Sour
 import type { ShellApi } from '../lib/shell.js';
 import type { Uploader } from '../lib/upload.js';
 import { BuilderState } from './builder.svelte.js';
+import { CellGalleryState } from './cell-gallery.svelte.js';
 import { DatasetsState } from './datasets.svelte.js';
 import { EvaluationState } from './evaluation.svelte.js';
 import { ExperimentsState } from './experiments.svelte.js';
@@ -22,6 +23,7 @@ import { ModelImportState } from './model-import.svelte.js';
 import { GradientCheckState } from './gradient-check.svelte.js';
 import { HealthState } from './health.svelte.js';
 import { SaliencyState } from './saliency.svelte.js';
+import { TimeTravelState } from './time-travel.svelte.js';
 import { RunsState } from './runs.svelte.js';
 import { Deletions } from './deletions.svelte.js';
 import { SweepsState } from './sweeps.svelte.js';
@@ -53,6 +55,10 @@ export class Studio {
   readonly saliency: SaliencyState;
   readonly gradientCheck: GradientCheckState;
   readonly health: HealthState;
+  /** A confusion cell's images in the Evaluate view. */
+  readonly cells: CellGalleryState;
+  /** The Look inside view's epoch slider. */
+  readonly timeTravel: TimeTravelState;
   readonly exports: ExportState;
   /** A trained model file brought back as a run (the Experiments view). */
   readonly modelImport: ModelImportState;
@@ -91,6 +97,8 @@ export class Studio {
     this.sweeps = new SweepsState(client);
     this.diff = new RunDiffState(client);
     this.theme = new ThemeState(o.themeStorage ?? null);
+    this.cells = new CellGalleryState(client);
+    this.timeTravel = new TimeTravelState(client, this.runs, this.inspect);
     let wasClosed = false;
     let wasOpen = false;
     client.onConnection((state) => {
