@@ -1,8 +1,10 @@
 /**
  * Training health of the run the Train view shows: its stored measurements and findings (the
  * service's runHealth), then live — each runHealth event of that run extends the per-layer series
- * in place, and the findings are asked for again at epoch ends, status changes, and at most every
- * few seconds while measurements arrive. The series arrays are plain (Chart.js reads them);
+ * in place, and the findings are asked for again when the run's status changes and, while it trains
+ * (measurements arriving, epochs ending), at most every few seconds: a small model ends several
+ * epochs a second, and asking at each one rebuilt every series from every record many times a
+ * second (the Train view drew at ~15 fps). The series arrays are plain (Chart.js reads them);
  * `version` says "draw again".
  */
 import type { HealthRecord, RunHealthResponse } from '../../../src-main/contract/index.js';
@@ -34,6 +36,7 @@ export class HealthState {
   error = $state<string | null>(null);
   private asked = 0;
   private lastStep = -Infinity;
+  private loadedAt = -Infinity;
   private reload: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly client: Client) {
@@ -41,17 +44,24 @@ export class HealthState {
       if (e.runId !== this.runId) return;
       this.add(e);
       this.version++;
-      this.reload ??= setTimeout(() => {
-        this.reload = null;
-        if (this.runId !== null) void this.load(this.runId);
-      }, FINDINGS_EVERY_MS);
+      this.loadSoon();
     });
     client.on('runStatus', (e) => {
       if (e.runId === this.runId) void this.load(e.runId);
     });
     client.on('runProgress', (e) => {
-      if (e.runId === this.runId && e.kind === 'epoch') void this.load(e.runId);
+      if (e.runId === this.runId && e.kind === 'epoch') this.loadSoon();
     });
+  }
+
+  /** Asks for the findings again within FINDINGS_EVERY_MS of the last answer, once however many ask. */
+  private loadSoon(): void {
+    if (this.reload !== null) return;
+    const wait = Math.max(0, this.loadedAt + FINDINGS_EVERY_MS - Date.now());
+    this.reload = setTimeout(() => {
+      this.reload = null;
+      if (this.runId !== null) void this.load(this.runId);
+    }, wait);
   }
 
   /** Shows this run's health (again when it is already shown: the stored rows are the truth). */
@@ -68,6 +78,7 @@ export class HealthState {
 
   private async load(runId: number): Promise<void> {
     const question = ++this.asked;
+    this.loadedAt = Date.now();
     try {
       const r = await this.client.get('runHealth', { runId });
       if (question !== this.asked || runId !== this.runId) return;

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { FakeService, settle } from '../../test/fake-client.js';
 import type { LayerHealth, RunHealthResponse } from '../../../src-main/contract/index.js';
 import { GradientCheckState } from './gradient-check.svelte.js';
@@ -37,6 +37,27 @@ describe('training health state', () => {
     service.emit('runStatus', { runId: 9, status: 'completed', previous: 'running', error: null, stopReason: 'completed', kernelsUsed: null });
     await settle();
     expect(service.requestsOf('runHealth')).toEqual([{ runId: 7 }, { runId: 7 }]);
+  });
+
+  test('epochs ending many times a second while it trains ask again once per few seconds, not once each', async () => {
+    vi.useFakeTimers();
+    try {
+      const service = new FakeService();
+      service.answer('runHealth', (r) => report(r.runId, [2]));
+      const health = new HealthState(service.client);
+      await health.show(7);
+      for (let epoch = 1; epoch <= 50; epoch++) {
+        service.emit('runProgress', { kind: 'epoch', runId: 7, epoch, step: 10 * epoch, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, learningRate: 0.01, seconds: 0.1, imagesPerSecond: 1000, wallTime: epoch } as never);
+        service.emit('runHealth', { runId: 7, step: 10 * epoch, epoch, batch: 10, batchesPerEpoch: 10, layers: layers(10 * epoch) });
+        await settle();
+      }
+      expect(service.requestsOf('runHealth')).toHaveLength(1); // the show, nothing more yet
+      await vi.advanceTimersByTimeAsync(3000);
+      await settle();
+      expect(service.requestsOf('runHealth')).toHaveLength(2); // one for all 50 epochs
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
