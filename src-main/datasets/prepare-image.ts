@@ -8,7 +8,7 @@
  */
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { PREPARATION_STEPS as STEP } from './preparation-steps.js';
-import { grayToRgb, rgbToGray } from './transform.js';
+import { toInputChannels } from './transform.js';
 
 /** Encoded file bytes (PNG, JPEG, WebP, GIF, TIFF…) or raw H×W×C uint8 pixels (a drawing). */
 export type ImageSource =
@@ -73,29 +73,5 @@ export async function prepareImage(source: ImageSource, shape: readonly [number,
   } catch (e) {
     throw new ImageInputError(`${source.type === 'bytes' ? (source.name ?? 'the file') : 'the drawing'} could not be decoded: ${(e as Error).message}`);
   }
-  const pixels = outH * outW;
-  if (channels === 3 && allChannelsEqual(data, pixels)) {
-    // sharp hands gray images back as sRGB; the import keeps one channel
-    const one = new Uint8Array(pixels);
-    for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
-    data = Buffer.from(one.buffer);
-    channels = 1;
-    if (colour) steps.push(STEP.takenAsGray);
-  }
-  const out = new Uint8Array(pixels * outC);
-  if (channels === outC) out.set(data.subarray(0, out.length));
-  else if (outC === 1) {
-    rgbToGray(data, pixels, out);
-    steps.push(STEP.toGray);
-  } else {
-    grayToRgb(data, pixels, out);
-    steps.push(STEP.toColour);
-  }
-  steps.push(STEP.scaled);
-  return { pixels: out, steps };
-}
-
-function allChannelsEqual(data: Uint8Array, pixels: number): boolean {
-  for (let p = 0; p < pixels; p++) if (data[3 * p] !== data[3 * p + 1] || data[3 * p] !== data[3 * p + 2]) return false;
-  return true;
+  return { pixels: toInputChannels(data, channels, outH * outW, outC, colour, steps), steps };
 }

@@ -1,5 +1,6 @@
 /** Channel conversion and resizing of decoded uint8 NHWC tensors (for IDX/CSV, which sharp never sees). */
 import type { TensorSplit } from './cache.js';
+import { PREPARATION_STEPS } from './preparation-steps.js';
 
 /** Rec. 601 luma, the usual RGB → gray weights, rounded. */
 export function rgbToGray(rgb: Uint8Array, pixels: number, out: Uint8Array, outOffset = 0): void {
@@ -60,4 +61,38 @@ export function resizeSplit(split: TensorSplit, shape: [number, number, number],
   const images = new Uint8Array(split.n * outSize);
   for (let i = 0; i < split.n; i++) resizeBilinear(split.images.subarray(i * inSize, (i + 1) * inSize), shape, outH, outW, images, i * outSize);
   return { images, labels: split.labels, n: split.n };
+}
+
+/**
+ * The end of preparing one image for a model, the same for the studio (sharp's pixels,
+ * prepare-image.ts) and the exported page (the canvas's, export/html/page/prepare.ts): RGB whose
+ * channels are equal everywhere is taken as gray, as the import does, then the dataset's channels
+ * with the import's weights. Appends the words of each step done to `steps`, ending with the ÷ 255
+ * the model's input does.
+ */
+export function toInputChannels(data: Uint8Array, channels: number, pixels: number, outC: number, colour: boolean, steps: string[]): Uint8Array {
+  if (channels === 3 && allChannelsEqual(data, pixels)) {
+    // sharp and the canvas both hand gray images over as RGB; the import keeps one channel
+    const one = new Uint8Array(pixels);
+    for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
+    data = one;
+    channels = 1;
+    if (colour) steps.push(PREPARATION_STEPS.takenAsGray);
+  }
+  const out = new Uint8Array(pixels * outC);
+  if (channels === outC) out.set(data.subarray(0, out.length));
+  else if (outC === 1) {
+    rgbToGray(data, pixels, out);
+    steps.push(PREPARATION_STEPS.toGray);
+  } else {
+    grayToRgb(data, pixels, out);
+    steps.push(PREPARATION_STEPS.toColour);
+  }
+  steps.push(PREPARATION_STEPS.scaled);
+  return out;
+}
+
+function allChannelsEqual(data: Uint8Array, pixels: number): boolean {
+  for (let p = 0; p < pixels; p++) if (data[3 * p] !== data[3 * p + 1] || data[3 * p] !== data[3 * p + 2]) return false;
+  return true;
 }

@@ -11,7 +11,7 @@
  * size (a dataset's own, a drawing) is prepared exactly as the studio prepares it.
  */
 import { PREPARATION_STEPS as STEP } from '../../../datasets/preparation-steps.js';
-import { grayToRgb, rgbToGray } from '../../../datasets/transform.js';
+import { toInputChannels } from '../../../datasets/transform.js';
 import type { DeclaredChannels } from './file-header.js';
 
 /** Canvas pixels: (H, W, 4) RGBA, not premultiplied (getImageData's). */
@@ -66,31 +66,7 @@ function finish(src: Uint8Array, channels: 1 | 3, width: number, height: number,
     data = resizeLanczos3(src, width, height, channels, outW, outH);
     steps.push(STEP.resized(width, height, outW, outH));
   } else steps.push(STEP.kept(outW, outH));
-  const pixels = outH * outW;
-  let c: number = channels;
-  if (c === 3 && allChannelsEqual(data, pixels)) {
-    const one = new Uint8Array(pixels);
-    for (let p = 0; p < pixels; p++) one[p] = data[3 * p]!;
-    data = one;
-    c = 1;
-    if (colour) steps.push(STEP.takenAsGray);
-  }
-  const out = new Uint8Array(pixels * outC);
-  if (c === outC) out.set(data.subarray(0, out.length));
-  else if (outC === 1) {
-    rgbToGray(data, pixels, out);
-    steps.push(STEP.toGray);
-  } else {
-    grayToRgb(data, pixels, out);
-    steps.push(STEP.toColour);
-  }
-  steps.push(STEP.scaled);
-  return { pixels: out, steps };
-}
-
-function allChannelsEqual(data: Uint8Array, pixels: number): boolean {
-  for (let p = 0; p < pixels; p++) if (data[3 * p] !== data[3 * p + 1] || data[3 * p] !== data[3 * p + 2]) return false;
-  return true;
+  return { pixels: toInputChannels(data, channels, outH * outW, outC, colour, steps), steps };
 }
 
 const lanczos3 = (x: number) => {
