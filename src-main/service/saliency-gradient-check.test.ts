@@ -7,22 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, readTrainerState, resolveKernels } from '../../src-engine/index.js';
 import { gradientCheck, saliency } from '../../src-engine/inspect/index.js';
-import { REQUEST_LIMITS, type InspectionProgressEvent, type ModelSpec } from '../contract/index.js';
+import { REQUEST_LIMITS, type InspectionProgressEvent } from '../contract/index.js';
 import { readCache } from '../datasets/index.js';
 import { workerFactories } from '../worker-factories/index.js';
 import { ServiceError } from './errors.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service.js';
-import { openService, QUICK, tempDir } from './testing.js';
-
-const CONV_SPEC: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-};
+import { openService, QUICK, tempDir, SMALL_CONV_SPEC } from './testing.js';
 
 let dir: ReturnType<typeof tempDir>;
 let service: Service;
@@ -59,7 +49,7 @@ beforeAll(async () => {
   const d = service.datasets.find(SAMPLE_DATASET_NAME);
   sampleId = d.id;
   sample = readCache(service.datasets.row(d.id).cacheFile);
-  const run = service.runs.start({ datasetId: d.id, spec: CONV_SPEC, hyperparameters: { ...QUICK, epochs: 1 } });
+  const run = service.runs.start({ datasetId: d.id, spec: SMALL_CONV_SPEC, hyperparameters: { ...QUICK, epochs: 1 } });
   await service.runs.waitFor(run.id);
   runId = run.id;
   snapshotId = service.runs.detail(runId, false).snapshots[0]!.id;

@@ -102,6 +102,17 @@ export function failWritesWhile(store: Store, full: () => boolean): { restore: (
   return { restore: () => originals.forEach(([m, original]) => ((store as unknown as Record<string, unknown>)[m] = original)) };
 }
 
+/** A 4-filter conv net on the sample's 28×28 gray images: every inspection has a conv and a pool to show, and it trains in seconds. */
+export const SMALL_CONV_SPEC: ModelSpec = {
+  inputShape: [28, 28, 1],
+  layers: [
+    { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
+    { type: 'maxpool2d', poolSize: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ],
+};
+
 /**
  * The reference conv net on the reference kernels: ~20–50 ms a batch here, 36 batches in all, so a
  * pause sent at its first batch event lands long before the run could finish.

@@ -8,17 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec, RunHealthEvent } from '../contract/index.js';
 import { SAMPLE_DATASET_NAME, type Service } from './service.js';
-import { openService, QUICK, SLOW, SLOW_SPEC, tempDir } from './testing.js';
-
-const CONV_SPEC: ModelSpec = {
-  inputShape: [28, 28, 1],
-  layers: [
-    { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
-    { type: 'maxpool2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-};
+import { openService, QUICK, SLOW, SLOW_SPEC, tempDir, SMALL_CONV_SPEC } from './testing.js';
 
 let dir: ReturnType<typeof tempDir>;
 let service: Service;
@@ -53,7 +43,7 @@ describe('training health', () => {
 
   beforeAll(async () => {
     // 300 training images in batches of 25: 12 steps an epoch, 24 in all; a measurement every 3
-    const { run, events } = await trained(CONV_SPEC, { epochs: 2, healthEvery: 3, progressEvery: 5 });
+    const { run, events } = await trained(SMALL_CONV_SPEC, { epochs: 2, healthEvery: 3, progressEvery: 5 });
     expect(run.status).toBe('completed');
     runId = run.id;
     streamed = events;
@@ -131,7 +121,7 @@ it('paused and resumed: the measurements continue from the pause, none twice, no
 }, 180_000);
 
 it('too high a learning rate (sgd 3): the conv layer\'s ReLUs die, and the finding says so with its fix', async () => {
-  const { run } = await trained(CONV_SPEC, { epochs: 1, healthEvery: 1, optimizer: { type: 'sgd', learningRate: 3, momentum: 0.9 } });
+  const { run } = await trained(SMALL_CONV_SPEC, { epochs: 1, healthEvery: 1, optimizer: { type: 'sgd', learningRate: 3, momentum: 0.9 } });
   const r = await service.exec('runHealth', { runId: run.id });
   // sgd at 3 with momentum: within the epoch one big step pushes every conv unit below zero for every image
   const dead = r.findings.find((f) => f.rule === 'dead-relu');
@@ -141,7 +131,7 @@ it('too high a learning rate (sgd 3): the conv layer\'s ReLUs die, and the findi
 
 it('a loss that goes non-finite names the first layer whose output did: in the run\'s error and its health', async () => {
   // a step of 1e30 makes the next logits overflow float32
-  const { run } = await trained(CONV_SPEC, { epochs: 1, healthEvery: 5, optimizer: { type: 'sgd', learningRate: 1e30, momentum: 0 } });
+  const { run } = await trained(SMALL_CONV_SPEC, { epochs: 1, healthEvery: 5, optimizer: { type: 'sgd', learningRate: 1e30, momentum: 0 } });
   expect(run.status).toBe('failed');
   expect(run.error).toMatch(/^loss became (NaN|Infinity) at epoch 1, batch 2 \(dense #4's output went non-finite first\)/);
   const r = await service.exec('runHealth', { runId: run.id });
