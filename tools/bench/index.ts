@@ -135,7 +135,11 @@ function summarise(rows: Row[], list: Contender[]): Summary[] {
   return list.map((c) => {
     const mine = rows.filter((r) => r.contender.name === c.name);
     const clean = mine.filter((r) => !r.busy);
-    const med = (f: (r: Row) => number) => (clean.length ? median(clean.map(f)) : NaN);
+    // a figure a contender does not measure (onnxruntime's accuracy: untrained weights) is NaN, null once through JSON
+    const med = (f: (r: Row) => number) => {
+      const values = clean.map(f).filter((v) => typeof v === 'number' && Number.isFinite(v));
+      return values.length ? median(values) : NaN;
+    };
     return {
       contender: c, rows: mine, clean,
       train: c.trainLimit ? med((r) => r.result.trainImagesPerSecond) : NaN,
