@@ -6,13 +6,13 @@
  * Every chart gets a "PNG" button in its box that saves what it shows (savePng).
  */
 import {
-  BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip,
+  BarController, BarElement, CategoryScale, Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip,
   type ChartOptions, type ChartType,
 } from 'chart.js';
 import { untrack } from 'svelte';
 import type { Attachment } from 'svelte/attachments';
 
-Chart.register(LineController, BarController, ScatterController, LineElement, PointElement, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
+Chart.register(LineController, BarController, ScatterController, LineElement, PointElement, BarElement, LinearScale, LogarithmicScale, CategoryScale, Decimation, Legend, Tooltip);
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 Chart.defaults.font.size = 12;
 Chart.defaults.color = '#475569';
@@ -126,13 +126,18 @@ export function chart<T extends Extract<ChartType, 'line' | 'bar' | 'scatter'>>(
   };
 }
 
-/** Options for a metric-over-steps/epochs line chart. */
+/**
+ * Options for a metric-over-steps/epochs line chart. A long run charted every batch has tens of
+ * thousands of points per line: above 4 per pixel of width a line is drawn from each pixel
+ * column's first, lowest, highest and last point (Chart.js's min-max decimation — the spikes stay,
+ * the cost per draw stays bounded by the chart's width).
+ */
 export function lineOptions(xTitle: string, yTitle: string, y: { min?: number; max?: number } = {}): ChartOptions<'line'> {
   return {
     parsing: false,
     normalized: true,
     interaction: { mode: 'nearest', intersect: false },
-    plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } }, tooltip: { enabled: true } },
+    plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } }, tooltip: { enabled: true }, decimation: { enabled: true, algorithm: 'min-max' } },
     scales: {
       x: { type: 'linear', title: { display: true, text: xTitle }, ticks: { precision: 0, color: textColour }, grid: { color: gridColour } },
       y: { type: 'linear', title: { display: true, text: yTitle }, ticks: { color: textColour }, grid: { color: gridColour }, ...y },

@@ -5,10 +5,11 @@
  * (measurements arriving, epochs ending), at most every few seconds: a small model ends several
  * epochs a second, and asking at each one rebuilt every series from every record many times a
  * second (the Train view drew at ~15 fps). The series arrays are plain (Chart.js reads them);
- * `version` says "draw again".
+ * `version` says "draw again", at most every LIVE_UPDATE_MS while measurements stream.
  */
 import type { HealthRecord, RunHealthResponse } from '../../../src-main/contract/index.js';
 import { messageOf, type Client } from '../lib/api.js';
+import { Coalescer, LiveClock } from '../lib/cadence.js';
 import type { Point } from './runs.svelte.js';
 
 /** What the small charts plot, per layer, over the run's steps. */
@@ -38,12 +39,15 @@ export class HealthState {
   private lastStep = -Infinity;
   private loadedAt = -Infinity;
   private reload: ReturnType<typeof setTimeout> | null = null;
+  /** Measurements land in the series at once; the charts are told on the live cadence. */
+  private readonly redraw: Coalescer;
 
-  constructor(private readonly client: Client) {
+  constructor(private readonly client: Client, clock: LiveClock = new LiveClock()) {
+    this.redraw = new Coalescer(() => this.version++, clock);
     client.on('runHealth', (e) => {
       if (e.runId !== this.runId) return;
       this.add(e);
-      this.version++;
+      this.redraw.request();
       this.loadSoon();
     });
     client.on('runStatus', (e) => {

@@ -3,6 +3,7 @@ import { FakeService, settle } from '../../test/fake-client.js';
 import type { LayerHealth, RunHealthResponse } from '../../../src-main/contract/index.js';
 import { GradientCheckState } from './gradient-check.svelte.js';
 import { HealthState } from './health.svelte.js';
+import { LIVE_UPDATE_MS } from '../lib/cadence.js';
 
 const layers = (step: number): LayerHealth[] => [
   { index: 0, label: 'conv2d #1', gradientNorm: step, updateRatio: 1e-3, deadFraction: 0.5, activationMean: 0.2, activationStd: 0.1, nonFinite: 0 },
@@ -13,7 +14,8 @@ const report = (runId: number, steps: number[]): RunHealthResponse => ({
 });
 
 describe('training health state', () => {
-  test('shows the stored records, then extends them with the run\'s runHealth events; other runs\' are ignored', async () => {
+  test('shows the stored records, then extends them with the run\'s runHealth events (the charts told once per LIVE_UPDATE_MS); other runs\' are ignored', async () => {
+    vi.useFakeTimers();
     const service = new FakeService();
     service.answer('runHealth', (r) => report(r.runId, [2, 4]));
     const health = new HealthState(service.client);
@@ -25,7 +27,10 @@ describe('training health state', () => {
     service.emit('runHealth', { runId: 7, step: 6, epoch: 1, batch: 6, batchesPerEpoch: 10, layers: layers(6) }); // a repeat adds nothing
     expect(health.layers[0]!.points.gradientNorm).toEqual([{ x: 2, y: 2 }, { x: 4, y: 4 }, { x: 6, y: 6 }]);
     expect(health.layers[0]!.points.deadFraction).toHaveLength(3);
-    expect(health.version).toBe(version + 2);
+    expect(health.version).toBe(version);
+    await vi.advanceTimersByTimeAsync(LIVE_UPDATE_MS);
+    expect(health.version).toBe(version + 1);
+    vi.useRealTimers();
   });
 
   test('a status change or an epoch end of the run asks for its findings again', async () => {

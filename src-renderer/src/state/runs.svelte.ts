@@ -2,8 +2,11 @@
  * Runs: the list (kept current by runStatus events), the run the Train and Evaluate views show,
  * and each watched run's live series. The series arrays are plain (not $state): Chart.js reads
  * and observes them directly; `version` is the one reactive number that says "draw again".
+ * Progress events land in the arrays at once; the reactive figures (version, epoch, batch, rate,
+ * loss, time, the list's epoch fields) change at most every LIVE_UPDATE_MS (lib/cadence.ts).
  */
 import { finalEpoch, queryRuns, type RunQuery } from '../../../src-main/contract/index.js';
+import { Coalescer, LiveClock } from '../lib/cadence.js';
 import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpochEvent, type RunStatus, type RunSummary } from '../lib/api.js';
 
 export type Point = { x: number; y: number | null };
@@ -32,9 +35,14 @@ export class LiveSeries {
   lastBatchLoss = $state<number | null>(null);
   private lastBatch: { step: number; at: number } | null = null;
 
-  constructor(readonly runId: number, private readonly batchSize: number, epochs: number) {
+  constructor(readonly runId: number, private readonly batchSize: number, epochs: number, clock: LiveClock = new LiveClock()) {
     this.epochs = epochs;
+    this.publisher = new Coalescer(() => this.publish(), clock);
   }
+
+  /** The latest events' figures, shown at the next publish. */
+  private latest: { epoch: number; batch: number; batchesPerEpoch: number; wallTime: number | null; lastBatchLoss: number | null; liveImagesPerSecond: number | null; epochs: number; epochImagesPerSecond: number | null } | null = null;
+  private readonly publisher: Coalescer;
 
   addBatch(e: RunBatchEvent): void {
     const last = this.batchLoss[this.batchLoss.length - 1];
@@ -43,18 +51,19 @@ export class LiveSeries {
     this.batchAccuracy.push({ x: e.step, y: e.accuracy });
     this.smoothLoss.push({ x: e.step, y: ema(this.smoothLoss, e.loss) });
     this.smoothAccuracy.push({ x: e.step, y: ema(this.smoothAccuracy, e.accuracy) });
-    this.epoch = e.epoch;
-    this.batch = e.batch;
-    this.batchesPerEpoch = e.batchesPerEpoch;
-    this.wallTime = e.wallTime;
-    this.lastBatchLoss = e.loss;
+    const l = this.pending();
+    l.epoch = e.epoch;
+    l.batch = e.batch;
+    l.batchesPerEpoch = e.batchesPerEpoch;
+    l.wallTime = e.wallTime;
+    l.lastBatchLoss = e.loss;
     const now = performance.now();
     if (this.lastBatch && now > this.lastBatch.at && e.step > this.lastBatch.step) {
       const rate = ((e.step - this.lastBatch.step) * this.batchSize * 1000) / (now - this.lastBatch.at);
-      this.liveImagesPerSecond = this.liveImagesPerSecond === null ? rate : 0.8 * this.liveImagesPerSecond + 0.2 * rate;
+      l.liveImagesPerSecond = l.liveImagesPerSecond === null ? rate : 0.8 * l.liveImagesPerSecond + 0.2 * rate;
     }
     this.lastBatch = { step: e.step, at: now };
-    this.version++;
+    this.publisher.request();
   }
 
   addEpoch(e: RunEpochEvent): void {
@@ -64,14 +73,44 @@ export class LiveSeries {
     this.epochTrainAccuracy.push({ x: e.step, y: e.trainAccuracy });
     if (e.valLoss !== null) this.valLoss.push({ x: e.step, y: e.valLoss });
     if (e.valAccuracy !== null) this.valAccuracy.push({ x: e.step, y: e.valAccuracy });
-    this.epoch = e.epoch;
-    this.epochs = e.epochs;
-    this.epochImagesPerSecond = e.imagesPerSecond;
+    const l = this.pending();
+    l.epoch = e.epoch;
+    l.epochs = e.epochs;
+    l.epochImagesPerSecond = e.imagesPerSecond;
+    this.publisher.request();
+  }
+
+  /** Shows what arrived since the last publish now (tests; a run coming to rest). */
+  flush(): void {
+    this.publisher.flush();
+  }
+
+  private pending() {
+    return (this.latest ??= {
+      epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, wallTime: this.wallTime, lastBatchLoss: this.lastBatchLoss,
+      liveImagesPerSecond: this.liveImagesPerSecond, epochs: this.epochs, epochImagesPerSecond: this.epochImagesPerSecond,
+    });
+  }
+
+  private publish(): void {
+    const l = this.latest;
+    this.latest = null;
+    if (l) {
+      this.epoch = l.epoch;
+      this.batch = l.batch;
+      this.batchesPerEpoch = l.batchesPerEpoch;
+      this.wallTime = l.wallTime;
+      this.lastBatchLoss = l.lastBatchLoss;
+      this.liveImagesPerSecond = l.liveImagesPerSecond;
+      this.epochs = l.epochs;
+      this.epochImagesPerSecond = l.epochImagesPerSecond;
+    }
     this.version++;
   }
 
   /** The stored history, merged under whatever events already arrived while it loaded. */
   seed(detail: RunDetail): void {
+    this.publisher.flush();
     const merge = (target: Point[], stored: Point[]) => {
       const newest = stored.length ? stored[stored.length - 1]!.x : -Infinity;
       const later = target.filter((p) => p.x > newest);
@@ -138,10 +177,17 @@ export class RunsState {
   saving = $state(false);
   editError = $state<string | null>(null);
   private readonly series = new Map<number, LiveSeries>();
+  /** Epoch ends' figures per run, patched into the list together on the live cadence. */
+  private readonly epochPatches = new Map<number, Partial<RunSummary>>();
+  private readonly epochPatcher: Coalescer;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly client: Client) {
+  /** `clock`: the page's live cadence, shared with the other live states (lib/cadence.ts). */
+  constructor(private readonly client: Client, private readonly clock: LiveClock = new LiveClock()) {
+    this.epochPatcher = new Coalescer(() => this.patchEpochs(), clock);
     client.on('runStatus', (e) => {
+      this.patchEpochs();
+      this.series.get(e.runId)?.flush();
       this.patch(e.runId, { status: e.status, error: e.error, stopReason: e.stopReason, kernelsUsed: e.kernelsUsed });
       this.refreshSoon();
       // At rest (paused, stopped, completed, failed) every batch the run reported is stored: the
@@ -161,7 +207,8 @@ export class RunsState {
       if (e.kind === 'batch') s.addBatch(e);
       else {
         s.addEpoch(e);
-        this.patch(e.runId, { epochsDone: e.epoch, lastValAccuracy: e.valAccuracy, lastTrainLoss: e.trainLoss });
+        this.epochPatches.set(e.runId, { epochsDone: e.epoch, lastValAccuracy: e.valAccuracy, lastTrainLoss: e.trainLoss });
+        this.epochPatcher.request();
       }
     });
   }
@@ -191,6 +238,15 @@ export class RunsState {
     return true;
   }
 
+  private patchEpochs(): void {
+    this.epochPatcher.cancel();
+    if (this.epochPatches.size === 0) return;
+    const patches = new Map(this.epochPatches);
+    this.epochPatches.clear();
+    if ([...patches.keys()].some((id) => !this.list.some((r) => r.id === id))) this.refreshSoon();
+    this.list = this.list.map((r) => (patches.has(r.id) ? { ...r, ...patches.get(r.id) } : r));
+  }
+
   private patch(id: number, fields: Partial<RunSummary>): void {
     if (!this.list.some((r) => r.id === id)) return this.refreshSoon();
     this.list = this.list.map((r) => (r.id === id ? { ...r, ...fields } : r));
@@ -210,7 +266,7 @@ export class RunsState {
     if (!s) {
       const run = this.list.find((r) => r.id === id);
       if (!run) return null;
-      s = new LiveSeries(id, run.hyperparameters.batchSize, finalEpoch(run));
+      s = new LiveSeries(id, run.hyperparameters.batchSize, finalEpoch(run), this.clock);
       this.series.set(id, s);
     }
     return s;

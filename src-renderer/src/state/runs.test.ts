@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { RunBatchEvent, RunEpochEvent } from '../lib/api.js';
 import { FakeService, settle } from '../../test/fake-client.js';
 import { detail, run } from '../../test/fixtures.js';
+import { LIVE_UPDATE_MS } from '../lib/cadence.js';
 import { RunsState } from './runs.svelte.js';
 
 const batch = (step: number, over: Partial<RunBatchEvent> = {}): RunBatchEvent => ({
@@ -44,6 +45,7 @@ describe('runs state', () => {
   });
 
   test('batch events grow the live series in place; an epoch event adds its points and updates the summary', async () => {
+    vi.useFakeTimers();
     const { service, runs } = await started();
     const series = runs.seriesFor(1)!;
     const { batchLoss } = series;
@@ -55,6 +57,7 @@ describe('runs state', () => {
     expect(series.smoothLoss[0]!.y).toBe(2);
     // The exponential moving average: 0.9 × previous + 0.1 × new.
     expect(series.smoothLoss[1]!.y).toBeCloseTo(0.9 * 2 + 0.1 * 1.98, 12);
+    await vi.advanceTimersByTimeAsync(LIVE_UPDATE_MS);
     expect([series.epoch, series.batch, series.batchesPerEpoch]).toEqual([1, 5, 100]);
     const version = series.version;
 
@@ -62,8 +65,35 @@ describe('runs state', () => {
     expect(series.valLoss).toEqual([{ x: 5, y: 1.1 }]);
     expect(series.valAccuracy).toEqual([{ x: 5, y: 0.65 }]);
     expect(series.epochTrainLoss).toEqual([{ x: 5, y: 1.2 }]);
+    await vi.advanceTimersByTimeAsync(LIVE_UPDATE_MS);
     expect(series.version).toBe(version + 1);
     expect(runs.list[0]).toMatchObject({ epochsDone: 1, lastValAccuracy: 0.65, lastTrainLoss: 1.2 });
+  });
+
+  test('a burst of progress events changes what is shown once per LIVE_UPDATE_MS, with the latest figures; a status change shows them at once', async () => {
+    vi.useFakeTimers();
+    const { service, runs } = await started();
+    const series = runs.seriesFor(1)!;
+    const [version, list] = [series.version, runs.list];
+    for (let step = 0; step < 300; step++) {
+      service.emit('runProgress', batch(step));
+      if (step % 30 === 29) service.emit('runProgress', epochEnd(step, { epoch: (step + 1) / 30 }));
+    }
+    // every point is in the series, nothing reactive changed yet
+    expect(series.batchLoss).toHaveLength(300);
+    expect(series.epochTrainLoss).toHaveLength(10);
+    expect([series.version, series.batch, runs.list]).toEqual([version, 0, list]);
+    await vi.advanceTimersByTimeAsync(LIVE_UPDATE_MS);
+    expect([series.version, series.batch, series.epoch]).toEqual([version + 1, 300, 10]);
+    expect(runs.list[0]!.epochsDone).toBe(10);
+    const shown = runs.list;
+    await vi.advanceTimersByTimeAsync(10 * LIVE_UPDATE_MS);
+    expect([series.version, runs.list]).toEqual([version + 1, shown]); // nothing new, nothing redrawn
+
+    service.emit('runProgress', batch(300));
+    service.emit('runProgress', epochEnd(300, { epoch: 11 }));
+    service.emit('runStatus', { runId: 1, status: 'paused', previous: 'running', error: null, stopReason: null, kernelsUsed: 'fast' });
+    expect([series.batch, runs.list[0]!.epochsDone, runs.list[0]!.status]).toEqual([301, 11, 'paused']);
   });
 
   test('a replayed batch event (a step already drawn) adds nothing', async () => {
@@ -186,10 +216,12 @@ describe('runs state at rest', () => {
   });
 
   test('during epoch 1 the series holds the training time and the last batch loss from the batch events', async () => {
+    vi.useFakeTimers();
     const { service, runs } = await started();
     const series = runs.seriesFor(1)!;
     expect([series.wallTime, series.lastBatchLoss]).toEqual([null, null]);
     service.emit('runProgress', batch(3, { wallTime: 4.5, loss: 1.25 }));
+    await vi.advanceTimersByTimeAsync(LIVE_UPDATE_MS);
     expect([series.epoch, series.wallTime, series.lastBatchLoss]).toEqual([1, 4.5, 1.25]);
   });
 

@@ -22,6 +22,7 @@ import { InspectState } from './inspect.svelte.js';
 import { ModelImportState } from './model-import.svelte.js';
 import { GradientCheckState } from './gradient-check.svelte.js';
 import { HealthState } from './health.svelte.js';
+import { LiveClock } from '../lib/cadence.js';
 import { SaliencyState } from './saliency.svelte.js';
 import { TimeTravelState } from './time-travel.svelte.js';
 import { RunsState } from './runs.svelte.js';
@@ -44,6 +45,8 @@ export interface StudioOptions {
 const basename = (path: string) => path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
 
 export class Studio {
+  /** The live views' one cadence: runs, their series and training health change on screen together. */
+  private readonly liveClock = new LiveClock();
   readonly datasets: DatasetsState;
   readonly imports: ImportQueue;
   readonly runs: RunsState;
@@ -83,7 +86,7 @@ export class Studio {
     this.navigate = o.navigate ?? (() => {});
     this.datasets = new DatasetsState(client, o.uploader ?? null);
     this.imports = new ImportQueue(this.datasets);
-    this.runs = new RunsState(client);
+    this.runs = new RunsState(client, this.liveClock);
     this.builder = new BuilderState(client, this.datasets);
     this.evaluation = new EvaluationState(client, this.runs);
     this.experiments = new ExperimentsState(client);
@@ -92,7 +95,7 @@ export class Studio {
     this.modelImport = new ModelImportState(client, this.runs);
     this.saliency = new SaliencyState(client);
     this.gradientCheck = new GradientCheckState(client);
-    this.health = new HealthState(client);
+    this.health = new HealthState(client, this.liveClock);
     this.deletions = new Deletions(client, this.runs, this.datasets);
     this.sweeps = new SweepsState(client);
     this.diff = new RunDiffState(client);
