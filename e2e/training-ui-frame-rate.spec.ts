@@ -6,9 +6,9 @@
  *    (always one in flight) — asserted;
  *  - "static": the Datasets view, nothing live on it, while this test (not the page) keeps the same
  *    inspections in flight and the same run trains;
- *  - the training run's Train view (live charts, progress, figures, training health) with the page's
- *    inspections — asserted the same way: it drew 3–10 fps while it changed the screen at every event,
- *    and holds its pace since live updates share one 250 ms clock (lib/cadence.ts);
+ *  - the training run's Train view (live charts, progress, figures, training health; progress reported
+ *    every batch) with the page's inspections — asserted at ≥ 40 % of static: it drew 3–10 fps while it
+ *    changed the screen at every event, ~40–48 since live updates share one 250 ms clock (lib/cadence.ts);
  * and once idle, before the run starts.
  *
  * Why it cannot be flaky: on a shared 2-core CI machine the page's frame rate is set by how much CPU
@@ -135,8 +135,11 @@ test('requestAnimationFrame keeps its pace while a run trains and an inspection 
     }
     expect(liveFps).toBeGreaterThanOrEqual(0.5 * staticFps);
     // the Train view of a run ending ~30 epochs a second: its batches, epochs and health measurements
-    // change the screen at most every LIVE_UPDATE_MS, so it too keeps half of the still page's pace
-    expect(median(trainView.map((w) => w.fps))).toBeGreaterThanOrEqual(0.5 * staticFps);
+    // change the screen at most every LIVE_UPDATE_MS. Unlike the still page it does redraw, four times a
+    // second by design, and each redraw costs the software compositor more when the machine is busier:
+    // held to 40 % of the still page (it drew 40–48 fps against 60 here; at every event it drew 3–10,
+    // with the cadence at 0 ms 18.7 — both fail this)
+    expect(median(trainView.map((w) => w.fps))).toBeGreaterThanOrEqual(0.4 * staticFps);
   } finally {
     await api('stopRun', { id: training.id });
     await expect.poll(async () => (await api('getRun', { id: training.id, batches: false })).status, WORK).toBe('stopped');
