@@ -21,7 +21,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { ModelSpec } from '../src-main/contract/index.js';
-import { api, openStudio, studioUrl, WORK } from './studio.js';
+import { api, openStudio, shot, studioUrl, WORK } from './studio.js';
 
 const SPEC: ModelSpec = {
   inputShape: [28, 28, 1],
@@ -117,6 +117,10 @@ test('requestAnimationFrame keeps its pace while a run trains and an inspection 
       await expect(page.getByTestId('thumbnails')).toBeVisible();
       still.push(await measureStatic(page, inspect));
     }
+    // to look at: the Train view of the run reported every batch, its long lines decimated
+    await page.getByTestId('nav-train').click();
+    await page.locator(`[data-testid="run-item"][data-run-id="${training.id}"]`).click();
+    await shot(page, 'train-live-every-batch');
     const after = await api('getRun', { id: training.id, batches: true });
     const liveFps = median(live.map((w) => w.fps));
     const staticFps = median(still.map((w) => w.fps));
