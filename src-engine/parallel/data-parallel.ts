@@ -28,7 +28,7 @@ import type { GradientComputer, GradientOptions } from '../train.js';
 import { sizeOf } from '../tensor.js';
 import { inferShapesOrThrow } from '../shapes.js';
 import { maxSumLength, ReplicaModels, serveStep } from './replica.js';
-import { C, COMMAND_EXIT, COMMAND_STEP, S, SHARD_TAG_SHIFT, sharedBytes, sharedViews, shardCount, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
+import { C, COMMAND_EXIT, COMMAND_STEP, S, SHARD_TAG_SHIFT, sharedBytes, sharedViews, shardCount, shardTag, waitWhile, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
 
 /** A started replica thread, as much of it as the pool needs. */
 export interface ReplicaHandle {
@@ -169,7 +169,7 @@ export class DataParallelGradients implements GradientComputer {
     for (;;) {
       const left = Atomics.load(v.control, C.remaining);
       if (left === 0) break;
-      if (Atomics.wait(v.control, C.remaining, left, 1000) === 'timed-out' && Date.now() > deadline) {
+      if (waitWhile(v.control, C.remaining, left, 1000) === 'timed-out' && Date.now() > deadline) {
         this.failure = new DataParallelError(`${left} of ${shards} shards were not done within ${this.timeoutMs} ms`);
         throw this.failure;
       }

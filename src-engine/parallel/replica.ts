@@ -20,7 +20,7 @@ import { resolveKernels } from '../kernels/resolve.js';
 import { isBatchSumLayer } from '../layers/layer.js';
 import { buildModel, type BatchSumRequest, type Model, type PassResult } from '../model.js';
 import { Rng } from '../rng.js';
-import { C, COMMAND_EXIT, S, SHARD_TAG_SHIFT, maxShards, ownedShards, sharedViews, shardCount, shardOf, shardTag, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
+import { C, COMMAND_EXIT, S, SHARD_TAG_SHIFT, maxShards, ownedShards, sharedViews, shardCount, shardOf, shardTag, waitWhile, type ReplicaInit, type SharedLayout, type SharedViews } from './shared.js';
 
 /** The seed of shard `index`'s dropout stream for one step, from the lead's per-step seed. */
 export function shardDropoutSeed(stepSeed: number, index: number): number {
@@ -173,8 +173,8 @@ function arrive(control: Int32Array, threads: number, point: number): boolean {
   }
   while (now < target) {
     if (Atomics.load(control, C.failed)) return false;
-    Atomics.wait(control, C.arrived, now, 1000);
-    now = Atomics.load(control, C.arrived);
+    const next = waitWhile(control, C.arrived, now, 1000);
+    now = next === 'timed-out' ? Atomics.load(control, C.arrived) : next;
   }
   return true;
 }
@@ -265,7 +265,7 @@ export function runReplica(init: ReplicaInit): void {
 
   let generation = 0;
   for (;;) {
-    Atomics.wait(v.control, C.generation, generation);
+    waitWhile(v.control, C.generation, generation);
     generation = Atomics.load(v.control, C.generation);
     if (Atomics.load(v.control, C.command) === COMMAND_EXIT) return;
     serveStep(replica, v, init.layout, generation, init.index, who);

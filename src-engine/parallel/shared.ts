@@ -145,3 +145,21 @@ export interface ReplicaInit {
    *  computes with the same one. */
   kernels: string;
 }
+
+/**
+ * How many times a waiting thread reads a control word before it sleeps in Atomics.wait. A sleeping
+ * thread's wake-up (a futex, through the hypervisor on a VM) can take far longer than a batch-norm
+ * layer's sums take to arrive, and every thread of a step waits for the slowest: a short spin first
+ * (tens of microseconds) lets a step's sync points pass without a sleep. 0 turns it off.
+ */
+export const SPIN_READS = 1 << 14;
+
+/** Returns once `words[index]` is no longer `value` (then its new value), or 'timed-out' after `timeoutMs` asleep. */
+export function waitWhile(words: Int32Array, index: number, value: number, timeoutMs = Infinity, spinReads = SPIN_READS): number | 'timed-out' {
+  for (let i = 0; i < spinReads; i++) {
+    const now = Atomics.load(words, index);
+    if (now !== value) return now;
+  }
+  if (Atomics.wait(words, index, value, timeoutMs) === 'timed-out') return 'timed-out';
+  return Atomics.load(words, index);
+}
