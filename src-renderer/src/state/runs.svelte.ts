@@ -11,6 +11,22 @@ import { messageOf, type Client, type RunBatchEvent, type RunDetail, type RunEpo
 
 export type Point = { x: number; y: number | null };
 
+/** A run's progress as the Train view shows it. */
+export interface LiveFigures {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  /** Known from the first batch event (or the stored first epoch). */
+  batchesPerEpoch: number;
+  /** Measured here from batch events while running (images between events / wall time). */
+  liveImagesPerSecond: number | null;
+  /** The last finished epoch's figure, from the worker. */
+  epochImagesPerSecond: number | null;
+  /** From the latest batch event: training seconds so far and that batch's loss (live in epoch 1). */
+  wallTime: number | null;
+  lastBatchLoss: number | null;
+}
+
 export class LiveSeries {
   readonly batchLoss: Point[] = [];
   readonly batchAccuracy: Point[] = [];
@@ -22,26 +38,27 @@ export class LiveSeries {
   readonly epochTrainLoss: Point[] = [];
   readonly epochTrainAccuracy: Point[] = [];
   version = $state(0);
-  epoch = $state(0);
-  epochs = $state(0);
-  batch = $state(0);
-  batchesPerEpoch = $state(0);
-  /** Measured here from batch events while running (images between events / wall time). */
-  liveImagesPerSecond = $state<number | null>(null);
-  /** The last finished epoch's figure, from the worker. */
-  epochImagesPerSecond = $state<number | null>(null);
-  /** From the latest batch event: training seconds so far and that batch's loss (live in epoch 1). */
-  wallTime = $state<number | null>(null);
-  lastBatchLoss = $state<number | null>(null);
+  /** What the view shows: the figures as of the last publish (one object, swapped whole). */
+  private shown = $state.raw<LiveFigures>({
+    epoch: 0, epochs: 0, batch: 0, batchesPerEpoch: 0, liveImagesPerSecond: null, epochImagesPerSecond: null, wallTime: null, lastBatchLoss: null,
+  });
+  get epoch(): number { return this.shown.epoch; }
+  get epochs(): number { return this.shown.epochs; }
+  get batch(): number { return this.shown.batch; }
+  get batchesPerEpoch(): number { return this.shown.batchesPerEpoch; }
+  get liveImagesPerSecond(): number | null { return this.shown.liveImagesPerSecond; }
+  get epochImagesPerSecond(): number | null { return this.shown.epochImagesPerSecond; }
+  get wallTime(): number | null { return this.shown.wallTime; }
+  get lastBatchLoss(): number | null { return this.shown.lastBatchLoss; }
   private lastBatch: { step: number; at: number } | null = null;
 
   constructor(readonly runId: number, private readonly batchSize: number, epochs: number, clock: LiveClock = new LiveClock()) {
-    this.epochs = epochs;
+    this.shown = { ...this.shown, epochs };
     this.publisher = new Coalescer(() => this.publish(), clock);
   }
 
   /** The latest events' figures, shown at the next publish. */
-  private latest: { epoch: number; batch: number; batchesPerEpoch: number; wallTime: number | null; lastBatchLoss: number | null; liveImagesPerSecond: number | null; epochs: number; epochImagesPerSecond: number | null } | null = null;
+  private latest: LiveFigures | null = null;
   private readonly publisher: Coalescer;
 
   addBatch(e: RunBatchEvent): void {
@@ -85,26 +102,13 @@ export class LiveSeries {
     this.publisher.flush();
   }
 
-  private pending() {
-    return (this.latest ??= {
-      epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, wallTime: this.wallTime, lastBatchLoss: this.lastBatchLoss,
-      liveImagesPerSecond: this.liveImagesPerSecond, epochs: this.epochs, epochImagesPerSecond: this.epochImagesPerSecond,
-    });
+  private pending(): LiveFigures {
+    return (this.latest ??= { ...this.shown });
   }
 
   private publish(): void {
-    const l = this.latest;
+    if (this.latest) this.shown = this.latest;
     this.latest = null;
-    if (l) {
-      this.epoch = l.epoch;
-      this.batch = l.batch;
-      this.batchesPerEpoch = l.batchesPerEpoch;
-      this.wallTime = l.wallTime;
-      this.lastBatchLoss = l.lastBatchLoss;
-      this.liveImagesPerSecond = l.liveImagesPerSecond;
-      this.epochs = l.epochs;
-      this.epochImagesPerSecond = l.epochImagesPerSecond;
-    }
     this.version++;
   }
 
@@ -127,14 +131,16 @@ export class LiveSeries {
     merge(this.valAccuracy, detail.epochs.filter((e) => e.valAccuracy !== null).map((e) => ({ x: e.step, y: e.valAccuracy })));
     const lastBatch = detail.batches[detail.batches.length - 1];
     const lastEpoch = detail.epochs[detail.epochs.length - 1];
-    if (this.epoch === 0) {
-      this.epoch = lastBatch?.epoch ?? lastEpoch?.epoch ?? 0;
-      this.batch = lastBatch?.batch ?? 0;
+    const f = { ...this.shown };
+    if (f.epoch === 0) {
+      f.epoch = lastBatch?.epoch ?? lastEpoch?.epoch ?? 0;
+      f.batch = lastBatch?.batch ?? 0;
     }
-    if (lastEpoch && this.epochImagesPerSecond === null) this.epochImagesPerSecond = lastEpoch.imagesPerSecond;
+    if (lastEpoch && f.epochImagesPerSecond === null) f.epochImagesPerSecond = lastEpoch.imagesPerSecond;
     // Steps count from the run's start (a fork's from its parent's snapshot), so the first epoch's end step past that is the batches per epoch.
-    if (this.batchesPerEpoch === 0 && detail.epochs[0]) this.batchesPerEpoch = detail.epochs[0].step - detail.stepOffset;
-    this.epochs = finalEpoch(detail);
+    if (f.batchesPerEpoch === 0 && detail.epochs[0]) f.batchesPerEpoch = detail.epochs[0].step - detail.stepOffset;
+    f.epochs = finalEpoch(detail);
+    this.shown = f;
     this.version++;
   }
 }
