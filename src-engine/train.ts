@@ -180,7 +180,7 @@ export class Trainer {
     }
     this.model = model;
     this.config = structuredClone(config);
-    this.optimizer = createOptimizer(config.optimizer, model.trainable.length);
+    this.optimizer = createOptimizer(config.optimizer, model.trainable.length, model.kernels);
     const seed = config.seed ?? 0;
     this.shuffleRng = new Rng(seed);
     this.augmentRng = new Rng((seed ^ 0x2545f491) >>> 0);

@@ -1,4 +1,5 @@
 /** The reference kernel set: the naive loops, readable, and the oracle for any faster set. */
+import { referenceAdamUpdate } from './adam.js';
 import { activationBackward, activationForward } from './activations.js';
 import { avgpool2dBackward, avgpool2dForward } from './avgpool2d.js';
 import { batchnormAffine, batchnormBackward, batchnormBackwardSums, batchnormSquares, batchnormSums } from './batchnorm.js';
@@ -24,4 +25,5 @@ export const referenceKernels: Kernels = {
   batchnormAffine,
   batchnormBackwardSums,
   batchnormBackward,
+  adamUpdate: referenceAdamUpdate,
 };

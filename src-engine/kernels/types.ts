@@ -27,6 +27,30 @@ export interface AvgPoolShape extends PoolShape {
   padTop: number; padLeft: number;
 }
 
+/** One Adam step's coefficients, computed by the optimizer (optimizers/adam.ts) from its config,
+ *  the learning rate and the step count. */
+export interface AdamCoefficients {
+  b1: number; b2: number;
+  /** L2 weight decay added to the gradient (Adam's), 0 for AdamW. */
+  l2: number;
+  /** 1 − lr·wd, the decoupled decay applied to the weights first (AdamW's), 1 for Adam. */
+  decay: number;
+  /** lr / (1 − b1ᵗ) */
+  stepSize: number;
+  /** √(1 − b2ᵗ) */
+  sqrtBc2: number;
+  eps: number;
+}
+
+/** Adam's moments, held where the kernel set computes, and the update that uses them. */
+export interface AdamUpdate {
+  /** The first and second moments (size), for the trainer state: read and restored in place. */
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  /** values, grads (size) → values, m, v updated in place. */
+  step(values: FloatArray, grads: FloatArray, c: AdamCoefficients): void;
+}
+
 export interface Kernels {
   readonly name: string;
   /**
@@ -69,4 +93,7 @@ export interface Kernels {
   /** x, dout (M,C) → dx (M,C) = (dout − a[c] − (x − mean[c])·b[c])·k[c], overwritten (training-mode
    *  batch norm: a = mean of dout, b = mean of dout·x̂ / σ, k = γ/σ over the whole batch). */
   batchnormBackward(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void;
+  /** Adam's moments (zero) for `size` parameters and their update, made once per optimizer: the
+   *  fast set keeps them in WebAssembly memory so a step copies only the weights and gradients. */
+  adamUpdate(size: number): AdamUpdate;
 }

@@ -4,7 +4,11 @@
  *   adamw: w ← w·(1 − lr·wd) first (decoupled decay, as torch.optim.AdamW), g = grad
  *   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
  *   w −= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+ * This file turns the config into each step's coefficients; the loop is a kernel
+ * (kernels/adam.ts, and the fast set's), whose moments live where it computes.
  */
+import { referenceKernels } from '../kernels/reference.js';
+import type { AdamCoefficients, AdamUpdate, Kernels } from '../kernels/types.js';
 import type { FloatArray } from '../tensor.js';
 import type { Optimizer, OptimizerConfig } from './optimizer.js';
 
@@ -13,37 +17,29 @@ export const ADAMW_WEIGHT_DECAY = 0.01;
 
 export class Adam implements Optimizer {
   stepCount = 0;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
-  constructor(readonly config: Extract<OptimizerConfig, { type: 'adam' | 'adamw' }>, size: number) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+  private readonly update: AdamUpdate;
+  private readonly c: AdamCoefficients = { b1: 0, b2: 0, l2: 0, decay: 1, stepSize: 0, sqrtBc2: 1, eps: 0 };
+
+  constructor(readonly config: Extract<OptimizerConfig, { type: 'adam' | 'adamw' }>, size: number, kernels: Kernels = referenceKernels) {
+    this.update = kernels.adamUpdate(size);
   }
 
   step(values: FloatArray, grads: FloatArray, lr: number): void {
-    const b1 = this.config.beta1 ?? 0.9;
-    const b2 = this.config.beta2 ?? 0.999;
-    const eps = this.config.epsilon ?? 1e-8;
+    const c = this.c;
+    c.b1 = this.config.beta1 ?? 0.9;
+    c.b2 = this.config.beta2 ?? 0.999;
+    c.eps = this.config.epsilon ?? 1e-8;
     const decoupled = this.config.type === 'adamw';
     const wd = this.config.weightDecay ?? (decoupled ? ADAMW_WEIGHT_DECAY : 0);
-    const l2 = decoupled ? 0 : wd;
-    const decay = decoupled ? 1 - lr * wd : 1;
+    c.l2 = decoupled ? 0 : wd;
+    c.decay = decoupled ? 1 - lr * wd : 1;
     const t = ++this.stepCount;
-    const stepSize = lr / (1 - Math.pow(b1, t));
-    const sqrtBc2 = Math.sqrt(1 - Math.pow(b2, t));
-    const m = this.m, v = this.v;
-    for (let i = 0; i < values.length; i++) {
-      if (decoupled) values[i] *= decay;
-      const g = grads[i]! + l2 * values[i]!;
-      const mi = b1 * m[i]! + (1 - b1) * g;
-      const vi = b2 * v[i]! + (1 - b2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      values[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-    }
+    c.stepSize = lr / (1 - Math.pow(c.b1, t));
+    c.sqrtBc2 = Math.sqrt(1 - Math.pow(c.b2, t));
+    this.update.step(values, grads, c);
   }
 
   buffers(): Record<string, Float32Array> {
-    return { m: this.m, v: this.v };
+    return { m: this.update.m, v: this.update.v };
   }
 }

@@ -1,3 +1,4 @@
+import type { Kernels } from '../kernels/types.js';
 import { Adam } from './adam.js';
 import type { Optimizer, OptimizerConfig } from './optimizer.js';
 import { Sgd } from './sgd.js';
@@ -6,8 +7,9 @@ export type { Optimizer, OptimizerConfig } from './optimizer.js';
 export { Adam, ADAMW_WEIGHT_DECAY } from './adam.js';
 export { Sgd } from './sgd.js';
 
-export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {
-  return config.type === 'sgd' ? new Sgd(config, size) : new Adam(config, size);
+/** `kernels`: the model's set, where Adam keeps its moments and computes its update. */
+export function createOptimizer(config: OptimizerConfig, size: number, kernels?: Kernels): Optimizer {
+  return config.type === 'sgd' ? new Sgd(config, size) : new Adam(config, size, kernels);
 }
 
 /** A clear message for each out-of-range hyperparameter, or null. */

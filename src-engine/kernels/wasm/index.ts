@@ -12,7 +12,8 @@
  */
 import type { FloatArray } from '../../tensor.js';
 import type { ActivationKind } from '../activations.js';
-import type { AvgPoolShape, ConvShape, Kernels, PoolShape } from '../types.js';
+import { adamStep } from '../adam.js';
+import type { AdamCoefficients, AdamUpdate, AvgPoolShape, ConvShape, Kernels, PoolShape } from '../types.js';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.wasm.js';
 
 type Ptr = number;
@@ -46,6 +47,8 @@ interface KernelExports {
   bnAffine(x: Ptr, scale: Ptr, shift: Ptr, m: number, c: number, out: Ptr): void;
   bnBackwardSums(x: Ptr, dout: Ptr, mean: Ptr, m: number, c: number, sumDout: Ptr, sumDoutXc: Ptr): void;
   bnBackward(x: Ptr, dout: Ptr, mean: Ptr, a: Ptr, b: Ptr, k: Ptr, m: number, c: number, dx: Ptr): void;
+  adamStep(values: Ptr, grads: Ptr, m: Ptr, v: Ptr, count: number,
+    b1: number, b2: number, l2: number, decay: number, stepSize: number, sqrtBc2: number, eps: number): void;
 }
 
 /** The activation kinds as the module numbers them (assembly/kernels.ts). */
@@ -145,7 +148,7 @@ class WasmKernels implements FastKernels {
   /** Where the buffers start: above the module's static data (the math functions' tables). */
   private readonly base: Ptr;
 
-  constructor(readonly variant: WasmVariant, module: WebAssembly.Module) {
+  constructor(readonly variant: WasmVariant, private readonly module: WebAssembly.Module) {
     this.name = `wasm-${variant}`;
     this.k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
     this.f32 = new Float32Array(this.k.memory.buffer);
@@ -401,6 +404,10 @@ class WasmKernels implements FastKernels {
     this.get(gp, m * c, dx);
   }
 
+  adamUpdate(size: number): AdamUpdate {
+    return new WasmAdamUpdate(this.module, size);
+  }
+
   private readonly dense: ConvShape = { n: 0, h: 1, w: 1, c: 0, oc: 0, kh: 1, kw: 1, sh: 1, sw: 1, padTop: 0, padLeft: 0, oh: 1, ow: 1 };
 
   /** The geometry of a dense layer as a 1×1 convolution; one record, reused (calls never overlap). */
@@ -529,6 +536,49 @@ class WasmKernels implements FastKernels {
   }
 }
 
+/**
+ * Adam's moments in an instance of their own whose memory is laid out once — values, grads, m, v,
+ * each `size` floats — and never grows, so `m` and `v` stay valid views for the trainer state and a
+ * step copies only the weights in and out and the gradients in (the moments are 2 of its 5 buffers).
+ * A float64 model's buffers take the reference loop over the same moments.
+ */
+class WasmAdamUpdate implements AdamUpdate {
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  private readonly k: KernelExports;
+  private readonly f32: Float32Array;
+  private readonly at: { values: Ptr; grads: Ptr; m: Ptr; v: Ptr };
+  /** The updated weights, copied out each step. */
+  private readonly updated: Float32Array;
+
+  constructor(module: WebAssembly.Module, private readonly size: number) {
+    this.k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+    const bytes = roundUp(size * 4, 16);
+    const base = roundUp(Math.max(64, this.k.heapBase()), 16);
+    this.at = { values: base, grads: base + bytes, m: base + 2 * bytes, v: base + 3 * bytes };
+    const top = base + 4 * bytes;
+    const have = this.k.memory.buffer.byteLength;
+    if (top > have) this.k.memory.grow(Math.ceil((top - have) / PAGE));
+    this.f32 = new Float32Array(this.k.memory.buffer);
+    this.m = this.f32.subarray(this.at.m >> 2, (this.at.m >> 2) + size);
+    this.v = this.f32.subarray(this.at.v >> 2, (this.at.v >> 2) + size);
+    this.updated = this.f32.subarray(this.at.values >> 2, (this.at.values >> 2) + size);
+  }
+
+  step(values: FloatArray, grads: FloatArray, c: AdamCoefficients): void {
+    if (!(values instanceof Float32Array) || !(grads instanceof Float32Array)) {
+      adamStep(values, grads, this.m, this.v, c);
+      return;
+    }
+    const n = this.size;
+    if (values.length !== n || grads.length !== n) throw new RangeError(`Adam holds moments for ${n} parameters, got ${values.length} weights and ${grads.length} gradients`);
+    const { at, f32 } = this;
+    f32.set(values, at.values >> 2);
+    f32.set(grads, at.grads >> 2);
+    this.k.adamStep(at.values, at.grads, at.m, at.v, n, c.b1, c.b2, c.l2, c.decay, c.stepSize, c.sqrtBc2, c.eps);
+    values.set(this.updated);
+  }
+}
 
 /**
  * A fresh kernel set with its own WebAssembly instance and memory: the given variant, or the

@@ -19,6 +19,7 @@ import { poolGeometry } from '../../layers/maxpool2d.js';
 import { avgPoolGeometry } from '../../layers/avgpool2d.js';
 import type { ModelSpec } from '../../spec.js';
 import { reluBackward, reluForward, type ActivationKind } from '../activations.js';
+import { Adam } from '../../optimizers/adam.js';
 import { referenceKernels as ref } from '../reference.js';
 import type { AvgPoolShape, ConvShape, PoolShape } from '../types.js';
 import { buildArtifact } from './build.js';
@@ -27,9 +28,9 @@ import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants } from 
 const TOLERANCE = 1e-4;
 
 const rng = new Rng(1234);
-function random(len: number, zeroFraction = 0): Float32Array {
+function random(len: number, zeroFraction = 0, from = rng): Float32Array {
   const a = new Float32Array(len);
-  for (let i = 0; i < len; i++) a[i] = rng.next() < zeroFraction ? 0 : rng.next() * 2 - 1;
+  for (let i = 0; i < len; i++) a[i] = from.next() < zeroFraction ? 0 : from.next() * 2 - 1;
   return a;
 }
 
@@ -258,6 +259,46 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
       expect(relativeError(dxFast, dxRef), 'dx').toBeLessThan(1e-6);
     });
   }
+
+  // the optimizer cases draw from a stream of their own, so the cases after them see the inputs they always had
+  const adamRng = new Rng(99);
+  for (const size of [1, 3, 4, 7, 1029]) {
+    it(`Adam and AdamW over ${size} parameters: 10 steps bit for bit, moments included (SIMD body and scalar tail)`, () => {
+      for (const type of ['adam', 'adamw'] as const) {
+        const config = { type, learningRate: 0.01, weightDecay: 0.05 };
+        const w0 = random(size, 0, adamRng);
+        const [wRef, wFast] = [w0.slice(), w0.slice()];
+        const optRef = new Adam(config, size, ref);
+        const optFast = new Adam(config, size, createWasmKernels(variant));
+        for (let step = 0; step < 10; step++) {
+          const g = random(size, 0.1, adamRng); // exact zeros too, as a dead unit's gradient
+          optRef.step(wRef, g, 0.01 * (1 - step / 20));
+          optFast.step(wFast, g, 0.01 * (1 - step / 20));
+        }
+        expect(Array.from(wFast), `${type} weights`).toEqual(Array.from(wRef));
+        expect(Array.from(optFast.buffers().m!), `${type} m`).toEqual(Array.from(optRef.buffers().m!));
+        expect(Array.from(optFast.buffers().v!), `${type} v`).toEqual(Array.from(optRef.buffers().v!));
+        expect(wRef).not.toEqual(w0);
+      }
+    });
+  }
+
+  it('Adam keeps its moments in place across steps: restored moments are the ones the next step reads', () => {
+    const config = { type: 'adam' as const, learningRate: 0.01 };
+    const [a, b] = [new Adam(config, 9, createWasmKernels(variant)), new Adam(config, 9, ref)];
+    const [wa, wb] = [random(9, 0, adamRng), random(9, 0, adamRng)];
+    wb.set(wa);
+    for (const name of ['m', 'v'] as const) {
+      const saved = random(9, 0, adamRng).map(Math.abs);
+      a.buffers()[name]!.set(saved);
+      b.buffers()[name]!.set(saved);
+    }
+    a.stepCount = b.stepCount = 5;
+    const g = random(9, 0, adamRng);
+    a.step(wa, g, 0.01);
+    b.step(wb, g, 0.01);
+    expect(Array.from(wa)).toEqual(Array.from(wb));
+  });
 
   it('memory grows for a large call, the next small call reads fresh views; large forwards run in chunks of images', () => {
     const fast = createWasmKernels(variant);

@@ -696,3 +696,48 @@ export function bnBackward(x: usize, dout: usize, mean: usize, a: usize, b: usiz
     }
   }
 }
+
+// ---- Adam's update ------------------------------------------------------------------------------
+
+/**
+ * values, grads, m, v (count, f32) → values, m, v updated in place: the reference loop's
+ * (kernels/adam.ts) f64 operations in its order, four elements at a time in two f64x2 halves, each
+ * result stored as f32 — bit for bit the reference. No multiply-add is fused here in either build.
+ */
+export function adamStep(values: usize, grads: usize, m: usize, v: usize, count: i32,
+  b1: f64, b2: f64, l2: f64, decay: f64, stepSize: f64, sqrtBc2: f64, eps: f64): void {
+  const c1 = 1 - b1, c2 = 1 - b2;
+  const B1 = f64x2.splat(b1), B2 = f64x2.splat(b2), C1 = f64x2.splat(c1), C2 = f64x2.splat(c2);
+  const L2 = f64x2.splat(l2), D = f64x2.splat(decay), SS = f64x2.splat(stepSize);
+  const S2 = f64x2.splat(sqrtBc2), EPS = f64x2.splat(eps);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const w4 = v128.load(values + o), g4 = v128.load(grads + o), m4 = v128.load(m + o), v4 = v128.load(v + o);
+    // lanes 0, 1
+    const wl = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(w4), D)));
+    const gl = f64x2.add(f64x2.promote_low_f32x4(g4), f64x2.mul(L2, wl));
+    const ml = f64x2.add(f64x2.mul(B1, f64x2.promote_low_f32x4(m4)), f64x2.mul(C1, gl));
+    const vl = f64x2.add(f64x2.mul(B2, f64x2.promote_low_f32x4(v4)), f64x2.mul(f64x2.mul(C2, gl), gl));
+    const nl = f64x2.sub(wl, f64x2.div(f64x2.mul(SS, ml), f64x2.add(f64x2.div(f64x2.sqrt(vl), S2), EPS)));
+    // lanes 2, 3
+    const wh = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.mul(widenHigh(w4), D)));
+    const gh = f64x2.add(widenHigh(g4), f64x2.mul(L2, wh));
+    const mh = f64x2.add(f64x2.mul(B1, widenHigh(m4)), f64x2.mul(C1, gh));
+    const vh = f64x2.add(f64x2.mul(B2, widenHigh(v4)), f64x2.mul(f64x2.mul(C2, gh), gh));
+    const nh = f64x2.sub(wh, f64x2.div(f64x2.mul(SS, mh), f64x2.add(f64x2.div(f64x2.sqrt(vh), S2), EPS)));
+    v128.store(m + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(ml), f32x4.demote_f64x2_zero(mh), 0, 1, 4, 5));
+    v128.store(v + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(vl), f32x4.demote_f64x2_zero(vh), 0, 1, 4, 5));
+    v128.store(values + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(nl), f32x4.demote_f64x2_zero(nh), 0, 1, 4, 5));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    const w = <f64><f32>(<f64>load<f32>(values + o) * decay);
+    const g = <f64>load<f32>(grads + o) + l2 * w;
+    const mi = b1 * <f64>load<f32>(m + o) + c1 * g;
+    const vi = b2 * <f64>load<f32>(v + o) + c2 * g * g;
+    store<f32>(m + o, <f32>mi);
+    store<f32>(v + o, <f32>vi);
+    store<f32>(values + o, <f32>(w - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps)));
+  }
+}
