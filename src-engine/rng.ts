@@ -35,6 +35,22 @@ export class Rng {
     return t;
   }
 
+  /** The next `count` nextU32() draws into dst, the same stream, with the state in locals (a
+   *  dropout layer draws one per activation: ~4× faster than as many nextU32() calls). */
+  fillU32(dst: Uint32Array, count: number): void {
+    const s = this.s;
+    let a = s[0]!, b = s[1]!, c = s[2]!, d = s[3]!;
+    for (let i = 0; i < count; i++) {
+      const t = (((a + b) >>> 0) + d) >>> 0;
+      d = (d + 1) >>> 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) >>> 0;
+      c = ((((c << 21) | (c >>> 11)) >>> 0) + t) >>> 0;
+      dst[i] = t;
+    }
+    s[0] = a; s[1] = b; s[2] = c; s[3] = d;
+  }
+
   /** Uniform in [0, 1) with 32 bits of randomness. */
   next(): number {
     return this.nextU32() / 4294967296;

@@ -13,6 +13,7 @@ export class Dropout implements Layer {
   private mask: FloatArray | null = null;
   private out: FloatArray | null = null;
   private dx: FloatArray | null = null;
+  private draws: Uint32Array | null = null;
   private active = false;
 
   constructor(readonly label: string, readonly rate: number, readonly inShape: Shape3, private readonly ctx: LayerContext) {
@@ -25,23 +26,28 @@ export class Dropout implements Layer {
     const len = x.length;
     const keep = 1 - this.rate;
     const scale = 1 / keep;
-    this.mask = ensureCapacity(this.mask, len, this.ctx.dtype);
-    this.out = ensureCapacity(this.out, len, this.ctx.dtype);
-    const rng = this.ctx.dropoutRng;
+    const mask = (this.mask = ensureCapacity(this.mask, len, this.ctx.dtype));
+    const out = (this.out = ensureCapacity(this.out, len, this.ctx.dtype));
+    if (!this.draws || this.draws.length < len) this.draws = new Uint32Array(len);
+    const draws = this.draws;
+    this.ctx.dropoutRng.fillU32(draws, len);
+    // a value survives when its uniform draw u / 2³² < keep, i.e. u < keep·2³² (exact: a power of two)
+    const below = keep * 4294967296;
     for (let i = 0; i < len; i++) {
-      const m = rng.next() < keep ? scale : 0;
-      this.mask[i] = m;
-      this.out[i] = x[i]! * m;
+      const m = scale * +(draws[i]! < below); // branch-free: a 25 % coin is a branch mispredicted often
+      mask[i] = m;
+      out[i] = x[i]! * m;
     }
-    return this.out;
+    return out;
   }
 
   backward(dout: FloatArray, _n: number, needInputGrad: boolean): FloatArray | null {
     if (!needInputGrad) return null;
     if (!this.active) return dout;
-    this.dx = ensureCapacity(this.dx, dout.length, this.ctx.dtype);
-    for (let i = 0; i < dout.length; i++) this.dx[i] = dout[i]! * this.mask![i]!;
-    return this.dx;
+    const dx = (this.dx = ensureCapacity(this.dx, dout.length, this.ctx.dtype));
+    const mask = this.mask!;
+    for (let i = 0; i < dout.length; i++) dx[i] = dout[i]! * mask[i]!;
+    return dx;
   }
 }
 
