@@ -23,7 +23,7 @@ import { Adam } from '../../optimizers/adam.js';
 import { referenceKernels as ref } from '../reference.js';
 import type { AvgPoolShape, ConvShape, PoolShape } from '../types.js';
 import { buildArtifact } from './build.js';
-import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants } from './index.js';
+import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants, winogradFits, winogradFitsInputGrad } from './index.js';
 
 const TOLERANCE = 1e-4;
 
@@ -41,6 +41,9 @@ function convShape(t: ConvCase): ConvShape {
   return { n: t.n, h: t.h, w: t.w, c: t.c, oc: t.oc, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padTop: g.padTop, padLeft: g.padLeft, oh: g.oh, ow: g.ow };
 }
 
+const winogradLabel = (s: ConvShape) =>
+  [winogradFits(s) ? 'forward' : '', winogradFitsInputGrad(s) ? 'dx' : ''].filter(Boolean).join(', ').replace(/^(.+)$/, ' (Winograd $1)');
+
 const pairText = (p: number | [number, number]) => (typeof p === 'number' ? `${p}` : `${p[0]}×${p[1]}`);
 
 const convCases: ConvCase[] = [
@@ -53,6 +56,13 @@ const convCases: ConvCase[] = [
   { n: 1, h: 5, w: 5, c: 1, oc: 1, k: 5 },                             // 1×1 output, OC 1
   { n: 2, h: 9, w: 9, c: 4, oc: 3, k: 3, s: 2 },                       // leftover row/column dropped
   { n: 5, h: 6, w: 7, c: 7, oc: 9, k: [1, 2], s: [1, 3] },
+  // the Winograd F(2×2, 3×3) forward (3×3, stride 1, C a multiple of 4, ≥ 8):
+  { n: 3, h: 7, w: 9, c: 8, oc: 6, k: 3, padding: 'same' },            // odd output (edge tiles), OC padded
+  { n: 1, h: 3, w: 3, c: 12, oc: 8, k: 3 },                            // one output: 3 of the tile's 4 skipped
+  { n: 2, h: 6, w: 5, c: 8, oc: 13, k: 3 },                            // even OH, odd OW, OC 13
+  { n: 6, h: 28, w: 28, c: 32, oc: 16, k: 3, padding: 'same' },        // several chunks of images
+  // its input gradient (3×3, stride 1, OC a multiple of 4, ≥ 8), with C padded to 4:
+  { n: 2, h: 7, w: 6, c: 3, oc: 12, k: 3, padding: 'same' },
 ];
 
 it('WebAssembly SIMD is available here (Node 20); the fastest variant is the default', () => {
@@ -65,7 +75,7 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
 
   for (const t of convCases) {
     const s = convShape(t);
-    const label = `conv2d ${t.n}×${t.h}×${t.w}×${t.c}, k${pairText(t.k)} s${pairText(t.s ?? 1)} ${t.padding ?? 'valid'} → ${s.oh}×${s.ow}×${t.oc}`;
+    const label = `conv2d ${t.n}×${t.h}×${t.w}×${t.c}, k${pairText(t.k)} s${pairText(t.s ?? 1)} ${t.padding ?? 'valid'} → ${s.oh}×${s.ow}×${t.oc}${winogradLabel(s)}`;
     it(`${label}: forward, dweight, dbias, dx`, () => {
       const fast = createWasmKernels(variant);
       const x = random(s.n * s.h * s.w * s.c, 0.3); // some exact zeros, as after a ReLU
@@ -228,7 +238,11 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
         const [dzRef, dzFast] = [new Float32Array(len), new Float32Array(len).fill(NaN)];
         ref.activationBackward(kind, 0.2, aRef, da, dzRef, len);
         fast.activationBackward(kind, 0.2, aRef, da, dzFast, len);
-        expect(relativeError(dzFast, dzRef), `${kind} backward`).toBeLessThan(1e-6);
+        // measured against the incoming gradient's scale: near saturation 1 − a² is small and its
+        // float32 rounding (~2⁻²⁴ of 1) is large relative to it, whichever kernel computes it
+        let worst = 0;
+        for (let i = 0; i < len; i++) worst = Math.max(worst, Math.abs(dzFast[i]! - dzRef[i]!));
+        expect(worst / Math.max(...Array.from(da, Math.abs)), `${kind} backward`).toBeLessThan(1e-6);
       }
     });
   }
@@ -419,7 +433,8 @@ describe('a model on the fast kernels = the same model on the reference kernels'
       const slow = buildModel(spec, { seed: 7 });
       const fast = buildModel(spec, { seed: 7, kernels: fastKernels() });
       expect(Array.from(fast.values)).toEqual(Array.from(slow.values));
-      const x = random(n * slow.inputSize);
+      // inputs of its own, whatever the cases above drew from the shared stream
+      const x = random(n * slow.inputSize, 0, new Rng(2024));
       for (let i = 0; i < x.length; i++) x[i] = Math.abs(x[i]!);
       const labels = Array.from({ length: n }, (_, i) => i % slow.classes);
       const a = slow.lossAndGradients(x, labels, n, { inputGradient: true });

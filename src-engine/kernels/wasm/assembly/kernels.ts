@@ -741,3 +741,196 @@ export function adamStep(values: usize, grads: usize, m: usize, v: usize, count:
     store<f32>(values + o, <f32>(w - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps)));
   }
 }
+
+// ---- Winograd F(2×2, 3×3) ------------------------------------------------------------------------
+
+/*
+ * A 3×3 stride-1 convolution as Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2015): each
+ * 2×2 block of outputs comes from a 4×4 input tile d with 16 multiplies per (channel, out channel)
+ * instead of the direct form's 36:
+ *   Y = Aᵀ [ Σ_c (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
+ * The sum over channels of the ⊙ is 16 matrix products M[ξ] (TP, OCP) = V[ξ] (TP, C) · U[ξ] (C, OCP),
+ * one per tile cell ξ, which convForward computes as 1×1 convolutions. Tiles: TH = ⌈OH/2⌉ × TW =
+ * ⌈OW/2⌉ per image, T in all, TP = T rounded up to 4; a tile reading past the input's bottom or
+ * right edge reads zeros, and its outputs past OH/OW are not written. Channels go 4 at a time, so C
+ * must be a multiple of 4 (the loader checks; other shapes take the direct kernel).
+ */
+
+/** wgt (3·3·C, OCP) → u (16, C, OCP) = G g Gᵀ for every (c, oc). */
+export function winogradWeights(wgt: usize, c: i32, ocp: i32, u: usize): void {
+  const half = f32x4.splat(0.5);
+  const row = <usize>ocp << 2;          // bytes per (tap, c) row of wgt
+  const tapStride = <usize>c * row;     // bytes per tap of wgt
+  const cellStride = <usize>c * row;    // bytes per ξ of u
+  for (let ci = 0; ci < c; ci++) {
+    for (let ob: usize = 0; ob < row; ob += 16) {
+      const base = wgt + <usize>ci * row + ob;
+      const g00 = v128.load(base), g01 = v128.load(base + tapStride), g02 = v128.load(base + 2 * tapStride);
+      const g10 = v128.load(base + 3 * tapStride), g11 = v128.load(base + 4 * tapStride), g12 = v128.load(base + 5 * tapStride);
+      const g20 = v128.load(base + 6 * tapStride), g21 = v128.load(base + 7 * tapStride), g22 = v128.load(base + 8 * tapStride);
+      // t = G g (4×3)
+      const t00 = g00, t01 = g01, t02 = g02;
+      const t10 = f32x4.mul(half, f32x4.add(f32x4.add(g00, g10), g20));
+      const t11 = f32x4.mul(half, f32x4.add(f32x4.add(g01, g11), g21));
+      const t12 = f32x4.mul(half, f32x4.add(f32x4.add(g02, g12), g22));
+      const t20 = f32x4.mul(half, f32x4.add(f32x4.sub(g00, g10), g20));
+      const t21 = f32x4.mul(half, f32x4.add(f32x4.sub(g01, g11), g21));
+      const t22 = f32x4.mul(half, f32x4.add(f32x4.sub(g02, g12), g22));
+      const t30 = g20, t31 = g21, t32 = g22;
+      // u = t Gᵀ (4×4), cell ξ = 4·i + j
+      const o = u + <usize>ci * row + ob;
+      winogradWeightRow(o, cellStride, 0, half, t00, t01, t02);
+      winogradWeightRow(o, cellStride, 4, half, t10, t11, t12);
+      winogradWeightRow(o, cellStride, 8, half, t20, t21, t22);
+      winogradWeightRow(o, cellStride, 12, half, t30, t31, t32);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function winogradWeightRow(o: usize, cellStride: usize, first: i32, half: v128, a: v128, b: v128, c: v128): void {
+  v128.store(o + <usize>first * cellStride, a);
+  v128.store(o + <usize>(first + 1) * cellStride, f32x4.mul(half, f32x4.add(f32x4.add(a, b), c)));
+  v128.store(o + <usize>(first + 2) * cellStride, f32x4.mul(half, f32x4.add(f32x4.sub(a, b), c)));
+  v128.store(o + <usize>(first + 3) * cellStride, c);
+}
+
+/** d (4 channels) at (y, x) of image img in xs (N, HS, WS, C), or zeros past the bottom/right edge. */
+// @ts-ignore: decorator
+@inline function tileValue(xs: usize, y: i32, x: i32, hs: i32, ws: i32, cb: usize): v128 {
+  if (y >= hs || x >= ws) return f32x4.splat(0);
+  return v128.load(xs + (<usize>(y * ws + x) * cb));
+}
+
+/**
+ * xs (N, HS, WS, C) → v (16, TP, C) = Bᵀ d B for every tile and channel; the TP − T padding tiles are
+ * zero. Returns nothing; the loader sizes v.
+ */
+export function winogradInput(xs: usize, n: i32, hs: i32, ws: i32, c: i32, th: i32, tw: i32, tp: i32, v: usize): void {
+  const cb = <usize>c << 2;            // bytes per pixel
+  const cellStride = <usize>tp * cb;    // bytes per ξ of v
+  const imageBytes = <usize>(hs * ws) * cb;
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    const image = xs + <usize>img * imageBytes;
+    for (let ty = 0; ty < th; ty++) {
+      for (let tx = 0; tx < tw; tx++) {
+        const y = 2 * ty, x = 2 * tx;
+        const edge = y + 4 > hs || x + 4 > ws;
+        for (let ch: usize = 0; ch < cb; ch += 16) {
+          const p = image + ch;
+          let d00: v128, d01: v128, d02: v128, d03: v128, d10: v128, d11: v128, d12: v128, d13: v128;
+          let d20: v128, d21: v128, d22: v128, d23: v128, d30: v128, d31: v128, d32: v128, d33: v128;
+          if (!edge) {
+            const r0 = p + <usize>(y * ws + x) * cb, r1 = r0 + <usize>ws * cb, r2 = r1 + <usize>ws * cb, r3 = r2 + <usize>ws * cb;
+            d00 = v128.load(r0); d01 = v128.load(r0 + cb); d02 = v128.load(r0 + 2 * cb); d03 = v128.load(r0 + 3 * cb);
+            d10 = v128.load(r1); d11 = v128.load(r1 + cb); d12 = v128.load(r1 + 2 * cb); d13 = v128.load(r1 + 3 * cb);
+            d20 = v128.load(r2); d21 = v128.load(r2 + cb); d22 = v128.load(r2 + 2 * cb); d23 = v128.load(r2 + 3 * cb);
+            d30 = v128.load(r3); d31 = v128.load(r3 + cb); d32 = v128.load(r3 + 2 * cb); d33 = v128.load(r3 + 3 * cb);
+          } else {
+            d00 = tileValue(p, y, x, hs, ws, cb); d01 = tileValue(p, y, x + 1, hs, ws, cb);
+            d02 = tileValue(p, y, x + 2, hs, ws, cb); d03 = tileValue(p, y, x + 3, hs, ws, cb);
+            d10 = tileValue(p, y + 1, x, hs, ws, cb); d11 = tileValue(p, y + 1, x + 1, hs, ws, cb);
+            d12 = tileValue(p, y + 1, x + 2, hs, ws, cb); d13 = tileValue(p, y + 1, x + 3, hs, ws, cb);
+            d20 = tileValue(p, y + 2, x, hs, ws, cb); d21 = tileValue(p, y + 2, x + 1, hs, ws, cb);
+            d22 = tileValue(p, y + 2, x + 2, hs, ws, cb); d23 = tileValue(p, y + 2, x + 3, hs, ws, cb);
+            d30 = tileValue(p, y + 3, x, hs, ws, cb); d31 = tileValue(p, y + 3, x + 1, hs, ws, cb);
+            d32 = tileValue(p, y + 3, x + 2, hs, ws, cb); d33 = tileValue(p, y + 3, x + 3, hs, ws, cb);
+          }
+          // r = Bᵀ d (rows)
+          const r00 = f32x4.sub(d00, d20), r01 = f32x4.sub(d01, d21), r02 = f32x4.sub(d02, d22), r03 = f32x4.sub(d03, d23);
+          const r10 = f32x4.add(d10, d20), r11 = f32x4.add(d11, d21), r12 = f32x4.add(d12, d22), r13 = f32x4.add(d13, d23);
+          const r20 = f32x4.sub(d20, d10), r21 = f32x4.sub(d21, d11), r22 = f32x4.sub(d22, d12), r23 = f32x4.sub(d23, d13);
+          const r30 = f32x4.sub(d10, d30), r31 = f32x4.sub(d11, d31), r32 = f32x4.sub(d12, d32), r33 = f32x4.sub(d13, d33);
+          // v = r B (columns), cell ξ = 4·i + j
+          const o = v + <usize>t * cb + ch;
+          winogradInputRow(o, cellStride, 0, r00, r01, r02, r03);
+          winogradInputRow(o, cellStride, 4, r10, r11, r12, r13);
+          winogradInputRow(o, cellStride, 8, r20, r21, r22, r23);
+          winogradInputRow(o, cellStride, 12, r30, r31, r32, r33);
+        }
+        t++;
+      }
+    }
+  }
+  for (; t < tp; t++) {
+    for (let xi = 0; xi < 16; xi++) memory.fill(v + <usize>xi * cellStride + <usize>t * cb, 0, cb);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function winogradInputRow(o: usize, cellStride: usize, first: i32, a: v128, b: v128, c: v128, d: v128): void {
+  v128.store(o + <usize>first * cellStride, f32x4.sub(a, c));
+  v128.store(o + <usize>(first + 1) * cellStride, f32x4.add(b, c));
+  v128.store(o + <usize>(first + 2) * cellStride, f32x4.sub(c, b));
+  v128.store(o + <usize>(first + 3) * cellStride, f32x4.sub(b, d));
+}
+
+/**
+ * m (16, TP, OCP) → out (N·OH·OW, OCP) = Aᵀ m A + bias, then max(0, ·) when `relu`, overwritten; the
+ * outputs of a tile past OH/OW are skipped.
+ */
+export function winogradOutput(m: usize, n: i32, oh: i32, ow: i32, th: i32, tw: i32, tp: i32, ocp: i32,
+  bias: usize, out: usize, relu: bool): void {
+  const row = <usize>ocp << 2;
+  const cellStride = <usize>tp * row;
+  const zero = f32x4.splat(0);
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    for (let ty = 0; ty < th; ty++) {
+      for (let tx = 0; tx < tw; tx++) {
+        const oy = 2 * ty, ox = 2 * tx;
+        const down = oy + 1 < oh, right = ox + 1 < ow;
+        const p00 = out + <usize>((img * oh + oy) * ow + ox) * row;
+        const p10 = p00 + <usize>ow * row;
+        for (let ob: usize = 0; ob < row; ob += 16) {
+          const q = m + <usize>t * row + ob;
+          const m00 = v128.load(q), m01 = v128.load(q + cellStride), m02 = v128.load(q + 2 * cellStride), m03 = v128.load(q + 3 * cellStride);
+          const m10 = v128.load(q + 4 * cellStride), m11 = v128.load(q + 5 * cellStride), m12 = v128.load(q + 6 * cellStride), m13 = v128.load(q + 7 * cellStride);
+          const m20 = v128.load(q + 8 * cellStride), m21 = v128.load(q + 9 * cellStride), m22 = v128.load(q + 10 * cellStride), m23 = v128.load(q + 11 * cellStride);
+          const m30 = v128.load(q + 12 * cellStride), m31 = v128.load(q + 13 * cellStride), m32 = v128.load(q + 14 * cellStride), m33 = v128.load(q + 15 * cellStride);
+          // s = Aᵀ m (2×4)
+          const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
+          const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
+          const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+          const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+          const b = v128.load(bias + ob);
+          // y = s A (2×2), + bias
+          let y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b);
+          let y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b);
+          let y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b);
+          let y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b);
+          if (relu) {
+            y00 = f32x4.pmax(zero, y00); y01 = f32x4.pmax(zero, y01); y10 = f32x4.pmax(zero, y10); y11 = f32x4.pmax(zero, y11);
+          }
+          v128.store(p00 + ob, y00);
+          if (right) v128.store(p00 + row + ob, y01);
+          if (down) {
+            v128.store(p10 + ob, y10);
+            if (right) v128.store(p10 + row + ob, y11);
+          }
+        }
+        t++;
+      }
+    }
+  }
+}
+
+/**
+ * wgt (3·3·C, OCP) → dst (3·3·OC, CP) with dst[u, v, o, c] = wgt[2 − u, 2 − v, c, o], the extra
+ * channels zero: the weight of the input gradient seen as a forward 3×3 convolution of the
+ * padded output gradient (OC channels in, C out).
+ */
+export function flipWeights(wgt: usize, c: i32, oc: i32, ocp: i32, cp: i32, dst: usize): void {
+  memory.fill(dst, 0, <usize>(9 * oc * cp) << 2);
+  for (let tap = 0; tap < 9; tap++) {
+    const from = wgt + (<usize>((8 - tap) * c * ocp) << 2);
+    const to = dst + (<usize>(tap * oc * cp) << 2);
+    for (let ci = 0; ci < c; ci++) {
+      for (let o = 0; o < oc; o++) {
+        store<f32>(to + (<usize>(o * cp + ci) << 2), load<f32>(from + (<usize>(ci * ocp + o) << 2)));
+      }
+    }
+  }
+}
