@@ -23,7 +23,7 @@ import { Adam } from '../../optimizers/adam.js';
 import { referenceKernels as ref } from '../reference.js';
 import type { AvgPoolShape, ConvShape, PoolShape } from '../types.js';
 import { buildArtifact } from './build.js';
-import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants, winogradFits, winogradFitsInputGrad } from './index.js';
+import { createWasmKernels, fastKernels, wasmSimdSupported, wasmVariants, winogradFits, winogradFitsInputGrad, winogradFitsWeightGrad } from './index.js';
 
 const TOLERANCE = 1e-4;
 
@@ -42,7 +42,7 @@ function convShape(t: ConvCase): ConvShape {
 }
 
 const winogradLabel = (s: ConvShape) =>
-  [winogradFits(s) ? 'forward' : '', winogradFitsInputGrad(s) ? 'dx' : ''].filter(Boolean).join(', ').replace(/^(.+)$/, ' (Winograd $1)');
+  [winogradFits(s) ? 'forward' : '', winogradFitsWeightGrad(s) ? 'dweight' : '', winogradFitsInputGrad(s) ? 'dx' : ''].filter(Boolean).join(', ').replace(/^(.+)$/, ' (Winograd $1)');
 
 const pairText = (p: number | [number, number]) => (typeof p === 'number' ? `${p}` : `${p[0]}×${p[1]}`);
 
@@ -60,9 +60,11 @@ const convCases: ConvCase[] = [
   { n: 3, h: 7, w: 9, c: 8, oc: 6, k: 3, padding: 'same' },            // odd output (edge tiles), OC padded
   { n: 1, h: 3, w: 3, c: 12, oc: 8, k: 3 },                            // one output: 3 of the tile's 4 skipped
   { n: 2, h: 6, w: 5, c: 8, oc: 13, k: 3 },                            // even OH, odd OW, OC 13
-  { n: 6, h: 28, w: 28, c: 32, oc: 16, k: 3, padding: 'same' },        // several chunks of images
-  // its input gradient (3×3, stride 1, OC a multiple of 4, ≥ 8), with C padded to 4:
-  { n: 2, h: 7, w: 6, c: 3, oc: 12, k: 3, padding: 'same' },
+  { n: 6, h: 28, w: 28, c: 32, oc: 32, k: 3, padding: 'same' },        // several chunks of images, each pass
+  // its backward passes (≥ 32 channels in and out): odd output, OC not a multiple of 8; even × odd,
+  // C 34 (input gradient only, C padded to 36; the weight gradient direct)
+  { n: 2, h: 7, w: 5, c: 32, oc: 36, k: 3, padding: 'same' },
+  { n: 3, h: 6, w: 9, c: 34, oc: 32, k: 3 },
 ];
 
 it('WebAssembly SIMD is available here (Node 20); the fastest variant is the default', () => {

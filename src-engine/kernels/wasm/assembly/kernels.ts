@@ -934,3 +934,97 @@ export function flipWeights(wgt: usize, c: i32, oc: i32, ocp: i32, cp: i32, dst:
     }
   }
 }
+
+/*
+ * The weight gradient the same way: within a tile, dW[u, v] = Σ_{a,b} d[a + u, b + v] · δ[a, b] is
+ * the gradient of F(2×2, 3×3) with respect to its filter, so
+ *   dW = Gᵀ [ Σ_tiles (A δ Aᵀ) ⊙ (Bᵀ d B) ] G
+ * with δ the tile's 2×2 block of dout (zero past OH/OW) and the same V = Bᵀ d B as the forward. The
+ * sum over tiles is 16 products S[ξ] (C, OCP) = V[ξ]ᵀ · Δ[ξ], which convWeightGrad computes as a
+ * 1×1 convolution's weight gradient.
+ */
+
+/** dout (N·OH·OW, OCP) → delta (16, TP, OCP) = A δ Aᵀ per tile; the TP − T padding tiles zero. */
+export function winogradGradTiles(dout: usize, n: i32, oh: i32, ow: i32, th: i32, tw: i32, tp: i32, ocp: i32, delta: usize): void {
+  const row = <usize>ocp << 2;
+  const cellStride = <usize>tp * row;
+  const zero = f32x4.splat(0);
+  let t = 0;
+  for (let img = 0; img < n; img++) {
+    for (let ty = 0; ty < th; ty++) {
+      for (let tx = 0; tx < tw; tx++) {
+        const oy = 2 * ty, ox = 2 * tx;
+        const down = oy + 1 < oh, right = ox + 1 < ow;
+        const p00 = dout + <usize>((img * oh + oy) * ow + ox) * row;
+        const p10 = p00 + <usize>ow * row;
+        for (let ob: usize = 0; ob < row; ob += 16) {
+          const g00 = v128.load(p00 + ob);
+          const g01 = right ? v128.load(p00 + row + ob) : zero;
+          const g10 = down ? v128.load(p10 + ob) : zero;
+          const g11 = down && right ? v128.load(p10 + row + ob) : zero;
+          // r = A δ (4×2): rows δ0, δ0 + δ1, δ0 − δ1, −δ1
+          const r00 = g00, r01 = g01;
+          const r10 = f32x4.add(g00, g10), r11 = f32x4.add(g01, g11);
+          const r20 = f32x4.sub(g00, g10), r21 = f32x4.sub(g01, g11);
+          const r30 = f32x4.neg(g10), r31 = f32x4.neg(g11);
+          // Δ = r Aᵀ (4×4), cell ξ = 4·i + j
+          const o = delta + <usize>t * row + ob;
+          winogradGradRow(o, cellStride, 0, r00, r01);
+          winogradGradRow(o, cellStride, 4, r10, r11);
+          winogradGradRow(o, cellStride, 8, r20, r21);
+          winogradGradRow(o, cellStride, 12, r30, r31);
+        }
+        t++;
+      }
+    }
+  }
+  for (; t < tp; t++) {
+    for (let xi = 0; xi < 16; xi++) memory.fill(delta + <usize>xi * cellStride + <usize>t * row, 0, row);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function winogradGradRow(o: usize, cellStride: usize, first: i32, a: v128, b: v128): void {
+  v128.store(o + <usize>first * cellStride, a);
+  v128.store(o + <usize>(first + 1) * cellStride, f32x4.add(a, b));
+  v128.store(o + <usize>(first + 2) * cellStride, f32x4.sub(a, b));
+  v128.store(o + <usize>(first + 3) * cellStride, f32x4.neg(b));
+}
+
+/** s (16, C, OCP) → dw (3·3·C, OCP) += Gᵀ s G for every (c, oc). */
+export function winogradWeightGrad(s: usize, c: i32, ocp: i32, dw: usize): void {
+  const half = f32x4.splat(0.5);
+  const row = <usize>ocp << 2;
+  const cellStride = <usize>c * row;   // bytes per ξ of s, and per tap of dw
+  for (let ci = 0; ci < c; ci++) {
+    for (let ob: usize = 0; ob < row; ob += 16) {
+      const q = s + <usize>ci * row + ob;
+      // t = Gᵀ s (3×4): rows s0 + ½(s1 + s2), ½(s1 − s2), ½(s1 + s2) + s3, over i
+      const s00 = v128.load(q), s01 = v128.load(q + cellStride), s02 = v128.load(q + 2 * cellStride), s03 = v128.load(q + 3 * cellStride);
+      const s10 = v128.load(q + 4 * cellStride), s11 = v128.load(q + 5 * cellStride), s12 = v128.load(q + 6 * cellStride), s13 = v128.load(q + 7 * cellStride);
+      const s20 = v128.load(q + 8 * cellStride), s21 = v128.load(q + 9 * cellStride), s22 = v128.load(q + 10 * cellStride), s23 = v128.load(q + 11 * cellStride);
+      const s30 = v128.load(q + 12 * cellStride), s31 = v128.load(q + 13 * cellStride), s32 = v128.load(q + 14 * cellStride), s33 = v128.load(q + 15 * cellStride);
+      const a0 = f32x4.mul(half, f32x4.add(s10, s20)), b0 = f32x4.mul(half, f32x4.sub(s10, s20));
+      const a1 = f32x4.mul(half, f32x4.add(s11, s21)), b1 = f32x4.mul(half, f32x4.sub(s11, s21));
+      const a2 = f32x4.mul(half, f32x4.add(s12, s22)), b2 = f32x4.mul(half, f32x4.sub(s12, s22));
+      const a3 = f32x4.mul(half, f32x4.add(s13, s23)), b3 = f32x4.mul(half, f32x4.sub(s13, s23));
+      const t00 = f32x4.add(s00, a0), t01 = f32x4.add(s01, a1), t02 = f32x4.add(s02, a2), t03 = f32x4.add(s03, a3);
+      const t10 = b0, t11 = b1, t12 = b2, t13 = b3;
+      const t20 = f32x4.add(a0, s30), t21 = f32x4.add(a1, s31), t22 = f32x4.add(a2, s32), t23 = f32x4.add(a3, s33);
+      // dW = t G (3×3), tap (u, v) = 3·u + v
+      const o = dw + <usize>ci * row + ob;
+      winogradWeightGradRow(o, cellStride, 0, half, t00, t01, t02, t03);
+      winogradWeightGradRow(o, cellStride, 3, half, t10, t11, t12, t13);
+      winogradWeightGradRow(o, cellStride, 6, half, t20, t21, t22, t23);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function winogradWeightGradRow(o: usize, tapStride: usize, first: i32, half: v128, a: v128, b: v128, c: v128, d: v128): void {
+  const h = f32x4.mul(half, f32x4.add(b, c));
+  const p0 = o + <usize>first * tapStride, p1 = p0 + tapStride, p2 = p1 + tapStride;
+  v128.store(p0, f32x4.add(v128.load(p0), f32x4.add(a, h)));
+  v128.store(p1, f32x4.add(v128.load(p1), f32x4.mul(half, f32x4.sub(b, c))));
+  v128.store(p2, f32x4.add(v128.load(p2), f32x4.add(h, d)));
+}
