@@ -530,11 +530,17 @@ class WasmKernels implements FastKernels {
   private takeWinograd(chunk: number, oh: number, ow: number, cin: number, ocp: number): WinogradBuffers {
     const tilesPerImage = Math.ceil(oh / 2) * Math.ceil(ow / 2);
     const tp = roundUp(chunk * tilesPerImage, 4);
-    return {
-      up: this.take(16 * cin * ocp), zero: this.take(ocp), table: this.take(tp),
-      vp: this.take(16 * tp * cin), mp: this.take(16 * tp * ocp), tableFor: -1,
-    };
+    const b = this.winograd; // one record, reused: a call's passes run one after another
+    b.up = this.take(16 * cin * ocp);
+    b.zero = this.take(ocp);
+    b.table = this.take(tp);
+    b.vp = this.take(16 * tp * cin);
+    b.mp = this.take(16 * tp * ocp);
+    b.tableFor = -1;
+    return b;
   }
+
+  private readonly winograd: WinogradBuffers = { up: 0, zero: 0, table: 0, vp: 0, mp: 0, tableFor: -1 };
 
   /** One chunk: xs (M, HS, WS, CIN) → out (M·OH·OW, OCP) with the transformed weights in b.up. */
   private winogradChunk(b: WinogradBuffers, xsp: Ptr, m: number, hs: number, ws: number, cin: number,
