@@ -572,6 +572,9 @@ class WasmKernels implements FastKernels {
     const p = n * oh * ow;
     const pp = roundUp(p, 4);
     const xLen = n * h * w * c;
+    const winogradWeight = winogradFitsWeightGrad(s);
+    const winogradDx = dx !== null && winogradFitsInputGrad(s);
+    const directDx = dx !== null && !winogradDx;
 
     this.reset();
     const xp = this.take(xLen);
@@ -584,9 +587,9 @@ class WasmKernels implements FastKernels {
     const staging = this.take(Math.max(p * oc, k * oc));
     const actp = activated ? this.take(p * oc) : 0;
     const wp = dx ? this.take(k * ocp) : 0;
-    const wtp = dx ? this.take(oc * kp) : 0;
-    const dxsp = dx && padded ? this.take(n * hs * ws * c) : 0;
-    const dxp = dx ? this.take(xLen) : 0;
+    const wtp = directDx ? this.take(oc * kp) : 0;
+    const dxsp = directDx && padded ? this.take(n * hs * ws * c) : 0;
+    const dxp = directDx ? this.take(xLen) : 0;
     this.commit();
 
     this.put(x, xLen, xp);
@@ -602,12 +605,15 @@ class WasmKernels implements FastKernels {
     } else {
       this.putPadded(dout, p, oc, ocp, gp, staging, pp - p);
     }
-    this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
-    this.k.tapOffsets(tapsp, kh, kw, c, ws, kp);
+    if (!winogradWeight || directDx) {
+      // the direct kernels' position table and tap offsets
+      this.k.positions(tp, n, oh, ow, s.sh, s.sw, hs, ws, c, pp);
+      this.k.tapOffsets(tapsp, kh, kw, c, ws, kp);
+    }
     this.putPadded(dweight, k, oc, ocp, dwp, staging, 0);
     this.putPadded(dbias, 1, oc, ocp, dbp, staging, 0);
 
-    if (winogradFitsWeightGrad(s)) this.weightGradWinograd(s, xsp, gp, dwp);
+    if (winogradWeight) this.weightGradWinograd(s, xsp, gp, dwp);
     else this.k.convWeightGrad(xsp, tp, pp, gp, tapsp, roundUp(k, 4), dwp, ocp);
     this.k.convBiasGrad(gp, pp, ocp, dbp);
     if (ocp !== oc) {
@@ -617,11 +623,11 @@ class WasmKernels implements FastKernels {
     this.get(dwp, k * oc, dweight);
     this.get(dbp, oc, dbias);
 
-    if (dx && winogradFitsInputGrad(s)) {
-      this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+    if (!dx) return;
+    this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+    if (winogradDx) {
       this.inputGradWinograd(s, gp, wp, dx);
-    } else if (dx) {
-      this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+    } else {
       this.k.transposeWeights(wp, k, oc, ocp, kp, wtp);
       const target = padded ? dxsp : dxp;
       this.k.convInputGrad(gp, tp, pp, wtp, tapsp, kp, oc, ocp, target, n * hs * ws * c * 4);
