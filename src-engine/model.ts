@@ -120,6 +120,8 @@ export class Model<T extends FloatArray = Float32Array> {
   private readonly stats: Statistic<T>[];
   private readonly ctx: LayerContext;
   private readonly firstParamLayer: number;
+  /** [i]: layer i's backward is taken into layer i − 1's (Layer.fusesBackwardOf). */
+  private readonly fusedIntoPrevious: boolean[];
   private probs: FloatArray | null = null;
   private dlogits: FloatArray | null = null;
   private xConv: FloatArray | null = null;
@@ -163,6 +165,7 @@ export class Model<T extends FloatArray = Float32Array> {
     const first = this.layers.findIndex((l) => l.params.length > 0);
     this.firstParamLayer = first < 0 ? this.layers.length : first;
     this.hasBatchSums = this.layers.some(isBatchSumLayer);
+    this.fusedIntoPrevious = this.layers.map((l, i) => i > 0 && this.layers[i - 1]!.fusesBackwardOf?.(l) === true);
   }
 
   /** In layer order, each layer's weight then its bias; views into `values` and `grads`. */
@@ -246,6 +249,11 @@ export class Model<T extends FloatArray = Float32Array> {
     let d: FloatArray | null = this.dlogits;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i]!;
+      if (this.fusedIntoPrevious[i]) {
+        i--;
+        d = this.layers[i]!.backwardThrough!(layer, d, n, options.inputGradient || i > this.firstParamLayer);
+        continue;
+      }
       const need = options.inputGradient || i > this.firstParamLayer;
       if (training && isBatchSumLayer(layer)) d = yield* relay(layer.trainingBackward(d, n, need), i, 'backward');
       else d = layer.backward(d, n, need);

@@ -73,6 +73,16 @@ export interface Kernels {
   maxpool2dForward(s: PoolShape, x: FloatArray, out: FloatArray, argmax: Int32Array): void;
   /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten; overlapping windows accumulate. */
   maxpool2dBackward(s: PoolShape, dout: FloatArray, argmax: Int32Array, dx: FloatArray): void;
+  /**
+   * Optional, in sets that fuse the ReLU: the backward of a conv with its fused ReLU followed by a
+   * max pool, from the gradient at the pool's output — the pool's backward, the ReLU's mask and the
+   * conv's backward in one call, so the conv's full-size dout never leaves the set's memory. `pooled`
+   * and `argmax` are the pool's forward outputs (pool.n·oh·ow·c of each), the pool's input being the
+   * conv's output (pool h, w, c = conv oh, ow, oc). The same results, bit for bit, as
+   * maxpool2dBackward and then conv2dBackward with `activated`.
+   */
+  conv2dReluMaxpoolBackward?(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, poolDout: FloatArray,
+    argmax: Int32Array, pooled: FloatArray, dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void;
   /** x (N,H,W,C) → out (N,OH,OW,C), each the mean of its window's cells inside x. */
   avgpool2dForward(s: AvgPoolShape, x: FloatArray, out: FloatArray): void;
   /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten: each window spreads dout / cells over its cells. */

@@ -12,6 +12,7 @@ import { ActivationStep, activationOnnx, checkActivation, DEFAULT_ALPHA, describ
 import { checkPair, checkPresent, dims, isPosInt, SpecError } from './checks.js';
 import type { Layer, LayerContext, LayerDefinition, Param } from './layer.js';
 import { conv2dInspector } from './conv2d-inspect.js';
+import { MaxPool2d } from './maxpool2d.js';
 
 /** Geometry of one conv layer, shared by shape inference, the layer and its ONNX node. */
 export interface ConvGeometry {
@@ -83,6 +84,22 @@ export class Conv2d implements Layer {
     let dx: FloatArray | null = null;
     if (needInputGrad) dx = this.dx = ensureCapacity(this.dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2], this.ctx.dtype);
     this.ctx.kernels.conv2dBackward(this.shape(n), this.input, this.weight.value, dz, this.weight.grad, this.bias.grad, dx, this.act.fused ? this.out : null);
+    return dx;
+  }
+
+  // conv + ReLU → max pool: the kernels scatter the pool's gradient into the conv's dout where
+  // they compute, so neither the pool's dx nor the ReLU's mask is copied (the reference net's
+  // largest buffers)
+  fusesBackwardOf(next: Layer): boolean {
+    return next instanceof MaxPool2d && this.act.fused && this.ctx.kernels.conv2dReluMaxpoolBackward !== undefined;
+  }
+
+  backwardThrough(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
+    if (!this.input || this.n !== n || !(next instanceof MaxPool2d)) throw new Error(`${this.label}: backward before forward`);
+    const { shape, pooled, argmax } = next.forwardOutputs(n);
+    let dx: FloatArray | null = null;
+    if (needInputGrad) dx = this.dx = ensureCapacity(this.dx, n * this.inShape[0] * this.inShape[1] * this.inShape[2], this.ctx.dtype);
+    this.ctx.kernels.conv2dReluMaxpoolBackward!(this.shape(n), shape, this.input, this.weight.value, dout, argmax, pooled, this.weight.grad, this.bias.grad, dx);
     return dx;
   }
 }

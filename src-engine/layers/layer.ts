@@ -38,6 +38,12 @@ export interface Layer {
   forward(x: FloatArray, n: number, training: boolean): FloatArray;
   /** dout is (n, ...outShape); accumulates parameter grads; returns dx unless needInputGrad is false. */
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
+  /** Whether this layer can take the next one's backward into its own (a conv with its ReLU fused,
+   *  then a max pool, with kernels that do both in one call). Asked once, when the model is built. */
+  fusesBackwardOf?(next: Layer): boolean;
+  /** When fusesBackwardOf(next): next's backward and then this layer's, from the gradient at next's
+   *  output, with the same results; next's own dx is never formed. */
+  backwardThrough?(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
 }
 
 /**

@@ -46,6 +46,12 @@ export class MaxPool2d implements Layer {
     return this.out;
   }
 
+  /** What a fused backward through this pool needs of its last forward (over n images). */
+  forwardOutputs(n: number): { shape: PoolShape; pooled: FloatArray; argmax: Int32Array } {
+    if (this.n !== n || !this.out) throw new Error(`${this.label}: backward before forward`);
+    return { shape: this.shape(n), pooled: this.out, argmax: this.argmax };
+  }
+
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
     if (this.n !== n) throw new Error(`${this.label}: backward before forward`);
     if (!needInputGrad) return null;

@@ -36,6 +36,7 @@ interface KernelExports {
   maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     oh: number, ow: number, out: Ptr, argmax: Ptr, indexBase: number): void;
   maxpoolBackward(dout: Ptr, argmax: Ptr, m: number, dx: Ptr, dxLen: number): void;
+  maxpoolReluScatter(dout: Ptr, argmax: Ptr, pooled: Ptr, m: number, oc: number, ocp: number, g: Ptr, gBytes: number): void;
   avgpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, out: Ptr): void;
   avgpoolBackward(dout: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
@@ -72,6 +73,7 @@ export interface FastKernels extends Kernels {
   readonly name: string;
   readonly variant: WasmVariant;
   readonly fusesRelu: true;
+  conv2dReluMaxpoolBackward: NonNullable<Kernels['conv2dReluMaxpoolBackward']>;
   /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   readonly memoryBytes: number;
 }
@@ -256,6 +258,19 @@ class WasmKernels implements FastKernels {
     dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null = null): void {
     this.convBackward(s, x, weight, dout, dweight, dbias, dx, activated);
   }
+
+  conv2dReluMaxpoolBackward(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, poolDout: FloatArray,
+    argmax: Int32Array, pooled: FloatArray, dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
+    const g = this.pooledGradient;
+    g.dout = poolDout;
+    g.argmax = argmax;
+    g.pooled = pooled;
+    g.m = ps.n * ps.oh * ps.ow * ps.c;
+    this.convBackward(cs, x, weight, poolDout, dweight, dbias, dx, null, g);
+  }
+
+  /** The pool's side of conv2dReluMaxpoolBackward; one record, reused (calls never overlap). */
+  private readonly pooledGradient: PooledGradient = { dout: new Float32Array(0), argmax: new Int32Array(0), pooled: new Float32Array(0), m: 0 };
 
   // a (N,IN) · weight (IN,OUT) is a 1×1 convolution of N 1×1 images with IN channels
   denseForward(n: number, inDim: number, outDim: number, a: FloatArray, weight: FloatArray, bias: FloatArray, z: FloatArray, relu = false): void {
@@ -560,9 +575,11 @@ class WasmKernels implements FastKernels {
     this.k.winogradOutput(b.mp, m, oh, ow, th, tw, tp, ocp, bias, out, relu);
   }
 
-  // dout (N,OH,OW,OC) → dweight (KH,KW,C,OC) +=, dbias (OC) +=, dx (N,H,W,C) overwritten unless null
+  // dout (N,OH,OW,OC) → dweight (KH,KW,C,OC) +=, dbias (OC) +=, dx (N,H,W,C) overwritten unless null;
+  // with `pool`, dout is instead scattered from the max pool's gradient behind a fused ReLU
   private convBackward(s: ConvShape, x: FloatArray, weight: FloatArray, dout: FloatArray,
-    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null): void {
+    dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null,
+    pool: PooledGradient | null = null): void {
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
     this.geometry(s);
     const { padded, hs, ws } = this;
@@ -584,17 +601,26 @@ class WasmKernels implements FastKernels {
     const tapsp = this.take(kp);
     const dwp = this.take(kp * ocp);
     const dbp = this.take(ocp);
-    const staging = this.take(Math.max(p * oc, k * oc));
+    const staging = this.take(Math.max(pool ? 0 : p * oc, k * oc));
     const actp = activated ? this.take(p * oc) : 0;
     const wp = dx ? this.take(k * ocp) : 0;
     const wtp = directDx ? this.take(oc * kp) : 0;
     const dxsp = directDx && padded ? this.take(n * hs * ws * c) : 0;
     const dxp = directDx ? this.take(xLen) : 0;
+    const m = pool ? pool.m : 0;
+    const pdp = pool ? this.take(m) : 0;
+    const pap = pool ? this.take(m) : 0;
+    const pop = pool ? this.take(m) : 0;
     this.commit();
 
     this.put(x, xLen, xp);
     if (padded) this.k.padInput(xp, n, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
-    if (activated) {
+    if (pool) {
+      this.put(pool.dout, m, pdp);
+      this.i32.set(pool.argmax.length === m ? pool.argmax : pool.argmax.subarray(0, m), pap >> 2);
+      this.put(pool.pooled, m, pop);
+      this.k.maxpoolReluScatter(pdp, pap, pop, m, oc, ocp, gp, pp * ocp * 4);
+    } else if (activated) {
       // mask the compact dout, then pad it
       const masked = ocp === oc ? gp : staging;
       this.put(dout, p * oc, masked);
@@ -724,6 +750,11 @@ export function winogradFitsInputGrad(s: ConvShape): boolean {
 /** Floats a Winograd convolution's scratch holds per image: V and M (16 cells of every tile) and the output. */
 function winogradFloatsPerImage(oh: number, ow: number, cin: number, ocp: number): number {
   return 16 * Math.ceil(oh / 2) * Math.ceil(ow / 2) * (cin + ocp) + oh * ow * ocp;
+}
+
+/** A max pool's gradient at its output and its forward's outputs (m of each), for a fused backward. */
+interface PooledGradient {
+  dout: FloatArray; argmax: Int32Array; pooled: FloatArray; m: number;
 }
 
 interface WinogradBuffers {

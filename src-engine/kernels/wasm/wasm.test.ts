@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildModel } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { gradientError, relativeError } from '../../test/compare.js';
@@ -199,6 +199,59 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
       ref.maxpool2dBackward(s, dout, amRef, dxRef);
       fast.maxpool2dBackward(s, dout, amFast, dxFast);
       expect(Array.from(dxFast)).toEqual(Array.from(dxRef));
+    });
+  }
+
+  // conv + fused ReLU → max pool, backward in one call: the reference net's two pairs (the second
+  // drops a leftover row), OC 6 and 5 (channels padded to 8) under overlapping windows, 'same' padding
+  const convPoolCases: [ConvCase, number | [number, number], (number | [number, number])?][] = [
+    [{ n: 4, h: 28, w: 28, c: 1, oc: 16, k: 3 }, 2],
+    [{ n: 3, h: 13, w: 13, c: 16, oc: 32, k: 3 }, 2],
+    [{ n: 2, h: 9, w: 8, c: 3, oc: 6, k: 3, padding: 'same' }, 3, 2],
+    [{ n: 3, h: 7, w: 9, c: 2, oc: 5, k: [2, 3] }, [2, 3], [1, 2]],
+  ];
+  for (const [t, pool, stride] of convPoolCases) {
+    const cs = convShape(t);
+    const g = poolGeometry('maxpool2d', { poolSize: pool, stride }, [cs.oh, cs.ow, cs.oc]);
+    const ps: PoolShape = { n: cs.n, h: cs.oh, w: cs.ow, c: cs.oc, ...g };
+    it(`conv2d ${t.n}×${t.h}×${t.w}×${t.c} → ${cs.oh}×${cs.ow}×${cs.oc} + ReLU → maxpool ${pairText(pool)} s${pairText(stride ?? pool)}: the fused backward = the pool's, then the conv's, bit for bit`, () => {
+      const fast = createWasmKernels(variant);
+      const x = random(cs.n * cs.h * cs.w * cs.c, 0.3);
+      const weight = random(cs.kh * cs.kw * cs.c * cs.oc);
+      const bias = random(cs.oc);
+      const convLen = cs.n * cs.oh * cs.ow * cs.oc;
+      const act = new Float32Array(convLen);
+      fast.conv2dForward(cs, x, weight, bias, act, true);
+      const poolLen = cs.n * g.oh * g.ow * cs.oc;
+      const pooled = new Float32Array(poolLen);
+      const argmax = new Int32Array(poolLen);
+      fast.maxpool2dForward(ps, act, pooled, argmax);
+      expect(pooled.some((v) => v === 0) && pooled.some((v) => v > 0), 'some windows masked, some not').toBe(true);
+      const dout = random(poolLen);
+      const dwStart = random(weight.length);
+      const dbStart = random(cs.oc);
+      for (const withDx of [true, false]) {
+        // the two calls the model made before
+        const dpool = new Float32Array(convLen);
+        fast.maxpool2dBackward(ps, dout, argmax, dpool);
+        const [dwA, dbA, dxA] = [dwStart.slice(), dbStart.slice(), withDx ? new Float32Array(x.length) : null];
+        fast.conv2dBackward(cs, x, weight, dpool, dwA, dbA, dxA, act);
+        const [dwB, dbB, dxB] = [dwStart.slice(), dbStart.slice(), withDx ? new Float32Array(x.length).fill(NaN) : null];
+        fast.conv2dReluMaxpoolBackward(cs, ps, x, weight, dout, argmax, pooled, dwB, dbB, dxB);
+        expect(Array.from(dwB), 'dweight').toEqual(Array.from(dwA));
+        expect(Array.from(dbB), 'dbias').toEqual(Array.from(dbA));
+        if (withDx) expect(Array.from(dxB!), 'dx').toEqual(Array.from(dxA!));
+        // and the reference loops, with the ReLU's backward between
+        const dpoolRef = new Float32Array(convLen);
+        ref.maxpool2dBackward(ps, dout, argmax, dpoolRef);
+        const dz = new Float32Array(convLen);
+        reluBackward(act, dpoolRef, dz, convLen);
+        const [dwR, dbR, dxR] = [dwStart.slice(), dbStart.slice(), withDx ? new Float32Array(x.length) : null];
+        ref.conv2dBackward(cs, x, weight, dz, dwR, dbR, dxR);
+        expect(relativeError(dwB, dwR), 'dweight vs reference').toBeLessThan(TOLERANCE);
+        expect(relativeError(dbB, dbR), 'dbias vs reference').toBeLessThan(TOLERANCE);
+        if (withDx) expect(relativeError(dxB!, dxR!), 'dx vs reference').toBeLessThan(TOLERANCE);
+      }
     });
   }
 
@@ -452,6 +505,25 @@ describe('a model on the fast kernels = the same model on the reference kernels'
       expect(relativeError(fast.predict(x, n), slow.predict(x, n)), 'predict').toBeLessThan(TOLERANCE);
     });
   }
+
+  it('conv + ReLU → max pool backward goes through the fused kernel, with the unfused path\'s bits', () => {
+    const counting = createWasmKernels();
+    const fused = vi.spyOn(counting, 'conv2dReluMaxpoolBackward');
+    // a set without the method: the model then runs the pool's and the conv's backward one by one
+    const unfused = createWasmKernels();
+    Object.defineProperty(unfused, 'conv2dReluMaxpoolBackward', { value: undefined });
+    const n = 8;
+    const a = buildModel(REFERENCE_NET, { seed: 3, kernels: counting });
+    const b = buildModel(REFERENCE_NET, { seed: 3, kernels: unfused });
+    const x = random(n * a.inputSize, 0, new Rng(99));
+    const labels = Array.from({ length: n }, (_, i) => i % a.classes);
+    const ra = a.lossAndGradients(x, labels, n, { inputGradient: true });
+    const rb = b.lossAndGradients(x, labels, n, { inputGradient: true });
+    expect(fused, 'both conv → pool pairs').toHaveBeenCalledTimes(2);
+    expect(ra.loss).toBe(rb.loss);
+    expect(Array.from(a.grads)).toEqual(Array.from(b.grads));
+    expect(Array.from(ra.inputGradient!)).toEqual(Array.from(rb.inputGradient!));
+  });
 
   it('the PyTorch golden fixtures hold on the fast kernels too (1e-4)', () => {
     const dir = new URL('../../test/fixtures/golden/', import.meta.url);

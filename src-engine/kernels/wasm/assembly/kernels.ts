@@ -441,6 +441,29 @@ export function maxpoolBackward(dout: usize, argmax: usize, m: i32, dx: usize, d
   }
 }
 
+/**
+ * g (gBytes) = 0, then g (rows, OCP) += dout[j] at argmax[j] where pooled[j] > 0, for j < M: a max
+ * pool's backward and the ReLU's before it in one scatter, straight into the conv's padded dout.
+ * argmax indexes the compact (rows, OC) ReLU output and pooled[j] is that output at argmax[j], so
+ * the mask is the ReLU's own: every window that picks an element sees its value. Branch-free (the
+ * mask is a coin flip per element): a masked gradient adds +0 to +0, which leaves the +0 that the
+ * ReLU's backward would have written.
+ */
+export function maxpoolReluScatter(dout: usize, argmax: usize, pooled: usize, m: i32, oc: i32, ocp: i32, g: usize, gBytes: usize): void {
+  memory.fill(g, 0, gBytes);
+  const end = <usize>m << 2;
+  for (let j: usize = 0; j < end; j += 4) {
+    let i = load<i32>(argmax + j);
+    if (oc != ocp) {
+      const row = i / oc;
+      i += row * (ocp - oc);
+    }
+    const keep = -i32(load<f32>(pooled + j) > 0);
+    const a = g + (<usize>i << 2);
+    store<f32>(a, load<f32>(a) + reinterpret<f32>(reinterpret<i32>(load<f32>(dout + j)) & keep));
+  }
+}
+
 // ---- average pooling ---------------------------------------------------------------------------
 
 /**
