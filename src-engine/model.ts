@@ -122,6 +122,9 @@ export class Model<T extends FloatArray = Float32Array> {
   private readonly firstParamLayer: number;
   /** [i]: layer i's backward is taken into layer i − 1's (Layer.fusesBackwardOf). */
   private readonly fusedIntoPrevious: boolean[];
+  /** Whether a pass may take such fused backwards; the inspection probe turns it off, to see every
+   *  layer's own backward (the fused pair never forms the gradient between them). Same results. */
+  fuseBackward = true;
   private probs: FloatArray | null = null;
   private dlogits: FloatArray | null = null;
   private xConv: FloatArray | null = null;
@@ -249,7 +252,7 @@ export class Model<T extends FloatArray = Float32Array> {
     let d: FloatArray | null = this.dlogits;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i]!;
-      if (this.fusedIntoPrevious[i]) {
+      if (this.fuseBackward && this.fusedIntoPrevious[i]) {
         i--;
         d = this.layers[i]!.backwardThrough!(layer, d, n, options.inputGradient || i > this.firstParamLayer);
         continue;

@@ -30,6 +30,8 @@ const copy = (a: FloatArray): FloatArray => a.slice();
 export function recorded<R>(model: Model<FloatArray>, pass: () => R): { result: R; records: LayerRecord[] } {
   const records: LayerRecord[] = model.layers.map(() => ({ input: null, output: null, dout: null, dx: null }));
   const watched = model.layers as (Layer & { forward: Layer['forward']; backward: Layer['backward'] })[];
+  const fuse = model.fuseBackward;
+  model.fuseBackward = false;
   watched.forEach((layer, i) => {
     const { forward, backward } = Object.getPrototypeOf(layer) as Layer;
     layer.forward = (x, n, training) => {
@@ -48,6 +50,7 @@ export function recorded<R>(model: Model<FloatArray>, pass: () => R): { result: 
   try {
     return { result: pass(), records };
   } finally {
+    model.fuseBackward = fuse;
     for (const layer of watched) {
       delete (layer as Partial<Layer>).forward;
       delete (layer as Partial<Layer>).backward;

@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stepThrough, type StepThrough } from '../inspect/step-through.js';
 import type { BackwardDetail, ForwardDetail } from '../inspect/types.js';
+import { fastKernels } from '../kernels/wasm/index.js';
 import { buildModel, Model } from '../model.js';
 import { Trainer } from '../train.js';
 import type { ModelSpec } from '../spec.js';
@@ -59,6 +60,20 @@ describe('step-through of one image (reference net 28×28×1, trained 25 steps)'
     expect(s.predicted).toBe(s.logits.indexOf(Math.max(...s.logits)));
     // the layers were only watched: the model is the one it was
     expect(Object.hasOwn(inspected.layers[0]!, 'forward')).toBe(false);
+  });
+
+  it('on the fast kernels too: every layer\'s backward is seen (the fused conv → pool backward is off while watched), with the fused pass\'s bits', () => {
+    const inspected = buildModel(REFERENCE_SPEC, { kernels: fastKernels() });
+    inspected.values.set(weights);
+    const s = stepThrough(inspected, image(0), test.labels[0]!);
+    expect(inspected.fuseBackward, 'put back').toBe(true);
+    expect(s.layers.map((l) => l.backward?.kind ?? null)).toEqual(s.layers.map((l) => (l.forward ? expect.any(String) : null)));
+    const engine = buildModel(REFERENCE_SPEC, { kernels: fastKernels() });
+    engine.values.set(weights);
+    const r = engine.lossAndGradients(image(0), [test.labels[0]!], 1, { training: false, inputGradient: true });
+    expect(s.loss).toBe(r.loss);
+    expect(Array.from(inspected.grads)).toEqual(Array.from(engine.grads));
+    expect(s.inputGradient).toEqual(Array.from(r.inputGradient!));
   });
 
   it('conv forward: dot + bias (the engine\'s order) is the pre-activation, the ReLU of it the output; the kernel is the filter', () => {
