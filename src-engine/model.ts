@@ -120,11 +120,10 @@ export class Model<T extends FloatArray = Float32Array> {
   private readonly stats: Statistic<T>[];
   private readonly ctx: LayerContext;
   private readonly firstParamLayer: number;
-  /** [i]: layer i's backward is taken into layer i − 1's (Layer.fusesBackwardOf). */
+  /** [i]: layer i runs as one with layer i − 1, forward and backward (Layer.fusesWith). */
   private readonly fusedIntoPrevious: boolean[];
-  /** Whether a pass may take such fused backwards; the inspection probe turns it off, to see every
-   *  layer's own backward (the fused pair never forms the gradient between them). Same results. */
-  fuseBackward = true;
+  /** Whether passes run such pairs as one (off inside `unfused`). */
+  private fuseLayers = true;
   private probs: FloatArray | null = null;
   private dlogits: FloatArray | null = null;
   private xConv: FloatArray | null = null;
@@ -168,7 +167,22 @@ export class Model<T extends FloatArray = Float32Array> {
     const first = this.layers.findIndex((l) => l.params.length > 0);
     this.firstParamLayer = first < 0 ? this.layers.length : first;
     this.hasBatchSums = this.layers.some(isBatchSumLayer);
-    this.fusedIntoPrevious = this.layers.map((l, i) => i > 0 && this.layers[i - 1]!.fusesBackwardOf?.(l) === true);
+    this.fusedIntoPrevious = this.layers.map((l, i) => i > 0 && this.layers[i - 1]!.fusesWith?.(l) === true);
+  }
+
+  /**
+   * Runs `pass` with every layer's forward and backward called on its own: for whoever watches the
+   * layers one by one or calls their backward itself (the inspection probe, saliency), since a
+   * fused pair never forms the tensor between its two layers. The same results either way.
+   */
+  unfused<R>(pass: () => R): R {
+    const fuse = this.fuseLayers;
+    this.fuseLayers = false;
+    try {
+      return pass();
+    } finally {
+      this.fuseLayers = fuse;
+    }
   }
 
   /** In layer order, each layer's weight then its bias; views into `values` and `grads`. */
@@ -185,7 +199,11 @@ export class Model<T extends FloatArray = Float32Array> {
   /** Logits (n, classes), a buffer owned by the last layer. x must already be validated. */
   forward(x: FloatArray, n: number, training: boolean): FloatArray {
     let a = x;
-    for (const layer of this.layers) a = layer.forward(a, n, training);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      if (this.fuseLayers && this.fusedIntoPrevious[i + 1]) a = layer.forwardThrough!(this.layers[++i]!, a, n, training);
+      else a = layer.forward(a, n, training);
+    }
     return a;
   }
 
@@ -242,6 +260,7 @@ export class Model<T extends FloatArray = Float32Array> {
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
       if (training && isBatchSumLayer(layer)) a = yield* relay(layer.trainingForward(a, n, options.updateStatistics), i, 'forward');
+      else if (this.fuseLayers && this.fusedIntoPrevious[i + 1]) a = layer.forwardThrough!(this.layers[++i]!, a, n, training);
       else a = layer.forward(a, n, training);
     }
     const k = this.classes;
@@ -252,7 +271,7 @@ export class Model<T extends FloatArray = Float32Array> {
     let d: FloatArray | null = this.dlogits;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i]!;
-      if (this.fuseBackward && this.fusedIntoPrevious[i]) {
+      if (this.fuseLayers && this.fusedIntoPrevious[i]) {
         i--;
         d = this.layers[i]!.backwardThrough!(layer, d, n, options.inputGradient || i > this.firstParamLayer);
         continue;

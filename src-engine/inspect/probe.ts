@@ -25,13 +25,11 @@ const copy = (a: FloatArray): FloatArray => a.slice();
 /**
  * Runs `pass` with every layer of the model recorded, then puts the layers back as they were. The
  * pass calls the model as usual (model.forward, model.lossAndGradients): the layers are the model's
- * own, only watched.
+ * own, only watched, each on its own (model.unfused).
  */
 export function recorded<R>(model: Model<FloatArray>, pass: () => R): { result: R; records: LayerRecord[] } {
   const records: LayerRecord[] = model.layers.map(() => ({ input: null, output: null, dout: null, dx: null }));
   const watched = model.layers as (Layer & { forward: Layer['forward']; backward: Layer['backward'] })[];
-  const fuse = model.fuseBackward;
-  model.fuseBackward = false;
   watched.forEach((layer, i) => {
     const { forward, backward } = Object.getPrototypeOf(layer) as Layer;
     layer.forward = (x, n, training) => {
@@ -48,9 +46,8 @@ export function recorded<R>(model: Model<FloatArray>, pass: () => R): { result: 
     };
   });
   try {
-    return { result: pass(), records };
+    return { result: model.unfused(pass), records };
   } finally {
-    model.fuseBackward = fuse;
     for (const layer of watched) {
       delete (layer as Partial<Layer>).forward;
       delete (layer as Partial<Layer>).backward;

@@ -19,6 +19,11 @@ export interface Saliency {
 
 /** x: one (H, W, C) image in the model's dtype. The model's gradients are scratch afterwards. */
 export function saliency(model: Model<FloatArray>, x: FloatArray, classIndex?: number): Saliency {
+  // it calls each layer's backward itself, so the forward runs each layer on its own too
+  return model.unfused(() => saliencyOf(model, x, classIndex));
+}
+
+function saliencyOf(model: Model<FloatArray>, x: FloatArray, classIndex?: number): Saliency {
   const logits = model.forward(x, 1, false);
   const k = model.classes;
   const probabilities = allocFloat(model.dtype, k);

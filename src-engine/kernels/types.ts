@@ -83,6 +83,14 @@ export interface Kernels {
    */
   conv2dReluMaxpoolBackward?(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, poolDout: FloatArray,
     argmax: Int32Array, pooled: FloatArray, dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void;
+  /**
+   * Optional, with conv2dReluMaxpoolBackward: the forward of that pair in one call, each chunk of the
+   * conv's output pooled where it was computed. `convOut` (the conv's ReLU output) is written unless
+   * null: the fused backward does not read it. `pooled` and `argmax` as maxpool2dForward writes
+   * them over the conv's output (argmax indexes it), the same bits.
+   */
+  conv2dReluMaxpoolForward?(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, bias: FloatArray,
+    convOut: FloatArray | null, pooled: FloatArray, argmax: Int32Array): void;
   /** x (N,H,W,C) → out (N,OH,OW,C), each the mean of its window's cells inside x. */
   avgpool2dForward(s: AvgPoolShape, x: FloatArray, out: FloatArray): void;
   /** dout (N,OH,OW,C) → dx (N,H,W,C) overwritten: each window spreads dout / cells over its cells. */

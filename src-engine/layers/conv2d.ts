@@ -52,6 +52,8 @@ export class Conv2d implements Layer {
   private n = 0;
   private out: FloatArray | null = null;
   private dx: FloatArray | null = null;
+  /** False after forwardThrough: `out` does not hold this pass's output (backwardThrough does not read it). */
+  private outFormed = false;
 
   constructor(readonly label: string, readonly spec: Conv2dSpec, readonly inShape: Shape3,
     readonly weight: Param, readonly bias: Param, private readonly ctx: LayerContext) {
@@ -74,11 +76,12 @@ export class Conv2d implements Layer {
     this.act.forward(this.out, len);
     this.input = x;
     this.n = n;
+    this.outFormed = true;
     return this.out;
   }
 
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
-    if (!this.input || !this.out || this.n !== n) throw new Error(`${this.label}: backward before forward`);
+    if (!this.input || !this.out || this.n !== n || !this.outFormed) throw new Error(`${this.label}: backward before forward`);
     // out holds the activation's output whichever way forward ran, so either backward is right
     const dz = this.act.backward(this.out, dout);
     let dx: FloatArray | null = null;
@@ -87,11 +90,22 @@ export class Conv2d implements Layer {
     return dx;
   }
 
-  // conv + ReLU → max pool: the kernels scatter the pool's gradient into the conv's dout where
-  // they compute, so neither the pool's dx nor the ReLU's mask is copied (the reference net's
-  // largest buffers)
-  fusesBackwardOf(next: Layer): boolean {
-    return next instanceof MaxPool2d && this.act.fused && this.ctx.kernels.conv2dReluMaxpoolBackward !== undefined;
+  // conv + ReLU → max pool: the kernels pool each chunk of the conv's output where they computed it,
+  // and scatter the pool's gradient into the conv's dout there, so neither the conv's output, the
+  // pool's dx nor the ReLU's mask is copied out and back (the reference net's largest buffers)
+  fusesWith(next: Layer): boolean {
+    const k = this.ctx.kernels;
+    return next instanceof MaxPool2d && this.act.fused && k.conv2dReluMaxpoolForward !== undefined && k.conv2dReluMaxpoolBackward !== undefined;
+  }
+
+  forwardThrough(next: Layer, x: FloatArray, n: number): FloatArray {
+    if (!(next instanceof MaxPool2d)) throw new Error(`${this.label}: fused with a ${next.label}`);
+    const { shape, pooled, argmax } = next.outputsFor(n);
+    this.ctx.kernels.conv2dReluMaxpoolForward!(this.shape(n), shape, x, this.weight.value, this.bias.value, null, pooled, argmax);
+    this.input = x;
+    this.n = n;
+    this.outFormed = false;
+    return pooled;
   }
 
   backwardThrough(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {

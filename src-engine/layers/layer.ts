@@ -38,11 +38,14 @@ export interface Layer {
   forward(x: FloatArray, n: number, training: boolean): FloatArray;
   /** dout is (n, ...outShape); accumulates parameter grads; returns dx unless needInputGrad is false. */
   backward(dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
-  /** Whether this layer can take the next one's backward into its own (a conv with its ReLU fused,
+  /** Whether this layer and the next run as one, forward and backward (a conv with its ReLU fused,
    *  then a max pool, with kernels that do both in one call). Asked once, when the model is built. */
-  fusesBackwardOf?(next: Layer): boolean;
-  /** When fusesBackwardOf(next): next's backward and then this layer's, from the gradient at next's
-   *  output, with the same results; next's own dx is never formed. */
+  fusesWith?(next: Layer): boolean;
+  /** When fusesWith(next): this layer's forward and then next's, returning next's output (its own
+   *  buffer, as next.forward would), with the same results; this layer's output is not formed. */
+  forwardThrough?(next: Layer, x: FloatArray, n: number, training: boolean): FloatArray;
+  /** After forwardThrough: next's backward and then this layer's, from the gradient at next's
+   *  output, with the same results; next's own dx is not formed. */
   backwardThrough?(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null;
 }
 

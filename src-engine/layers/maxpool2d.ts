@@ -46,6 +46,16 @@ export class MaxPool2d implements Layer {
     return this.out;
   }
 
+  /** Its output buffers for a forward over n images that the layer before it computes (a fused
+   *  conv + pool), counted as this layer's forward. */
+  outputsFor(n: number): { shape: PoolShape; pooled: FloatArray; argmax: Int32Array } {
+    const len = n * this.outShape[0] * this.outShape[1] * this.outShape[2];
+    this.out = ensureCapacity(this.out, len, this.ctx.dtype);
+    if (this.argmax.length < len) this.argmax = new Int32Array(len);
+    this.n = n;
+    return { shape: this.shape(n), pooled: this.out, argmax: this.argmax };
+  }
+
   /** What a fused backward through this pool needs of its last forward (over n images). */
   forwardOutputs(n: number): { shape: PoolShape; pooled: FloatArray; argmax: Int32Array } {
     if (this.n !== n || !this.out) throw new Error(`${this.label}: backward before forward`);

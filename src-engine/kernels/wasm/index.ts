@@ -74,6 +74,7 @@ export interface FastKernels extends Kernels {
   readonly variant: WasmVariant;
   readonly fusesRelu: true;
   conv2dReluMaxpoolBackward: NonNullable<Kernels['conv2dReluMaxpoolBackward']>;
+  conv2dReluMaxpoolForward: NonNullable<Kernels['conv2dReluMaxpoolForward']>;
   /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   readonly memoryBytes: number;
 }
@@ -258,6 +259,18 @@ class WasmKernels implements FastKernels {
     dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null, activated: FloatArray | null = null): void {
     this.convBackward(s, x, weight, dout, dweight, dbias, dx, activated);
   }
+
+  conv2dReluMaxpoolForward(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, bias: FloatArray,
+    convOut: FloatArray | null, pooled: FloatArray, argmax: Int32Array): void {
+    const f = this.poolAfter;
+    f.shape = ps;
+    f.pooled = pooled;
+    f.argmax = argmax;
+    this.convForward(cs, x, weight, bias, convOut, true, f);
+  }
+
+  /** The pool of conv2dReluMaxpoolForward; one record, reused. */
+  private readonly poolAfter: PoolAfter = { shape: null!, pooled: new Float32Array(0), argmax: new Int32Array(0) };
 
   conv2dReluMaxpoolBackward(cs: ConvShape, ps: PoolShape, x: FloatArray, weight: FloatArray, poolDout: FloatArray,
     argmax: Int32Array, pooled: FloatArray, dweight: FloatArray, dbias: FloatArray, dx: FloatArray | null): void {
@@ -460,10 +473,12 @@ class WasmKernels implements FastKernels {
     this.ws = this.padded ? ws : s.w;
   }
 
-  // x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC)
-  private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu: boolean): void {
+  // x (N,H,W,C), weight (KH,KW,C,OC), bias (OC) → out (N,OH,OW,OC) unless null; with `pool`, each
+  // chunk's output is also max-pooled into pool.pooled and pool.argmax
+  private convForward(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray | null, relu: boolean,
+    pool: PoolAfter | null = null): void {
     if (winogradFits(s)) {
-      this.convForwardWinograd(s, x, weight, bias, out, relu);
+      this.convForwardWinograd(s, x, weight, bias, out, relu, pool);
       return;
     }
     const { n, h, w, c, oc, kh, kw, oh, ow } = s;
@@ -472,8 +487,8 @@ class WasmKernels implements FastKernels {
     const ocp = roundUp(oc, 4);
     const k = kh * kw * c;
     const inImage = h * w * c;
-    const outImage = oh * ow * oc;
-    const chunk = WasmKernels.chunkImages(n, inImage + (padded ? hs * ws * c : 0) + oh * ow * ocp);
+    const poolImage = pool ? 2 * pool.shape.oh * pool.shape.ow * oc : 0;
+    const chunk = WasmKernels.chunkImages(n, inImage + (padded ? hs * ws * c : 0) + oh * ow * ocp + poolImage);
     const ppChunk = roundUp(chunk * oh * ow, 4);
 
     this.reset();
@@ -484,6 +499,7 @@ class WasmKernels implements FastKernels {
     const tp = this.take(ppChunk);
     const op = this.take(ppChunk * ocp);
     const staging = this.take(k * oc);
+    this.takePooled(chunk, pool);
     this.commit();
 
     this.putPadded(weight, k, oc, ocp, wp, staging, 0);
@@ -496,9 +512,34 @@ class WasmKernels implements FastKernels {
       if (padded) this.k.padInput(xp, m, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
       if (img === 0 || m !== chunk) this.k.positions(tp, m, oh, ow, s.sh, s.sw, hs, ws, c, pp);
       this.k.convForward(xsp, tp, pp, wp, bp, op, kh, kw * c, ws * c * 4, ocp, relu);
-      if (ocp !== oc) this.k.unpadChannels(op, op, p, oc, ocp);
-      this.get(op, m * outImage, out, img * outImage);
+      this.convChunkOut(s, op, m, img, out, pool);
     }
+  }
+
+  /** A chunk's output (m images from image img, (·, OCP) at op): compact, copied out, pooled. */
+  private convChunkOut(s: ConvShape, op: Ptr, m: number, img: number, out: FloatArray | null, pool: PoolAfter | null): void {
+    const { oh, ow, oc } = s;
+    const ocp = roundUp(oc, 4);
+    const outImage = oh * ow * oc;
+    if (ocp !== oc) this.k.unpadChannels(op, op, m * oh * ow, oc, ocp);
+    if (out) this.get(op, m * outImage, out, img * outImage);
+    if (!pool) return;
+    const ps = pool.shape;
+    const pooledImage = ps.oh * ps.ow * oc;
+    this.k.maxpoolForward(op, m, oh, ow, oc, ps.ph, ps.pw, ps.sh, ps.sw, ps.oh, ps.ow, this.pooledAt, this.argmaxAt, img * outImage);
+    this.get(this.pooledAt, m * pooledImage, pool.pooled, img * pooledImage);
+    pool.argmax.set(this.view(this.i32, this.argmaxAt, m * pooledImage), img * pooledImage);
+  }
+
+  /** Where a fused forward's chunk of pooled outputs and argmax go. */
+  private pooledAt: Ptr = 0;
+  private argmaxAt: Ptr = 0;
+
+  private takePooled(chunk: number, pool: PoolAfter | null): void {
+    if (!pool) return;
+    const len = chunk * pool.shape.oh * pool.shape.ow * pool.shape.c;
+    this.pooledAt = this.take(len);
+    this.argmaxAt = this.take(len);
   }
 
   /**
@@ -508,15 +549,16 @@ class WasmKernels implements FastKernels {
    * with the bias and the ReLU. 16 multiplies per 2×2 outputs and channel pair instead of 36; the
    * sums are grouped differently, so it agrees with the direct form within float rounding.
    */
-  private convForwardWinograd(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray, relu: boolean): void {
+  private convForwardWinograd(s: ConvShape, x: FloatArray, weight: FloatArray, bias: FloatArray, out: FloatArray | null, relu: boolean,
+    pool: PoolAfter | null): void {
     const { n, h, w, c, oc, oh, ow } = s;
     this.geometry(s);
     const { padded, hs, ws } = this;
     const ocp = roundUp(oc, 4);
     const k = 9 * c;
     const inImage = h * w * c;
-    const outImage = oh * ow * oc;
-    const chunk = WasmKernels.chunkImages(n, inImage + (padded ? hs * ws * c : 0) + winogradFloatsPerImage(oh, ow, c, ocp), WINOGRAD_CHUNK_FLOATS);
+    const poolImage = pool ? 2 * pool.shape.oh * pool.shape.ow * oc : 0;
+    const chunk = WasmKernels.chunkImages(n, inImage + (padded ? hs * ws * c : 0) + winogradFloatsPerImage(oh, ow, c, ocp) + poolImage, WINOGRAD_CHUNK_FLOATS);
 
     this.reset();
     const xp = this.take(chunk * inImage);
@@ -526,6 +568,7 @@ class WasmKernels implements FastKernels {
     const op = this.take(chunk * oh * ow * ocp);
     const staging = this.take(k * oc);
     const wb = this.takeWinograd(chunk, oh, ow, c, ocp);
+    this.takePooled(chunk, pool);
     this.commit();
 
     this.putPadded(weight, k, oc, ocp, wp, staging, 0);
@@ -536,8 +579,7 @@ class WasmKernels implements FastKernels {
       this.put(x, m * inImage, xp, img * inImage);
       if (padded) this.k.padInput(xp, m, h, w, c, hs, ws, s.padTop, s.padLeft, xsp);
       this.winogradChunk(wb, xsp, m, hs, ws, c, oh, ow, ocp, bp, op, relu);
-      if (ocp !== oc) this.k.unpadChannels(op, op, m * oh * ow, oc, ocp);
-      this.get(op, m * outImage, out, img * outImage);
+      this.convChunkOut(s, op, m, img, out, pool);
     }
   }
 
@@ -750,6 +792,11 @@ export function winogradFitsInputGrad(s: ConvShape): boolean {
 /** Floats a Winograd convolution's scratch holds per image: V and M (16 cells of every tile) and the output. */
 function winogradFloatsPerImage(oh: number, ow: number, cin: number, ocp: number): number {
   return 16 * Math.ceil(oh / 2) * Math.ceil(ow / 2) * (cin + ocp) + oh * ow * ocp;
+}
+
+/** The max pool after a conv, for a fused forward: its geometry and where its outputs go. */
+interface PoolAfter {
+  shape: PoolShape; pooled: FloatArray; argmax: Int32Array;
 }
 
 /** A max pool's gradient at its output and its forward's outputs (m of each), for a fused backward. */

@@ -202,11 +202,12 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     });
   }
 
-  // conv + fused ReLU → max pool, backward in one call: the reference net's two pairs (the second
-  // drops a leftover row), OC 6 and 5 (channels padded to 8) under overlapping windows, 'same' padding
+  // conv + fused ReLU → max pool in one call each way: the reference net's two pairs (the second
+  // drops a leftover row; both over two chunks of images, the second through Winograd), OC 6 and 5
+  // (channels padded to 8) under overlapping windows, 'same' padding
   const convPoolCases: [ConvCase, number | [number, number], (number | [number, number])?][] = [
-    [{ n: 4, h: 28, w: 28, c: 1, oc: 16, k: 3 }, 2],
-    [{ n: 3, h: 13, w: 13, c: 16, oc: 32, k: 3 }, 2],
+    [{ n: 13, h: 28, w: 28, c: 1, oc: 16, k: 3 }, 2],
+    [{ n: 20, h: 13, w: 13, c: 16, oc: 32, k: 3 }, 2],
     [{ n: 2, h: 9, w: 8, c: 3, oc: 6, k: 3, padding: 'same' }, 3, 2],
     [{ n: 3, h: 7, w: 9, c: 2, oc: 5, k: [2, 3] }, [2, 3], [1, 2]],
   ];
@@ -214,11 +215,12 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     const cs = convShape(t);
     const g = poolGeometry('maxpool2d', { poolSize: pool, stride }, [cs.oh, cs.ow, cs.oc]);
     const ps: PoolShape = { n: cs.n, h: cs.oh, w: cs.ow, c: cs.oc, ...g };
-    it(`conv2d ${t.n}×${t.h}×${t.w}×${t.c} → ${cs.oh}×${cs.ow}×${cs.oc} + ReLU → maxpool ${pairText(pool)} s${pairText(stride ?? pool)}: the fused backward = the pool's, then the conv's, bit for bit`, () => {
+    it(`conv2d ${t.n}×${t.h}×${t.w}×${t.c} → ${cs.oh}×${cs.ow}×${cs.oc} + ReLU → maxpool ${pairText(pool)} s${pairText(stride ?? pool)}: fused forward and backward = the two layers', bit for bit`, () => {
       const fast = createWasmKernels(variant);
       const x = random(cs.n * cs.h * cs.w * cs.c, 0.3);
       const weight = random(cs.kh * cs.kw * cs.c * cs.oc);
-      const bias = random(cs.oc);
+      // every other channel biased far down, so that whole windows are ReLU'd to 0 (masked)
+      const bias = random(cs.oc).map((v, o) => (o % 2 === 0 ? v - 4 : v));
       const convLen = cs.n * cs.oh * cs.ow * cs.oc;
       const act = new Float32Array(convLen);
       fast.conv2dForward(cs, x, weight, bias, act, true);
@@ -227,6 +229,15 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
       const argmax = new Int32Array(poolLen);
       fast.maxpool2dForward(ps, act, pooled, argmax);
       expect(pooled.some((v) => v === 0) && pooled.some((v) => v > 0), 'some windows masked, some not').toBe(true);
+      for (const withConvOut of [true, false]) {
+        const convOut = withConvOut ? new Float32Array(convLen).fill(NaN) : null;
+        const pooledF = new Float32Array(poolLen).fill(NaN);
+        const argmaxF = new Int32Array(poolLen).fill(-1);
+        fast.conv2dReluMaxpoolForward(cs, ps, x, weight, bias, convOut, pooledF, argmaxF);
+        if (convOut) expect(Array.from(convOut), 'conv output').toEqual(Array.from(act));
+        expect(Array.from(pooledF), 'pooled').toEqual(Array.from(pooled));
+        expect(Array.from(argmaxF), 'argmax').toEqual(Array.from(argmax));
+      }
       const dout = random(poolLen);
       const dwStart = random(weight.length);
       const dbStart = random(cs.oc);
@@ -506,11 +517,13 @@ describe('a model on the fast kernels = the same model on the reference kernels'
     });
   }
 
-  it('conv + ReLU → max pool backward goes through the fused kernel, with the unfused path\'s bits', () => {
+  it('conv + ReLU → max pool goes through the fused kernels both ways, with the unfused path\'s bits', () => {
     const counting = createWasmKernels();
+    const fusedForward = vi.spyOn(counting, 'conv2dReluMaxpoolForward');
     const fused = vi.spyOn(counting, 'conv2dReluMaxpoolBackward');
-    // a set without the method: the model then runs the pool's and the conv's backward one by one
+    // a set without them: the model then runs the conv and the pool one by one
     const unfused = createWasmKernels();
+    Object.defineProperty(unfused, 'conv2dReluMaxpoolForward', { value: undefined });
     Object.defineProperty(unfused, 'conv2dReluMaxpoolBackward', { value: undefined });
     const n = 8;
     const a = buildModel(REFERENCE_NET, { seed: 3, kernels: counting });
@@ -519,10 +532,14 @@ describe('a model on the fast kernels = the same model on the reference kernels'
     const labels = Array.from({ length: n }, (_, i) => i % a.classes);
     const ra = a.lossAndGradients(x, labels, n, { inputGradient: true });
     const rb = b.lossAndGradients(x, labels, n, { inputGradient: true });
+    expect(fusedForward, 'both conv → pool pairs').toHaveBeenCalledTimes(2);
     expect(fused, 'both conv → pool pairs').toHaveBeenCalledTimes(2);
     expect(ra.loss).toBe(rb.loss);
     expect(Array.from(a.grads)).toEqual(Array.from(b.grads));
     expect(Array.from(ra.inputGradient!)).toEqual(Array.from(rb.inputGradient!));
+    // inference too (predict's chunks), and the pool's output is its own buffer either way
+    expect(Array.from(a.predict(x, n))).toEqual(Array.from(b.predict(x, n)));
+    expect(fusedForward).toHaveBeenCalledTimes(4);
   });
 
   it('the PyTorch golden fixtures hold on the fast kernels too (1e-4)', () => {
