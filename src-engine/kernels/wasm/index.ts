@@ -33,6 +33,7 @@ interface KernelExports {
   convWeightGrad(xs: Ptr, table: Ptr, pp: number, dout: Ptr, taps: Ptr, kp: number, dw: Ptr, ocp: number): void;
   convBiasGrad(dout: Ptr, pp: number, ocp: number, db: Ptr): void;
   convInputGrad(dout: Ptr, table: Ptr, pp: number, wt: Ptr, taps: Ptr, kp: number, oc: number, ocp: number, dxs: Ptr, dxsBytes: number): void;
+  denseInputGrad(dz: Ptr, n: number, w: Ptr, k: number, ocp: number, da: Ptr): void;
   maxpoolForward(x: Ptr, n: number, h: number, w: number, c: number, ph: number, pw: number, sh: number, sw: number,
     oh: number, ow: number, out: Ptr, argmax: Ptr, indexBase: number): void;
   maxpoolBackward(dout: Ptr, argmax: Ptr, m: number, dx: Ptr, dxLen: number): void;
@@ -633,7 +634,10 @@ class WasmKernels implements FastKernels {
     const xLen = n * h * w * c;
     const winogradWeight = winogradFitsWeightGrad(s);
     const winogradDx = dx !== null && winogradFitsInputGrad(s);
-    const directDx = dx !== null && !winogradDx;
+    // a dense layer (N 1×1 images): dot products with the weight as it is (denseInputGrad)
+    const denseDx = dx !== null && !winogradDx && isDense(s);
+    const directDx = dx !== null && !winogradDx && !denseDx;
+    const k4 = roundUp(k, 4);
 
     this.reset();
     const xp = this.take(xLen);
@@ -645,10 +649,11 @@ class WasmKernels implements FastKernels {
     const dbp = this.take(ocp);
     const staging = this.take(Math.max(pool ? 0 : p * oc, k * oc));
     const actp = activated ? this.take(p * oc) : 0;
-    const wp = dx ? this.take(k * ocp) : 0;
+    const wp = dx ? this.take(k4 * ocp) : 0;
     const wtp = directDx ? this.take(oc * kp) : 0;
     const dxsp = directDx && padded ? this.take(n * hs * ws * c) : 0;
     const dxp = directDx ? this.take(xLen) : 0;
+    const dap = denseDx ? this.take(pp * k4) : 0;
     const m = pool ? pool.m : 0;
     const pdp = pool ? this.take(m) : 0;
     const pap = pool ? this.take(m) : 0;
@@ -692,9 +697,13 @@ class WasmKernels implements FastKernels {
     this.get(dbp, oc, dbias);
 
     if (!dx) return;
-    this.putPadded(weight, k, oc, ocp, wp, staging, 0);
+    this.putPadded(weight, k, oc, ocp, wp, staging, denseDx ? k4 - k : 0);
     if (winogradDx) {
       this.inputGradWinograd(s, gp, wp, dx);
+    } else if (denseDx) {
+      this.k.denseInputGrad(gp, pp, wp, k4, ocp, dap);
+      if (k4 !== k) this.k.unpadChannels(dap, dap, n, k, k4);
+      this.get(dap, n * k, dx);
     } else {
       this.k.transposeWeights(wp, k, oc, ocp, kp, wtp);
       const target = padded ? dxsp : dxp;
@@ -766,6 +775,10 @@ class WasmKernels implements FastKernels {
     }
   }
 }
+
+/** A dense layer's geometry: N 1×1 images through a 1×1 kernel (denseShape). */
+const isDense = (s: ConvShape): boolean =>
+  s.h === 1 && s.w === 1 && s.kh === 1 && s.kw === 1 && s.oh === 1 && s.ow === 1 && s.padTop === 0 && s.padLeft === 0;
 
 /**
  * Whether a convolution's forward takes the Winograd F(2×2, 3×3) path: 3×3, stride 1, and channels

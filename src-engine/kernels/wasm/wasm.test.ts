@@ -132,7 +132,7 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     });
   }
 
-  for (const [n, inDim, outDim] of [[32, 800, 10], [1, 7, 3], [5, 33, 17], [3, 1, 8]] as const) {
+  for (const [n, inDim, outDim] of [[32, 800, 10], [1, 7, 3], [5, 33, 17], [3, 1, 8], [6, 3136, 128]] as const) {
     it(`dense ${n}×${inDim} → ${outDim}: forward, dweight, dbias, da`, () => {
       const fast = createWasmKernels(variant);
       const a = random(n * inDim, 0.3);
