@@ -14,7 +14,7 @@ import { buildModel } from '../model.js';
 import { referenceNet } from '../reference-net.js';
 import type { ModelSpec } from '../spec.js';
 import { Trainer, type TrainConfig } from '../train.js';
-import { DataParallelError, type DataParallelGradients } from './data-parallel.js';
+import { DataParallelError, sumShards, type DataParallelGradients } from './data-parallel.js';
 import { nodeHandle, startDataParallel } from './node.js';
 // the studio's composition starts the replica threads (a test may reach outside the engine)
 import { workerFactories } from '../../src-main/worker-factories/index.js';
@@ -299,5 +299,21 @@ describe('failures', () => {
     });
     await expect(start).rejects.toThrow(DataParallelError);
     await expect(start).rejects.toThrow(/replica 1 failed: no entry here/);
+  });
+});
+
+describe('the sum of the shards', () => {
+  it('is slot 0 + slot 1 + … in shard order, rounded to float32 after each addition, bit for bit, for 1 to 6 shards', () => {
+    const params = 1001;
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 2 ** ((seed >>> 27) - 8);
+    for (let shards = 1; shards <= 6; shards++) {
+      const slots = new Float32Array(shards * params).map(next);
+      const expected = slots.slice(0, params);
+      for (let s = 1; s < shards; s++) for (let j = 0; j < params; j++) expected[j] += slots[s * params + j]!;
+      const grads = new Float32Array(params).fill(NaN);
+      sumShards(slots, shards, params, grads);
+      expect(Array.from(grads), `${shards} shards`).toEqual(Array.from(expected));
+    }
   });
 });
