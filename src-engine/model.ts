@@ -259,8 +259,13 @@ export class Model<T extends FloatArray = Float32Array> {
     let a = x;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
-      if (training && isBatchSumLayer(layer)) a = yield* relay(layer.trainingForward(a, n, options.updateStatistics), i, 'forward');
-      else if (this.fuseLayers && this.fusedIntoPrevious[i + 1]) a = layer.forwardThrough!(this.layers[++i]!, a, n, training);
+      const next = this.fuseLayers && this.fusedIntoPrevious[i + 1] ? this.layers[i + 1]! : null;
+      if (next) {
+        a = training && isBatchSumLayer(layer)
+          ? yield* relay(layer.trainingForwardThrough!(next, a, n, options.updateStatistics), i, 'forward')
+          : layer.forwardThrough!(next, a, n, training);
+        i++;
+      } else if (training && isBatchSumLayer(layer)) a = yield* relay(layer.trainingForward(a, n, options.updateStatistics), i, 'forward');
       else a = layer.forward(a, n, training);
     }
     const k = this.classes;
@@ -272,8 +277,10 @@ export class Model<T extends FloatArray = Float32Array> {
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i]!;
       if (this.fuseLayers && this.fusedIntoPrevious[i]) {
-        i--;
-        d = this.layers[i]!.backwardThrough!(layer, d, n, options.inputGradient || i > this.firstParamLayer);
+        const below = this.layers[--i]!;
+        const need = options.inputGradient || i > this.firstParamLayer;
+        if (training && isBatchSumLayer(below)) d = yield* relay(below.trainingBackwardThrough!(layer, d, n, need), i, 'backward');
+        else d = below.backwardThrough!(layer, d, n, need);
         continue;
       }
       const need = options.inputGradient || i > this.firstParamLayer;

@@ -111,6 +111,18 @@ export interface Kernels {
   /** x, dout (M,C) → dx (M,C) = (dout − a[c] − (x − mean[c])·b[c])·k[c], overwritten (training-mode
    *  batch norm: a = mean of dout, b = mean of dout·x̂ / σ, k = γ/σ over the whole batch). */
   batchnormBackward(m: number, c: number, x: FloatArray, dout: FloatArray, mean: FloatArray, a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void;
+  /**
+   * Optional (the fast set): batch norm followed by a max pool without the tensor between them in
+   * JavaScript memory (ps is the pool's shape; batch norm's M = ps.n·ps.h·ps.w rows, C = ps.c).
+   * batchnormAffineMaxpool is batchnormAffine, then maxpool2dForward of its output into pooled and
+   * argmax; the two backward calls take the pool's gradient at its output and form batch norm's
+   * dout inside, as maxpool2dBackward would. The same bits as the separate calls.
+   */
+  batchnormAffineMaxpool?(ps: PoolShape, x: FloatArray, scale: FloatArray, shift: FloatArray, pooled: FloatArray, argmax: Int32Array): void;
+  batchnormBackwardSumsPooled?(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
+    sumDout: Float64Array, sumDoutXc: Float64Array): void;
+  batchnormBackwardPooled?(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
+    a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void;
   /** Adam's moments (zero) for `size` parameters and their update, made once per optimizer: the
    *  fast set keeps them in WebAssembly memory so a step copies only the weights and gradients. */
   adamUpdate(size: number): AdamUpdate;

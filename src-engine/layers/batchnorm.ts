@@ -15,7 +15,8 @@
 import type { BatchNormSpec } from '../spec.js';
 import { allocFloat, ensureCapacity, type FloatArray, type Shape3 } from '../tensor.js';
 import { SpecError } from './checks.js';
-import { runWhole, type BatchSumLayer, type LayerContext, type LayerDefinition, type Param } from './layer.js';
+import { runWhole, type BatchSumLayer, type Layer, type LayerContext, type LayerDefinition, type Param } from './layer.js';
+import { MaxPool2d } from './maxpool2d.js';
 import { batchnormInspector } from './batchnorm-inspect.js';
 
 const DEFAULT_MOMENTUM = 0.1;
@@ -71,13 +72,17 @@ export class BatchNorm implements BatchSumLayer {
 
   forward(x: FloatArray, n: number, training: boolean): FloatArray {
     if (training) return runWhole(this.trainingForward(x, n, false));
-    // inference: the running statistics
+    this.useRunningStatistics();
+    return this.affine(x, n);
+  }
+
+  /** Inference: the running statistics. */
+  private useRunningStatistics(): void {
     for (let ch = 0; ch < this.c; ch++) {
       this.mean[ch] = this.runningMean[ch]!;
       this.setScale(ch, this.runningMean[ch]!, this.runningVar[ch]!);
     }
     this.training = false;
-    return this.affine(x, n);
   }
 
   private setScale(ch: number, mean: number, variance: number): void {
@@ -99,6 +104,12 @@ export class BatchNorm implements BatchSumLayer {
 
   /** Yields [rows, Σx (C)], then Σ(x − mean)² (C), each answered with the whole batch's. */
   *trainingForward(x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, FloatArray, Float64Array> {
+    yield* this.batchStatistics(x, n, updateStatistics);
+    return this.affine(x, n);
+  }
+
+  /** The batch's mean and variance (its scale and shift), from the sums it yields. */
+  private *batchStatistics(x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, void, Float64Array> {
     const c = this.c;
     const m = n * this.rows;
     this.sums[0] = m;
@@ -122,7 +133,57 @@ export class BatchNorm implements BatchSumLayer {
     }
     this.batchRows = count;
     this.training = true;
-    return this.affine(x, n);
+  }
+
+  // batch norm → max pool: the fast kernels pool batch norm's output where they computed it, and
+  // form batch norm's dout from the pool's gradient there, so neither the tensor between the two
+  // nor the pool's dx is copied out and back (fashion-strong's largest buffers after its convs)
+  fusesWith(next: Layer): boolean {
+    const k = this.ctx.kernels;
+    return next instanceof MaxPool2d && k.batchnormAffineMaxpool !== undefined && k.batchnormBackwardSumsPooled !== undefined && k.batchnormBackwardPooled !== undefined;
+  }
+
+  forwardThrough(next: Layer, x: FloatArray, n: number, training: boolean): FloatArray {
+    if (training) return runWhole(this.trainingForwardThrough(next, x, n, false));
+    this.useRunningStatistics();
+    return this.affinePooled(next, x, n);
+  }
+
+  *trainingForwardThrough(next: Layer, x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, FloatArray, Float64Array> {
+    yield* this.batchStatistics(x, n, updateStatistics);
+    return this.affinePooled(next, x, n);
+  }
+
+  /** affine, then the pool after it (next, a MaxPool2d), in one call: returns the pool's output. */
+  private affinePooled(next: Layer, x: FloatArray, n: number): FloatArray {
+    const { shape, pooled, argmax } = (next as MaxPool2d).outputsFor(n);
+    this.ctx.kernels.batchnormAffineMaxpool!(shape, x, this.scale, this.shift, pooled, argmax);
+    this.input = x;
+    this.n = n;
+    return pooled;
+  }
+
+  backwardThrough(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): FloatArray | null {
+    // outside a training pass (inference-mode statistics), rarely taken: the two layers one by one
+    const dx = next.backward(dout, n, true);
+    return this.backward(dx!, n, needInputGrad);
+  }
+
+  *trainingBackwardThrough(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array> {
+    if (!this.training) return this.backwardThrough(next, dout, n, needInputGrad);
+    if (!this.input || this.n !== n) throw new Error(`${this.label}: backward before forward`);
+    const { shape, argmax } = (next as MaxPool2d).forwardOutputs(n);
+    const c = this.c;
+    const sumDy = this.grads.subarray(0, c);
+    const sumDyXc = this.grads.subarray(c, 2 * c);
+    this.ctx.kernels.batchnormBackwardSumsPooled!(shape, this.input, dout, argmax, this.mean, sumDy, sumDyXc);
+    this.addParamGrads(sumDy, sumDyXc);
+    const total: Float64Array = yield this.grads;
+    if (!needInputGrad) return null;
+    this.setBackwardCoefficients(total);
+    this.dx = ensureCapacity(this.dx, n * this.rows * c, this.ctx.dtype);
+    this.ctx.kernels.batchnormBackwardPooled!(shape, this.input, dout, argmax, this.mean, this.a, this.b, this.scale, this.dx);
+    return this.dx;
   }
 
   /** This pass's Σdy and Σdy·(x − mean) (C each) into the parameter gradients: dβ += Σdy, dγ += Σdy·x̂. */
@@ -132,17 +193,20 @@ export class BatchNorm implements BatchSumLayer {
     const sumDy = this.grads.subarray(0, c);
     const sumDyXc = this.grads.subarray(c, 2 * c);
     this.ctx.kernels.batchnormBackwardSums(n * this.rows, c, this.input, dout, this.mean, sumDy, sumDyXc);
-    for (let ch = 0; ch < c; ch++) {
-      this.beta.grad[ch] += sumDy[ch]!;
-      this.gamma.grad[ch] += this.invStd[ch]! * sumDyXc[ch]!;
-    }
+    this.addParamGrads(sumDy, sumDyXc);
     return this.grads;
   }
 
-  /** Yields [Σdy (C), Σdy·(x − mean) (C)], answered with the whole batch's. */
-  *trainingBackward(dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array> {
-    const total: Float64Array = yield this.gradientSums(dout, n);
-    if (!needInputGrad) return null;
+  /** dβ += Σdy, dγ += Σdy·x̂, from this pass's sums. */
+  private addParamGrads(sumDy: Float64Array, sumDyXc: Float64Array): void {
+    for (let ch = 0; ch < this.c; ch++) {
+      this.beta.grad[ch] += sumDy[ch]!;
+      this.gamma.grad[ch] += this.invStd[ch]! * sumDyXc[ch]!;
+    }
+  }
+
+  /** a, b of the training-mode dx from the whole batch's sums. */
+  private setBackwardCoefficients(total: Float64Array): void {
     const c = this.c;
     const count = this.batchRows;
     for (let ch = 0; ch < c; ch++) {
@@ -151,6 +215,14 @@ export class BatchNorm implements BatchSumLayer {
       // x̂·Σ(dy·x̂)/M = (x − mean)·σ⁻²·Σdy·(x − mean)/M
       this.b[ch] = (inv * inv * total[c + ch]!) / count;
     }
+  }
+
+  /** Yields [Σdy (C), Σdy·(x − mean) (C)], answered with the whole batch's. */
+  *trainingBackward(dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array> {
+    const total: Float64Array = yield this.gradientSums(dout, n);
+    if (!needInputGrad) return null;
+    const c = this.c;
+    this.setBackwardCoefficients(total);
     const m = n * this.rows;
     this.dx = ensureCapacity(this.dx, m * c, this.ctx.dtype);
     this.ctx.kernels.batchnormBackward(m, c, this.input!, dout, this.mean, this.a, this.b, this.scale, this.dx);

@@ -65,6 +65,9 @@ export interface BatchSumLayer extends Layer {
   trainingForward(x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, FloatArray, Float64Array>;
   /** The training backward: accumulates this pass's parameter gradients; dx unless needInputGrad is false. */
   trainingBackward(dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array>;
+  /** When fusesWith(next): the training forward and backward of this layer and next as one, with the same sums. */
+  trainingForwardThrough?(next: Layer, x: FloatArray, n: number, updateStatistics: boolean): Generator<Float64Array, FloatArray, Float64Array>;
+  trainingBackwardThrough?(next: Layer, dout: FloatArray, n: number, needInputGrad: boolean): Generator<Float64Array, FloatArray | null, Float64Array>;
 }
 
 /** Runs a batch-sum generator over a whole batch: every total is the pass's own sums. */

@@ -76,6 +76,9 @@ export interface FastKernels extends Kernels {
   readonly fusesRelu: true;
   conv2dReluMaxpoolBackward: NonNullable<Kernels['conv2dReluMaxpoolBackward']>;
   conv2dReluMaxpoolForward: NonNullable<Kernels['conv2dReluMaxpoolForward']>;
+  batchnormAffineMaxpool: NonNullable<Kernels['batchnormAffineMaxpool']>;
+  batchnormBackwardSumsPooled: NonNullable<Kernels['batchnormBackwardSumsPooled']>;
+  batchnormBackwardPooled: NonNullable<Kernels['batchnormBackwardPooled']>;
   /** Bytes of linear memory now reserved; it only grows, to the largest call seen. */
   readonly memoryBytes: number;
 }
@@ -444,6 +447,82 @@ class WasmKernels implements FastKernels {
     // dx over dout in place: each element is read before it is written
     this.k.bnBackward(xp, gp, mp, ap, bp, kp, m, c, gp);
     this.get(gp, m * c, dx);
+  }
+
+  batchnormAffineMaxpool(ps: PoolShape, x: FloatArray, scale: FloatArray, shift: FloatArray, pooled: FloatArray, argmax: Int32Array): void {
+    const { n, h, w, c, oh, ow } = ps;
+    const inImage = h * w * c;
+    const outImage = oh * ow * c;
+    const chunk = WasmKernels.chunkImages(n, inImage + 2 * outImage);
+    this.reset();
+    const xp = this.take(chunk * inImage);
+    const sp = this.take(c);
+    const tp = this.take(c);
+    const op = this.take(chunk * outImage);
+    const ap = this.take(chunk * outImage);
+    this.commit();
+    this.put(scale, c, sp);
+    this.put(shift, c, tp);
+    for (let img = 0; img < n; img += chunk) {
+      const m = Math.min(chunk, n - img);
+      this.put(x, m * inImage, xp, img * inImage);
+      this.k.bnAffine(xp, sp, tp, m * h * w, c, xp);
+      this.k.maxpoolForward(xp, m, h, w, c, ps.ph, ps.pw, ps.sh, ps.sw, oh, ow, op, ap, img * inImage);
+      this.get(op, m * outImage, pooled, img * outImage);
+      argmax.set(this.view(this.i32, ap, m * outImage), img * outImage);
+    }
+  }
+
+  /** x and the pool's gradient into this set's memory, dout (M, C) formed from it at gp (zeroed, then scattered). */
+  private putPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, xp: Ptr, gp: Ptr, pdp: Ptr, pap: Ptr): void {
+    const len = ps.n * ps.h * ps.w * ps.c;
+    const m = ps.n * ps.oh * ps.ow * ps.c;
+    this.put(x, len, xp);
+    this.put(poolDout, m, pdp);
+    this.i32.set(argmax.length === m ? argmax : argmax.subarray(0, m), pap >> 2);
+    this.k.maxpoolBackward(pdp, pap, m, gp, len);
+  }
+
+  batchnormBackwardSumsPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
+    sumDout: Float64Array, sumDoutXc: Float64Array): void {
+    const rows = ps.n * ps.h * ps.w;
+    const c = ps.c;
+    const m = ps.n * ps.oh * ps.ow * c;
+    this.reset();
+    const xp = this.take(rows * c);
+    const gp = this.take(rows * c);
+    const pdp = this.take(m);
+    const pap = this.take(m);
+    const mp = this.take(c);
+    const s1 = this.take64(c);
+    const s2 = this.take64(c);
+    this.commit();
+    this.putPooled(ps, x, poolDout, argmax, xp, gp, pdp, pap);
+    this.put(mean, c, mp);
+    this.k.bnBackwardSums(xp, gp, mp, rows, c, s1, s2);
+    this.get64(s1, c, sumDout);
+    this.get64(s2, c, sumDoutXc);
+  }
+
+  batchnormBackwardPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
+    a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void {
+    const rows = ps.n * ps.h * ps.w;
+    const c = ps.c;
+    const m = ps.n * ps.oh * ps.ow * c;
+    this.reset();
+    const xp = this.take(rows * c);
+    const gp = this.take(rows * c);
+    const pdp = this.take(m);
+    const pap = this.take(m);
+    const [mp, ap, bp, kp] = [this.take(c), this.take(c), this.take(c), this.take(c)];
+    this.commit();
+    this.putPooled(ps, x, poolDout, argmax, xp, gp, pdp, pap);
+    this.put(mean, c, mp);
+    this.put(a, c, ap);
+    this.put(b, c, bp);
+    this.put(k, c, kp);
+    this.k.bnBackward(xp, gp, mp, ap, bp, kp, rows, c, gp);
+    this.get(gp, rows * c, dx);
   }
 
   adamUpdate(size: number): AdamUpdate {

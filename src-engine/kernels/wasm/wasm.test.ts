@@ -266,6 +266,50 @@ for (const variant of wasmVariants()) describe(`fast kernels (${variant}) = refe
     });
   }
 
+  // batch norm → max pool in one call each way: fashion-strong's first pair over several chunks of
+  // images, an odd one with overlapping windows, C not a multiple of 4
+  const bnPoolCases: [number, number, number, number, number | [number, number], (number | [number, number])?][] = [
+    [12, 28, 28, 32, 2], [3, 7, 9, 5, 3, 2], [2, 6, 5, 6, [2, 3], [1, 2]],
+  ];
+  for (const [n, h, w, c, pool, stride] of bnPoolCases) {
+    const g = poolGeometry('maxpool2d', { poolSize: pool, stride }, [h, w, c]);
+    const ps: PoolShape = { n, h, w, c, ...g };
+    it(`batch norm ${n}×${h}×${w}×${c} → maxpool ${pairText(pool)} s${pairText(stride ?? pool)}: fused affine + pool, backward sums and dx = the separate calls, bit for bit`, () => {
+      const fast = createWasmKernels(variant);
+      const rows = n * h * w;
+      const x = random(rows * c);
+      const [scale, shift, mean, a, b] = [random(c), random(c), random(c), random(c), random(c)];
+      const y = new Float32Array(rows * c);
+      fast.batchnormAffine(rows, c, x, scale, shift, y);
+      const poolLen = n * g.oh * g.ow * c;
+      const pooled = new Float32Array(poolLen), argmax = new Int32Array(poolLen);
+      fast.maxpool2dForward(ps, y, pooled, argmax);
+      const pooledF = new Float32Array(poolLen).fill(NaN), argmaxF = new Int32Array(poolLen).fill(-1);
+      fast.batchnormAffineMaxpool(ps, x, scale, shift, pooledF, argmaxF);
+      expect(Array.from(pooledF), 'pooled').toEqual(Array.from(pooled));
+      expect(Array.from(argmaxF), 'argmax').toEqual(Array.from(argmax));
+
+      const dout = random(poolLen);
+      const dy = new Float32Array(rows * c);
+      fast.maxpool2dBackward(ps, dout, argmax, dy);
+      const [s1, s2, f1, f2] = [new Float64Array(c), new Float64Array(c), new Float64Array(c).fill(NaN), new Float64Array(c).fill(NaN)];
+      fast.batchnormBackwardSums(rows, c, x, dy, mean, s1, s2);
+      fast.batchnormBackwardSumsPooled(ps, x, dout, argmax, mean, f1, f2);
+      expect(Array.from(f1), 'Σdy').toEqual(Array.from(s1));
+      expect(Array.from(f2), 'Σdy·(x − mean)').toEqual(Array.from(s2));
+      const dx = new Float32Array(rows * c), dxF = new Float32Array(rows * c).fill(NaN);
+      fast.batchnormBackward(rows, c, x, dy, mean, a, b, scale, dx);
+      fast.batchnormBackwardPooled(ps, x, dout, argmax, mean, a, b, scale, dxF);
+      expect(Array.from(dxF), 'dx').toEqual(Array.from(dx));
+      // and the reference loops
+      const dyRef = new Float32Array(rows * c);
+      ref.maxpool2dBackward(ps, dout, argmax, dyRef);
+      const dxRef = new Float32Array(rows * c);
+      ref.batchnormBackward(rows, c, x, dyRef, mean, a, b, scale, dxRef);
+      expect(relativeError(dxF, dxRef), 'dx vs reference').toBeLessThan(TOLERANCE);
+    });
+  }
+
   // [n, h, w, c, pool, stride, padding]; the last is global average pooling's window
   const avgCases: [number, number, number, number, number | [number, number], number | [number, number] | undefined, 'valid' | 'same'][] = [
     [4, 28, 28, 32, 2, undefined, 'valid'], [2, 7, 5, 3, 3, 2, 'same'], [3, 9, 8, 6, [2, 3], [2, 1], 'valid'],
@@ -492,9 +536,26 @@ const GROWN_NET: ModelSpec = {
   ],
 };
 
+/** conv + ReLU → max pool and batch norm → max pool (fashion-strong's pattern), the pairs the fast set fuses. */
+const POOLED_NET: ModelSpec = {
+  inputShape: [20, 18, 1],
+  layers: [
+    { type: 'conv2d', filters: 6, kernelSize: 3, padding: 'same' },
+    { type: 'batchnorm' },
+    { type: 'maxpool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 8, kernelSize: 3 },
+    { type: 'maxpool2d', poolSize: 2, stride: 1 },
+    { type: 'conv2d', filters: 5, kernelSize: 2, activation: 'linear' },
+    { type: 'batchnorm' },
+    { type: 'maxpool2d', poolSize: 3, stride: 2 },
+    { type: 'flatten' }, { type: 'dense', units: 4 },
+  ],
+};
+
 describe('a model on the fast kernels = the same model on the reference kernels', () => {
   for (const [name, spec, n] of [['reference net 28×28×1, batch 32', REFERENCE_NET, 32], ['11×9×3 same/stride/linear/hidden dense, batch 3', ODD_NET, 3],
-    ['13×11×1 batch norm / leakyRelu / tanh / sigmoid / avgpool same / global avgpool, batch 5', GROWN_NET, 5]] as const) {
+    ['13×11×1 batch norm / leakyRelu / tanh / sigmoid / avgpool same / global avgpool, batch 5', GROWN_NET, 5],
+    ['20×18×1 conv → max pool and batch norm → max pool (fused pairs), batch 6', POOLED_NET, 6]] as const) {
     it(`${name}: loss, every gradient, the input gradient and predict`, () => {
       const slow = buildModel(spec, { seed: 7 });
       const fast = buildModel(spec, { seed: 7, kernels: fastKernels() });
@@ -540,6 +601,32 @@ describe('a model on the fast kernels = the same model on the reference kernels'
     // inference too (predict's chunks), and the pool's output is its own buffer either way
     expect(Array.from(a.predict(x, n))).toEqual(Array.from(b.predict(x, n)));
     expect(fusedForward).toHaveBeenCalledTimes(4);
+  });
+
+  it('batch norm → max pool goes through the fused kernels both ways, with the unfused path\'s bits, running statistics too', () => {
+    const counting = createWasmKernels();
+    const calls = (['batchnormAffineMaxpool', 'batchnormBackwardSumsPooled', 'batchnormBackwardPooled', 'conv2dReluMaxpoolForward'] as const).map((m) => vi.spyOn(counting, m));
+    const unfused = createWasmKernels();
+    for (const m of ['conv2dReluMaxpoolForward', 'conv2dReluMaxpoolBackward', 'batchnormAffineMaxpool', 'batchnormBackwardSumsPooled', 'batchnormBackwardPooled']) {
+      Object.defineProperty(unfused, m, { value: undefined });
+    }
+    const n = 6;
+    const a = buildModel(POOLED_NET, { seed: 5, kernels: counting });
+    const b = buildModel(POOLED_NET, { seed: 5, kernels: unfused });
+    const x = random(n * a.inputSize, 0, new Rng(31));
+    const labels = Array.from({ length: n }, (_, i) => i % a.classes);
+    for (let step = 0; step < 2; step++) {
+      const ra = a.lossAndGradients(x, labels, n, { inputGradient: true });
+      const rb = b.lossAndGradients(x, labels, n, { inputGradient: true });
+      expect(ra.loss).toBe(rb.loss);
+      expect(Array.from(a.grads)).toEqual(Array.from(b.grads));
+      expect(Array.from(ra.inputGradient!)).toEqual(Array.from(rb.inputGradient!));
+      expect(Array.from(a.values), 'running statistics').toEqual(Array.from(b.values));
+    }
+    // both batch-norm pairs, forward and both backward calls, each step; the conv pair once a step
+    expect(calls.map((c) => c.mock.calls.length)).toEqual([4, 4, 4, 2]);
+    expect(Array.from(a.predict(x, n))).toEqual(Array.from(b.predict(x, n)));
+    expect(calls[0]!.mock.calls.length, 'inference too').toBe(6);
   });
 
   it('the PyTorch golden fixtures hold on the fast kernels too (1e-4)', () => {
