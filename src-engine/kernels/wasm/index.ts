@@ -30,7 +30,7 @@ interface KernelExports {
   transposeWeights(wgt: Ptr, k: number, oc: number, ocp: number, kp: number, wt: Ptr): void;
   convForward(xs: Ptr, table: Ptr, pp: number, wgt: Ptr, bias: Ptr, out: Ptr, kh: number, kwc: number, rowBytes: number, ocp: number, relu: boolean): void;
   reluMask(g: Ptr, activated: Ptr, count: number): void;
-  convWeightGrad(xs: Ptr, table: Ptr, pp: number, dout: Ptr, taps: Ptr, kp: number, dw: Ptr, ocp: number): void;
+  convWeightGrad(xs: Ptr, table: Ptr, pp: number, dout: Ptr, taps: Ptr, k: number, dw: Ptr, ocp: number): void;
   convBiasGrad(dout: Ptr, pp: number, ocp: number, db: Ptr): void;
   convInputGrad(dout: Ptr, table: Ptr, pp: number, wt: Ptr, taps: Ptr, kp: number, oc: number, ocp: number, dxs: Ptr, dxsBytes: number): void;
   denseInputGrad(dz: Ptr, n: number, w: Ptr, k: number, ocp: number, da: Ptr): void;
@@ -766,7 +766,7 @@ class WasmKernels implements FastKernels {
     this.putPadded(dbias, 1, oc, ocp, dbp, staging, 0);
 
     if (winogradWeight) this.weightGradWinograd(s, xsp, gp, dwp);
-    else this.k.convWeightGrad(xsp, tp, pp, gp, tapsp, roundUp(k, 4), dwp, ocp);
+    else this.k.convWeightGrad(xsp, tp, pp, gp, tapsp, k, dwp, ocp);
     this.k.convBiasGrad(gp, pp, ocp, dbp);
     if (ocp !== oc) {
       this.k.unpadChannels(dwp, dwp, k, oc, ocp);

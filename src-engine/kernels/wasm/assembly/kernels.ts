@@ -224,14 +224,19 @@ export function reluMask(g: usize, activated: usize, count: i32): void {
 const CHUNK = 128;
 
 /**
- * dw (KP, OCP) += Σ_p xs[table[p] + taps[t]] · dout[p, :], accumulated. Blocks of 4 taps × 8
- * channels keep their sums in registers across a chunk of positions.
+ * dw (K, OCP) += Σ_p xs[table[p] + taps[t]] · dout[p, :], accumulated. Blocks of 4 taps × 8
+ * channels keep their sums in registers across a chunk of positions; the last K mod 4 taps go one
+ * at a time across 16 channels (a 3×3 kernel on one channel has 9 taps: a fourth block of 1 real tap
+ * and 3 dummies cost as much as a full one). Each sum runs over the positions in the same order
+ * either way.
  */
-export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, taps: usize, kp: i32, dw: usize, ocp: i32): void {
+export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, taps: usize, k: i32, dw: usize, ocp: i32): void {
   const gStride = <usize>ocp << 2;
+  const kFull = k & ~3;
   for (let c0 = 0; c0 < pp; c0 += CHUNK) {
     const c1 = min(pp, c0 + CHUNK);
-    for (let tb = 0; tb < kp; tb += 4) {
+    for (let t = kFull; t < k; t++) weightGradTap(xs, table, c0, c1, dout, gStride, <usize>load<i32>(taps + (<usize>t << 2)), dw + <usize>t * gStride);
+    for (let tb = 0; tb < kFull; tb += 4) {
       const tt = taps + (<usize>tb << 2);
       const t0 = <usize>load<i32>(tt);
       const t1 = <usize>load<i32>(tt, 4);
@@ -294,6 +299,41 @@ export function convWeightGrad(xs: usize, table: usize, pp: i32, dout: usize, ta
         v128.store(d3 + cb, f32x4.add(v128.load(d3 + cb), a3));
       }
     }
+  }
+}
+
+/** One tap's row of dw (OCP) += Σ_{p in [c0, c1)} xs[table[p] + tap] · dout[p, :]: 16 channels at a time, then 4. */
+// @ts-ignore: decorator
+@inline function weightGradTap(xs: usize, table: usize, c0: i32, c1: i32, dout: usize, gStride: usize, tap: usize, d: usize): void {
+  let cb: usize = 0;
+  for (; cb + 64 <= gStride; cb += 64) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let tp = table + (<usize>c0 << 2);
+    let gp = dout + <usize>c0 * gStride + cb;
+    for (let p = c0; p < c1; p++) {
+      const s = v128.load32_splat(xs + <usize>load<i32>(tp) + tap);
+      a0 = madd(s, v128.load(gp), a0);
+      a1 = madd(s, v128.load(gp, 16), a1);
+      a2 = madd(s, v128.load(gp, 32), a2);
+      a3 = madd(s, v128.load(gp, 48), a3);
+      tp += 4;
+      gp += gStride;
+    }
+    v128.store(d + cb, f32x4.add(v128.load(d + cb), a0));
+    v128.store(d + cb, f32x4.add(v128.load(d + cb, 16), a1), 16);
+    v128.store(d + cb, f32x4.add(v128.load(d + cb, 32), a2), 32);
+    v128.store(d + cb, f32x4.add(v128.load(d + cb, 48), a3), 48);
+  }
+  for (; cb < gStride; cb += 16) {
+    let a0 = f32x4.splat(0);
+    let tp = table + (<usize>c0 << 2);
+    let gp = dout + <usize>c0 * gStride + cb;
+    for (let p = c0; p < c1; p++) {
+      a0 = madd(v128.load32_splat(xs + <usize>load<i32>(tp) + tap), v128.load(gp), a0);
+      tp += 4;
+      gp += gStride;
+    }
+    v128.store(d + cb, f32x4.add(v128.load(d + cb), a0));
   }
 }
 
