@@ -97,7 +97,8 @@ function profile(net: BenchNet, o: Options, images: Uint8Array, labels: Uint8Arr
   k.k = { ...k.k };
   for (const name of Object.keys(k.k)) if (typeof k.k[name] === 'function' && name !== 'heapBase') timeMethod(clock, k.k, name, () => `${where} · wasm`);
   model.layers.forEach((layer: Layer) => {
-    for (const [method, phase, gen] of [['forward', 'forward', false], ['backward', 'backward', false], ['trainingForward', 'forward', true], ['trainingBackward', 'backward', true], ['forwardThrough', 'forward with the next max pool', false], ['backwardThrough', 'backward with the next max pool', false]] as const) {
+    for (const [method, phase, gen] of [['forward', 'forward', false], ['backward', 'backward', false], ['trainingForward', 'forward', true], ['trainingBackward', 'backward', true], ['forwardThrough', 'forward with the next max pool', false], ['backwardThrough', 'backward with the next max pool', false],
+      ['trainingForwardThrough', 'forward with the next max pool', true], ['trainingBackwardThrough', 'backward with the next max pool', true]] as const) {
       const label = `${layer.label} ${phase}`;
       timeMethod(clock, layer, method, () => label, gen);
       // the kernel buckets follow the layer whose call they are in
