@@ -473,56 +473,58 @@ class WasmKernels implements FastKernels {
     }
   }
 
-  /** x and the pool's gradient into this set's memory, dout (M, C) formed from it at gp (zeroed, then scattered). */
-  private putPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, xp: Ptr, gp: Ptr, pdp: Ptr, pap: Ptr): void {
-    const len = ps.n * ps.h * ps.w * ps.c;
-    const m = ps.n * ps.oh * ps.ow * ps.c;
-    this.put(x, len, xp);
-    this.put(poolDout, m, pdp);
-    this.i32.set(argmax.length === m ? argmax : argmax.subarray(0, m), pap >> 2);
-    this.k.maxpoolBackward(pdp, pap, m, gp, len);
+  /** Reserves a pooled batch-norm backward's x and dout (M, C) and the pool's gradient and argmax. */
+  private takePooledBackward(ps: PoolShape): PooledBackward {
+    const b = this.pooledBackward; // one record, reused: calls never overlap
+    b.rows = ps.n * ps.h * ps.w;
+    b.m = ps.n * ps.oh * ps.ow * ps.c;
+    b.xp = this.take(b.rows * ps.c);
+    b.gp = this.take(b.rows * ps.c);
+    b.pdp = this.take(b.m);
+    b.pap = this.take(b.m);
+    return b;
+  }
+
+  private readonly pooledBackward: PooledBackward = { rows: 0, m: 0, xp: 0, gp: 0, pdp: 0, pap: 0 };
+
+  /** x and the pool's gradient into this set's memory, and dout (M, C) formed from it at gp (zeroed, then scattered). */
+  private putPooled(b: PooledBackward, c: number, x: FloatArray, poolDout: FloatArray, argmax: Int32Array): void {
+    this.put(x, b.rows * c, b.xp);
+    this.put(poolDout, b.m, b.pdp);
+    this.i32.set(argmax.length === b.m ? argmax : argmax.subarray(0, b.m), b.pap >> 2);
+    this.k.maxpoolBackward(b.pdp, b.pap, b.m, b.gp, b.rows * c);
   }
 
   batchnormBackwardSumsPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
     sumDout: Float64Array, sumDoutXc: Float64Array): void {
-    const rows = ps.n * ps.h * ps.w;
     const c = ps.c;
-    const m = ps.n * ps.oh * ps.ow * c;
     this.reset();
-    const xp = this.take(rows * c);
-    const gp = this.take(rows * c);
-    const pdp = this.take(m);
-    const pap = this.take(m);
+    const b = this.takePooledBackward(ps);
     const mp = this.take(c);
     const s1 = this.take64(c);
     const s2 = this.take64(c);
     this.commit();
-    this.putPooled(ps, x, poolDout, argmax, xp, gp, pdp, pap);
+    this.putPooled(b, c, x, poolDout, argmax);
     this.put(mean, c, mp);
-    this.k.bnBackwardSums(xp, gp, mp, rows, c, s1, s2);
+    this.k.bnBackwardSums(b.xp, b.gp, mp, b.rows, c, s1, s2);
     this.get64(s1, c, sumDout);
     this.get64(s2, c, sumDoutXc);
   }
 
   batchnormBackwardPooled(ps: PoolShape, x: FloatArray, poolDout: FloatArray, argmax: Int32Array, mean: FloatArray,
-    a: FloatArray, b: FloatArray, k: FloatArray, dx: FloatArray): void {
-    const rows = ps.n * ps.h * ps.w;
+    a: FloatArray, bv: FloatArray, k: FloatArray, dx: FloatArray): void {
     const c = ps.c;
-    const m = ps.n * ps.oh * ps.ow * c;
     this.reset();
-    const xp = this.take(rows * c);
-    const gp = this.take(rows * c);
-    const pdp = this.take(m);
-    const pap = this.take(m);
+    const b = this.takePooledBackward(ps);
     const [mp, ap, bp, kp] = [this.take(c), this.take(c), this.take(c), this.take(c)];
     this.commit();
-    this.putPooled(ps, x, poolDout, argmax, xp, gp, pdp, pap);
+    this.putPooled(b, c, x, poolDout, argmax);
     this.put(mean, c, mp);
     this.put(a, c, ap);
-    this.put(b, c, bp);
+    this.put(bv, c, bp);
     this.put(k, c, kp);
-    this.k.bnBackward(xp, gp, mp, ap, bp, kp, rows, c, gp);
-    this.get(gp, rows * c, dx);
+    this.k.bnBackward(b.xp, b.gp, mp, ap, bp, kp, b.rows, c, b.gp);
+    this.get(b.gp, b.rows * c, dx);
   }
 
   adamUpdate(size: number): AdamUpdate {
@@ -884,6 +886,11 @@ export function winogradFitsInputGrad(s: ConvShape): boolean {
 /** Floats a Winograd convolution's scratch holds per image: V and M (16 cells of every tile) and the output. */
 function winogradFloatsPerImage(oh: number, ow: number, cin: number, ocp: number): number {
   return 16 * Math.ceil(oh / 2) * Math.ceil(ow / 2) * (cin + ocp) + oh * ow * ocp;
+}
+
+/** A pooled batch-norm backward's rows (M), the pool's output length and their buffers. */
+interface PooledBackward {
+  rows: number; m: number; xp: Ptr; gp: Ptr; pdp: Ptr; pap: Ptr;
 }
 
 /** The max pool after a conv, for a fused forward: its geometry and where its outputs go. */
