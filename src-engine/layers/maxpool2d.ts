@@ -38,16 +38,13 @@ export class MaxPool2d implements Layer {
   }
 
   forward(x: FloatArray, n: number): FloatArray {
-    const len = n * this.outShape[0] * this.outShape[1] * this.outShape[2];
-    this.out = ensureCapacity(this.out, len, this.ctx.dtype);
-    if (this.argmax.length < len) this.argmax = new Int32Array(len);
-    this.ctx.kernels.maxpool2dForward(this.shape(n), x, this.out, this.argmax);
-    this.n = n;
-    return this.out;
+    const { shape, pooled, argmax } = this.outputsFor(n);
+    this.ctx.kernels.maxpool2dForward(shape, x, pooled, argmax);
+    return pooled;
   }
 
-  /** Its output buffers for a forward over n images that the layer before it computes (a fused
-   *  conv + pool), counted as this layer's forward. */
+  /** Its output buffers for a forward over n images, sized and counted as this layer's forward: its
+   *  own, or one the layer before it computes (a fused conv or batch norm + pool). */
   outputsFor(n: number): { shape: PoolShape; pooled: FloatArray; argmax: Int32Array } {
     const len = n * this.outShape[0] * this.outShape[1] * this.outShape[2];
     this.out = ensureCapacity(this.out, len, this.ctx.dtype);
